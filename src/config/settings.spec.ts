@@ -1,0 +1,67 @@
+import { loadSettings, SettingsError } from "./settings";
+
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+  try {
+    loadSettings(env);
+  } catch (e) {
+    if (e instanceof SettingsError) return e.problems;
+    throw e;
+  }
+  throw new Error("expected a SettingsError");
+};
+
+describe("loadSettings", () => {
+  it("runs on embedded defaults with no settings", () => {
+    const s = loadSettings({});
+    expect(s.port).toBe(4000);
+    expect(s.publicUrl).toBe("http://localhost:4000");
+    expect(s.allowedOrigins).toEqual(["http://localhost:4000"]);
+    expect(s.databaseUrl).toBeUndefined();
+    expect(s.redisUrl).toBeUndefined();
+    expect(s.jwt.audience).toBe("graphql");
+    expect(s.jwt.accessTtlSeconds).toBe(900);
+    expect(s.otp).toEqual({ length: 6, ttlSeconds: 300, maxAttempts: 5 });
+    expect(s.magicLink.ttlSeconds).toBe(900);
+    expect(s.sms.allowedCountries).toBe("*");
+    expect(s.trustProxy).toBe(false);
+  });
+
+  it("names every bad setting in one error", () => {
+    const problems = problemsOf({ PORT: "x", REDIS_URL: "http://nope", OTP_LENGTH: "4", SMS_ALLOWED_COUNTRIES: "USA" });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["OTP_LENGTH", "PORT", "REDIS_URL", "SMS_ALLOWED_COUNTRIES"]);
+  });
+
+  it("refuses an access-token lifetime over 15 minutes", () => {
+    expect(problemsOf({ ACCESS_TOKEN_TTL_SECONDS: "901" })[0]).toMatch(/^ACCESS_TOKEN_TTL_SECONDS/);
+  });
+
+  it("refuses embedded defaults and a generated key in production, naming each", () => {
+    const problems = problemsOf({ NODE_ENV: "production" });
+    const names = problems.map((p) => p.split(":")[0]);
+    expect(names).toEqual(
+      expect.arrayContaining(["PUBLIC_URL", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "JWT_PRIVATE_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"]),
+    );
+  });
+
+  it("does not ask for Twilio in production when SMS is off", () => {
+    const names = problemsOf({ NODE_ENV: "production", SMS_ENABLED: "false" }).map((p) => p.split(":")[0]);
+    expect(names).not.toContain("TWILIO_FROM");
+  });
+
+  it("wants the Twilio settings together", () => {
+    expect(problemsOf({ TWILIO_FROM: "+15005550006" })[0]).toMatch(/TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN/);
+  });
+
+  it("takes origins, countries and flags", () => {
+    const s = loadSettings({
+      PUBLIC_URL: "https://auth.example.com/",
+      ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173/",
+      SMS_ALLOWED_COUNTRIES: "us,GB",
+      TRUST_PROXY: "true",
+    });
+    expect(s.publicUrl).toBe("https://auth.example.com");
+    expect(s.allowedOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
+    expect(s.sms.allowedCountries).toEqual(["US", "GB"]);
+    expect(s.trustProxy).toBe(true);
+  });
+});

@@ -1,0 +1,174 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every setting the gateway reads, validated once at start (contract README, "Settings").
+ * All problems are collected into one error so an operator fixes them in one go.
+ */
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ["true", "1", "yes", "on"].includes(v)));
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+
+const urlWith = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.map((p) => `${p}//`).join(" or ")}`)
+    .optional();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(4000, 0, 65535),
+  PUBLIC_URL: urlWith(["http:", "https:"]),
+  DATA_DIR: z.string().default(".data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: urlWith(["postgres:", "postgresql:"]),
+  REDIS_URL: urlWith(["redis:", "rediss:"]),
+  SMTP_URL: urlWith(["smtp:", "smtps:"]),
+  MAIL_FROM: z.string().email().default("no-reply@localhost"),
+  SMS_ENABLED: flag(true),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be AC followed by 32 hex digits").optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM: z.string().min(1).optional(),
+  TWILIO_API_BASE_URL: urlWith(["http:", "https:"]),
+  JWT_PRIVATE_KEY: z.string().includes("PRIVATE KEY", { message: "must be a PEM private key" }).optional(),
+  JWT_AUDIENCE: z.string().min(1).default("graphql"),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
+  REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
+  OTP_LENGTH: int(6, 6, 10),
+  OTP_TTL_SECONDS: int(300, 30, 3600),
+  OTP_MAX_ATTEMPTS: int(5, 1, 20),
+  MAGIC_LINK_TTL_SECONDS: int(900, 60, 86400),
+  ALLOWED_ORIGINS: commaList,
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .default("*")
+    .refine((v) => v.trim() === "*" || v.split(",").every((c) => /^[A-Za-z]{2}$/.test(c.trim())), "must be * or a comma list of two-letter country codes"),
+  TRUST_PROXY: flag(false),
+  LOGIN_MAX_FAILURES: int(10, 3, 1000),
+  LOGIN_FAILURE_WINDOW_SECONDS: int(900, 60, 86400),
+  MAX_AUTH_MUTATIONS_PER_OPERATION: int(5, 1, 50),
+  SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 120),
+});
+
+export type Environment = "development" | "production" | "test";
+
+export interface Settings {
+  env: Environment;
+  port: number;
+  /** No trailing slash; the JWT `iss` and the base of links. */
+  publicUrl: string;
+  dataDir: string;
+  logLevel: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  trustProxy: boolean;
+  /** Origins (scheme://host[:port]) allowed for CORS, WebSockets and redirects. */
+  allowedOrigins: string[];
+  jwt: {
+    privateKeyPem?: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  mail: { smtpUrl?: string; from: string };
+  sms: {
+    enabled: boolean;
+    twilio?: { accountSid: string; authToken: string; from: string; apiBaseUrl?: string };
+    /** ISO 3166-1 alpha-2 codes, or "*" for any. */
+    allowedCountries: string[] | "*";
+  };
+  otp: { length: number; ttlSeconds: number; maxAttempts: number };
+  magicLink: { ttlSeconds: number };
+  login: { maxFailures: number; failureWindowSeconds: number };
+  graphql: { maxAuthMutationsPerOperation: number };
+  shutdownTimeoutSeconds: number;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "SettingsError";
+  }
+}
+
+const TWILIO_KEYS = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"] as const;
+
+/** Reads and checks the environment; throws one SettingsError naming every bad setting. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  // An empty variable means "unset", as in most .env tooling.
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new SettingsError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const twilioGiven = TWILIO_KEYS.filter((k) => e[k] !== undefined);
+  if (twilioGiven.length > 0 && twilioGiven.length < TWILIO_KEYS.length) {
+    problems.push(`${TWILIO_KEYS.filter((k) => e[k] === undefined).join(", ")}: required together with ${twilioGiven.join(", ")}`);
+  }
+
+  if (e.NODE_ENV === "production") {
+    // Production never runs on an embedded default or a generated key.
+    const required: Array<[keyof typeof e, string]> = [
+      ["PUBLIC_URL", "the public base URL (JWT issuer, links)"],
+      ["DATABASE_URL", "instead of the embedded PGlite"],
+      ["REDIS_URL", "instead of the in-process store"],
+      ["SMTP_URL", "instead of the development outbox"],
+      ["JWT_PRIVATE_KEY", "instead of a generated signing key"],
+    ];
+    if (e.SMS_ENABLED) {
+      for (const k of TWILIO_KEYS) required.push([k, "for SMS (or set SMS_ENABLED=false)"]);
+    }
+    for (const [key, why] of required) if (e[key] === undefined) problems.push(`${key}: required in production, ${why}`);
+  }
+  if (problems.length) throw new SettingsError(problems);
+
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  const allowedOrigins = e.ALLOWED_ORIGINS.length ? e.ALLOWED_ORIGINS.map((o) => new URL(o).origin) : [new URL(publicUrl).origin];
+  const countries = e.SMS_ALLOWED_COUNTRIES.trim();
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    trustProxy: e.TRUST_PROXY,
+    allowedOrigins,
+    jwt: {
+      privateKeyPem: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
+      audience: e.JWT_AUDIENCE,
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86400,
+    },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    sms: {
+      enabled: e.SMS_ENABLED,
+      twilio:
+        e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
+          ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM, apiBaseUrl: e.TWILIO_API_BASE_URL }
+          : undefined,
+      allowedCountries: countries === "*" ? "*" : countries.split(",").map((c) => c.trim().toUpperCase()),
+    },
+    otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
+    magicLink: { ttlSeconds: e.MAGIC_LINK_TTL_SECONDS },
+    login: { maxFailures: e.LOGIN_MAX_FAILURES, failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS },
+    graphql: { maxAuthMutationsPerOperation: e.MAX_AUTH_MUTATIONS_PER_OPERATION },
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+  };
+}

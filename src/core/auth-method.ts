@@ -1,0 +1,31 @@
+import type { UserRecord } from "./ports";
+
+/** Every sign-in method the gateway knows; one folder each under src/methods/. */
+export type MethodId = "password" | "otp" | "totp" | "recovery-codes" | "magic-link";
+
+/** Second factors an MFA_REQUIRED answer may offer (contract enum MfaMethod). */
+export type MfaMethod = "TOTP" | "EMAIL_OTP" | "SMS_OTP" | "RECOVERY_CODE";
+
+/**
+ * A sign-in method as the spine sees it: its GraphQL resolvers and the objects they are
+ * built from. Adding a method is adding a folder and one line in methods/index.ts.
+ */
+export interface AuthMethod<Deps> {
+  readonly id: MethodId;
+  /** type-graphql resolver classes: all the schema needs to be printed. */
+  readonly resolvers: Function[];
+  /** Builds the resolver instances (and their services) from what the spine provides. */
+  create(deps: Deps): object[];
+}
+
+/**
+ * Which second factors a user can finish a sign-in with. MFA is required once an
+ * authenticator app is on (TOTP); verified contacts then also serve as second factors.
+ */
+export function secondFactorsFor(user: UserRecord): MfaMethod[] {
+  if (!user.totpEnabled) return [];
+  const factors: MfaMethod[] = ["TOTP", "RECOVERY_CODE"];
+  if (user.email && user.emailVerified) factors.push("EMAIL_OTP");
+  if (user.phone && user.phoneVerified) factors.push("SMS_OTP");
+  return factors;
+}

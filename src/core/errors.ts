@@ -1,0 +1,44 @@
+/**
+ * The one catalogue of error codes clients may rely on (contract README, "Errors").
+ * Services throw `AuthError`; `graphql/format-error.ts` turns it into `extensions.code`
+ * and masks everything else.
+ */
+export const ERROR_CODES = {
+  BAD_USER_INPUT: "The input is not valid.",
+  UNAUTHENTICATED: "You need to sign in.",
+  FORBIDDEN: "You are not allowed to do that.",
+  INVALID_CODE: "That code is not valid.",
+  CODE_EXPIRED: "That code has expired. Ask for a new one.",
+  TOO_MANY_ATTEMPTS: "Too many attempts. Ask for a new code.",
+  RATE_LIMITED: "Too many requests. Try again later.",
+  /** Addition to the contract: a method this gateway does not offer (not built yet, or turned off). */
+  NOT_AVAILABLE: "This sign-in method is not available.",
+  INTERNAL_SERVER_ERROR: "Something went wrong on our side.",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Extra fields the contract allows next to `code`. */
+export interface ErrorDetails {
+  /** The input field at fault, for BAD_USER_INPUT. */
+  field?: string;
+  attemptsRemaining?: number;
+  /** Seconds, for RATE_LIMITED. */
+  retryAfter?: number;
+}
+
+export class AuthError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code],
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = "AuthError";
+  }
+}
+
+export const badInput = (field: string, message: string) => new AuthError("BAD_USER_INPUT", message, { field });
+
+/** The single answer for wrong email, wrong password and unknown account alike. */
+export const invalidCredentials = () => new AuthError("UNAUTHENTICATED", "Invalid email or password.");

@@ -1,0 +1,163 @@
+/**
+ * What the services need from the outside world. `infra/*` implements these and only
+ * `main.ts` wires them in, so a sign-in method never imports ioredis, Prisma or a sender.
+ */
+
+/** Time, injectable so expiry can be tested without sleeping. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * A short-lived key-value store with TTLs and atomic scripts: Redis when `REDIS_URL` is
+ * set, an in-process map otherwise (single instance only). Codes, limits and revocations
+ * live here; nothing in it must outlive its TTL.
+ */
+export interface KeyValueStore {
+  readonly kind: "redis" | "memory";
+  get(key: string): Promise<string | null>;
+  /** Sets `key` to `value` for `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Sets only when absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes keys; returns how many existed. */
+  del(...keys: string[]): Promise<number>;
+  /**
+   * Counts one event in a fixed window that starts at the first event: the counter
+   * expires `windowMs` after it was created. Returns the new count and the ms left.
+   */
+  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+  /** Runs an atomic script: its Lua on Redis, its JavaScript twin in process. */
+  run<T>(script: AtomicScript<T>, keys: string[], args: Array<string | number>): Promise<T>;
+  /** Resolves when the store answers; rejects otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The Redis commands an in-process script twin may use, synchronously. */
+export interface LocalCommands {
+  get(key: string): string | null;
+  /** `px` in milliseconds; without it the key keeps no TTL. */
+  set(key: string, value: string, px?: number): void;
+  del(key: string): number;
+  exists(key: string): boolean;
+  incrby(key: string, by: number): number;
+  pexpire(key: string, ms: number): boolean;
+  /** Like Redis: -2 when missing, -1 when the key has no TTL. */
+  pttl(key: string): number;
+  hget(key: string, field: string): string | null;
+  hset(key: string, field: string, value: string): void;
+  hincrby(key: string, field: string, by: number): number;
+  hgetall(key: string): Record<string, string>;
+}
+
+/**
+ * One atomic operation written twice: `lua` for Redis and `local` for the in-process
+ * store. Both return the same raw reply shape (integers, strings, arrays, null), which
+ * `parse` turns into `T`, so the store contract suite can hold them to the same results.
+ */
+export interface AtomicScript<T> {
+  readonly name: string;
+  readonly lua: string;
+  local(redis: LocalCommands, keys: string[], args: string[]): unknown;
+  parse(reply: unknown): T;
+}
+
+/** Topic-based pub/sub: Redis pub/sub across instances, or in-process. */
+export interface EventBus {
+  publish(topic: string, payload: object): Promise<void>;
+  subscribe<T>(topic: string): AsyncIterableIterator<T>;
+  close(): Promise<void>;
+}
+
+/** A person's account as the services see it. */
+export interface UserRecord {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  phone: string | null;
+  phoneVerified: boolean;
+  passwordHash: string | null;
+  totpEnabled: boolean;
+  createdAt: Date;
+}
+
+export interface NewUser {
+  email?: string;
+  emailVerified?: boolean;
+  phone?: string;
+  phoneVerified?: boolean;
+  passwordHash?: string;
+}
+
+export interface UserRepo {
+  findById(id: string): Promise<UserRecord | null>;
+  findByEmail(email: string): Promise<UserRecord | null>;
+  findByPhone(phone: string): Promise<UserRecord | null>;
+  /** Null when the email or phone is already taken (a unique-constraint race included). */
+  create(user: NewUser): Promise<UserRecord | null>;
+}
+
+/** Where a request came from, for sessions and the audit trail. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type Aal = "aal1" | "aal2";
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  aal: Aal;
+  amr: string[];
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface NewSession {
+  userId: string;
+  aal: Aal;
+  amr: string[];
+  client: ClientInfo;
+  expiresAt: Date;
+  refreshTokenHash: string;
+}
+
+export interface SessionRepo {
+  /** Creates the session with its first refresh token. */
+  create(session: NewSession): Promise<SessionRecord>;
+  findById(id: string): Promise<SessionRecord | null>;
+  /** The refresh token (by hash) and its session, whether or not it was rotated already. */
+  findByRefreshTokenHash(hash: string): Promise<{ rotatedAt: Date | null; tokenId: string; session: SessionRecord } | null>;
+  /**
+   * Marks the token rotated and stores its successor in one transaction. False when the
+   * token was rotated meanwhile (a concurrent use): the caller treats that as reuse.
+   */
+  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date): Promise<boolean>;
+  /** Raises a live session's assurance level (step-up) and adds methods to its amr. */
+  elevate(sessionId: string, aal: Aal, amr: string[]): Promise<SessionRecord | null>;
+  /** False when it was already revoked or does not exist. */
+  revoke(sessionId: string, reason: string, now: Date): Promise<boolean>;
+  /** Live sessions (not revoked, not expired), newest first. */
+  listActive(userId: string, now: Date): Promise<SessionRecord[]>;
+}
+
+export interface AuthEventInput {
+  type: string;
+  ok: boolean;
+  userId?: string | null;
+  client?: ClientInfo;
+  /** Never a secret: no codes, tokens or passwords. */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  record(event: AuthEventInput): Promise<void>;
+}

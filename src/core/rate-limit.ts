@@ -1,0 +1,36 @@
+import { createHash } from "node:crypto";
+import { AuthError } from "./errors";
+import type { KeyValueStore } from "./ports";
+
+export interface Limit {
+  /** Events allowed per window. */
+  max: number;
+  windowSeconds: number;
+}
+
+/**
+ * Fixed-window limits over the shared store. Each event is counted before the work it
+ * guards (count first, then act), so concurrent calls and GraphQL aliases cannot slip
+ * past the limit between a check and an increment.
+ */
+export class RateLimiter {
+  constructor(private readonly store: KeyValueStore) {}
+
+  /** Counts one event for `subject`; RATE_LIMITED with retryAfter once over the limit. */
+  async consume(name: string, subject: string, limit: Limit): Promise<void> {
+    const { count, resetInMs } = await this.store.hit(this.key(name, subject), limit.windowSeconds * 1000);
+    if (count > limit.max) {
+      throw new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(resetInMs / 1000)) });
+    }
+  }
+
+  /** Forgets the count, e.g. failed logins after a successful one. */
+  async reset(name: string, subject: string): Promise<void> {
+    await this.store.del(this.key(name, subject));
+  }
+
+  // Subjects are emails, phones and IPs: keep them out of the store's keys.
+  private key(name: string, subject: string): string {
+    return `limit:${name}:${createHash("sha256").update(subject).digest("base64url").slice(0, 22)}`;
+  }
+}

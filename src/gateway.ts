@@ -1,0 +1,243 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import cors from "cors";
+import express, { type Request } from "express";
+import { GraphQLError, type GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { pinoHttp } from "pino-http";
+import { WebSocketServer } from "ws";
+import type { Settings } from "./config/settings";
+import { systemClock, type AuditLog, type ClientInfo, type Clock, type EventBus, type KeyValueStore, type UserRepo } from "./core/ports";
+import { RateLimiter } from "./core/rate-limit";
+import type { GatewayContext } from "./graphql/context";
+import { contractError, formatError } from "./graphql/format-error";
+import { maxAuthMutations } from "./graphql/limits";
+import { buildGatewaySchema } from "./graphql/schema";
+import { redactUrl, type Logger } from "./infra/log/logger";
+import { METHODS, type MethodDeps } from "./methods";
+import { SessionResolver } from "./sessions/session.resolver";
+import { SessionService, type Principal } from "./sessions/session.service";
+import type { KeyRing } from "./sessions/signing-keys";
+import { TokenService } from "./sessions/tokens";
+import { UserResolver } from "./users/user.resolver";
+import { UserService } from "./users/user.service";
+import type { SessionRepo } from "./core/ports";
+
+/** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
+export interface Infrastructure {
+  users: UserRepo;
+  sessions: SessionRepo;
+  audit: AuditLog;
+  store: KeyValueStore;
+  bus: EventBus;
+  keyRing: KeyRing;
+  /** Readiness probes, by name ("postgres", "redis"). */
+  readiness: Record<string, () => Promise<void>>;
+}
+
+export interface Gateway {
+  readonly httpServer: http.Server;
+  readonly schema: GraphQLSchema;
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, finishes in-flight requests, closes WebSockets. Infra stays open. */
+  close(): Promise<void>;
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Builds the services, the schema and the HTTP + WebSocket server around them. */
+export async function createGateway(settings: Settings, infra: Infrastructure, log: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  const tokens = new TokenService(infra.keyRing, {
+    issuer: settings.publicUrl,
+    audience: settings.jwt.audience,
+    accessTtlSeconds: settings.jwt.accessTtlSeconds,
+  });
+  const sessions = new SessionService({
+    sessions: infra.sessions,
+    tokens,
+    store: infra.store,
+    audit: infra.audit,
+    clock,
+    refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
+  });
+  const deps: MethodDeps = {
+    settings,
+    users: infra.users,
+    sessions,
+    store: infra.store,
+    bus: infra.bus,
+    limiter: new RateLimiter(infra.store),
+    audit: infra.audit,
+    clock,
+  };
+  const schema = await buildGatewaySchema([
+    new UserResolver(new UserService(infra.users)),
+    new SessionResolver(sessions),
+    ...METHODS.flatMap((m) => m.create(deps)),
+  ], infra.bus);
+
+  const principalFrom = async (authorization: unknown): Promise<Principal | null> => {
+    const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
+    return match ? sessions.authenticate(match[1]) : null;
+  };
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", settings.trustProxy);
+  const httpServer = http.createServer(app);
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const given = req.headers["x-request-id"];
+        const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      },
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+    }),
+  );
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    const checks = await Promise.all(
+      Object.entries(infra.readiness).map(async ([name, probe]) => {
+        try {
+          await withTimeout(probe(), 2000);
+          return [name, "ok"] as const;
+        } catch (e) {
+          log.warn({ err: e, dependency: name }, "readiness probe failed");
+          return [name, "down"] as const;
+        }
+      }),
+    );
+    const ready = checks.every(([, state]) => state === "ok");
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(checks) });
+  });
+
+  app.get("/.well-known/jwks.json", (_req, res) => {
+    // Verifiers cache the keys; a rotation publishes the next key before it signs.
+    res.set("Cache-Control", "public, max-age=300").json(infra.keyRing.jwks());
+  });
+
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: 64 * 1024,
+    // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
+    verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
+  });
+  const wsCleanup = useServer<Record<string, unknown>>(
+    {
+      schema,
+      connectionInitWaitTimeout: 10_000,
+      context: async (ctx): Promise<GatewayContext> => {
+        const req = ctx.extra.request;
+        return {
+          requestId: randomUUID(),
+          principal: await principalFrom(ctx.connectionParams?.authorization),
+          client: { ip: wsClientIp(req, settings.trustProxy), userAgent: truncate(req.headers["user-agent"]) },
+          log,
+        };
+      },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : result,
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals: it closes the server, then Redis and Postgres, then exits.
+    stopOnTerminationSignals: false,
+    validationRules: [maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdownTimeoutSeconds * 1000 - 1000 }),
+      { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
+      logUnexpectedErrors(),
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    "/graphql",
+    cors<cors.CorsRequest>({ origin: settings.allowedOrigins, credentials: true, maxAge: 600 }),
+    express.json({ limit: "100kb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<GatewayContext> => ({
+        requestId: String(req.id),
+        principal: await principalFrom(req.headers.authorization),
+        client: httpClient(req),
+        log: req.log,
+      }),
+    }),
+  );
+
+  return {
+    httpServer,
+    schema,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off("error", reject);
+          resolve((httpServer.address() as { port: number }).port);
+        });
+      }),
+    close: () => apollo.stop(),
+  };
+}
+
+/** Unexpected errors are masked for the client; here they are logged whole, with the request id. */
+function logUnexpectedErrors(): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: async () => ({
+      didEncounterErrors: async ({ errors, contextValue }) => {
+        for (const error of errors) {
+          if (error instanceof GraphQLError && error.originalError && !contractError(error)) {
+            contextValue.log.error({ err: error.originalError, requestId: contextValue.requestId, path: error.path }, "unexpected error");
+          }
+        }
+      },
+    }),
+  };
+}
+
+const truncate = (value: string | string[] | undefined, max = 512): string | null =>
+  typeof value === "string" ? value.slice(0, max) : null;
+
+/** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d; store the plain address. */
+const plainIp = (ip: string | undefined | null): string | null => (ip ? ip.replace(/^::ffff:(?=\d+\.)/, "") : null);
+
+function httpClient(req: Request): ClientInfo {
+  return { ip: plainIp(req.ip), userAgent: truncate(req.headers["user-agent"]) };
+}
+
+function wsClientIp(req: http.IncomingMessage, trustProxy: boolean): string | null {
+  const forwarded = req.headers["x-forwarded-for"];
+  if (trustProxy && typeof forwarded === "string") return plainIp(forwarded.split(",")[0].trim());
+  return plainIp(req.socket.remoteAddress);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,53 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { ArgumentValidationError, AuthenticationError, AuthorizationError } from "type-graphql";
+import { AuthError, ERROR_CODES, type ErrorCode } from "../core/errors";
+
+/** Maps an error to the contract's code, or null when it is unexpected (a bug, an outage). */
+export function contractError(error: unknown): AuthError | null {
+  const original = unwrapResolverError(error);
+  if (original instanceof AuthError) return original;
+  if (original instanceof AuthenticationError) return new AuthError("UNAUTHENTICATED");
+  if (original instanceof AuthorizationError) return new AuthError("FORBIDDEN");
+  if (original instanceof ArgumentValidationError) return new AuthError("BAD_USER_INPUT", original.message);
+  return null;
+}
+
+/**
+ * Every error a client sees goes through here. Domain errors keep their code and message;
+ * errors graphql-js raised itself (syntax, validation, variable types) keep theirs; anything
+ * else is masked, in every environment: no stack, no SQL, no secrets.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const { locations, path } = formatted;
+  const known = contractError(error);
+  if (known) {
+    const { field, attemptsRemaining, retryAfter } = known.details;
+    return {
+      message: known.message,
+      locations,
+      path,
+      extensions: { code: known.code, ...(field && { field }), ...(attemptsRemaining !== undefined && { attemptsRemaining }), ...(retryAfter !== undefined && { retryAfter }) },
+    };
+  }
+  const raised = raisedByGraphql(error);
+  const raisedCode = raised?.extensions.code ?? formatted.extensions?.code;
+  if (raised && typeof raisedCode === "string" && raisedCode !== "INTERNAL_SERVER_ERROR") {
+    return { message: formatted.message, locations, path, extensions: { code: raisedCode } };
+  }
+  const code: ErrorCode = "INTERNAL_SERVER_ERROR";
+  return { message: ERROR_CODES[code], locations, path, extensions: { code } };
+}
+
+/**
+ * The innermost error when graphql-js, Apollo or one of our validation rules raised it
+ * (parsing, validation, coercion), i.e. with no foreign cause inside; otherwise null.
+ */
+function raisedByGraphql(error: unknown): GraphQLError | null {
+  let e: unknown = error;
+  while (e instanceof GraphQLError) {
+    if (!e.originalError) return e;
+    e = e.originalError;
+  }
+  return null;
+}

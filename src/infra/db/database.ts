@@ -1,0 +1,102 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "./generated/client";
+import { applyMigrations, type MigrationLog, type SqlRunner } from "./migrate";
+
+export interface Database {
+  kind: "postgres" | "pglite";
+  prisma: PrismaClient;
+  /** Throws unless the database answers; for readiness checks. */
+  ping(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A Postgres URL; without one the gateway runs on embedded PGlite. */
+  url?: string;
+  /** PGlite data directory (default `.data/pglite`); `memory://` keeps it in memory. */
+  pgliteDir?: string;
+  migrationsDir: string;
+  log: MigrationLog;
+}
+
+export const DEFAULT_PGLITE_DIR = ".data/pglite";
+
+/** Opens the database the settings point at and applies pending migrations before handing it out. */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  return opts.url ? openPostgres(opts.url, opts) : openPglite(opts.pgliteDir ?? DEFAULT_PGLITE_DIR, opts);
+}
+
+async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
+  // One dedicated session: the advisory lock belongs to a session, which a pool would not keep.
+  const client = new pg.Client({ connectionString: url });
+  // Without a listener a dropped connection would be an uncaught 'error' event; the query rejects anyway.
+  client.on("error", (error) => opts.log("migration connection error", { error: error.message }));
+  await client.connect();
+  try {
+    await applyMigrations(pgClientRunner(client), opts.migrationsDir, opts.log);
+  } finally {
+    await client.end();
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  return wrap("postgres", prisma, async () => {});
+}
+
+async function openPglite(dir: string, opts: OpenDatabaseOptions): Promise<Database> {
+  const inMemory = dir.startsWith("memory://");
+  if (!inMemory) mkdirSync(resolve(dir), { recursive: true });
+  const pglite = await PGlite.create(inMemory ? dir : resolve(dir));
+  try {
+    await applyMigrations(pgliteRunner(pglite), opts.migrationsDir, opts.log);
+  } catch (error) {
+    await pglite.close();
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // The adapter does not own the PGlite instance, so closing it is ours to do.
+  return wrap("pglite", prisma, () => pglite.close());
+}
+
+function wrap(kind: Database["kind"], prisma: PrismaClient, closeDriver: () => Promise<void>): Database {
+  let closing: Promise<void> | undefined;
+  return {
+    kind,
+    prisma,
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+    close() {
+      closing ??= prisma.$disconnect().finally(closeDriver);
+      return closing;
+    },
+  };
+}
+
+export function pgClientRunner(client: pg.ClientBase): SqlRunner {
+  return {
+    async exec(sql) {
+      await client.query(sql);
+    },
+    async query<T>(sql: string, params?: unknown[]) {
+      const result = await client.query(sql, params);
+      return result.rows as T[];
+    },
+  };
+}
+
+export function pgliteRunner(db: PGlite): SqlRunner {
+  return {
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    async query<T>(sql: string, params?: unknown[]) {
+      const result = await db.query<T>(sql, params);
+      return result.rows;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Aal, ClientInfo, NewSession, SessionRecord, SessionRepo } from "../../core/ports";
+import type { PrismaClient, Session } from "./generated/client";
+
+const toRecord = (s: Session): SessionRecord => ({ ...s, aal: s.aal as Aal });
+
+export class PrismaSessionRepo implements SessionRepo {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async create(s: NewSession): Promise<SessionRecord> {
+    const row = await this.prisma.session.create({
+      data: {
+        userId: s.userId,
+        aal: s.aal,
+        amr: s.amr,
+        ip: s.client.ip,
+        userAgent: s.client.userAgent,
+        expiresAt: s.expiresAt,
+        refreshTokens: { create: { tokenHash: s.refreshTokenHash } },
+      },
+    });
+    return toRecord(row);
+  }
+
+  async findById(id: string): Promise<SessionRecord | null> {
+    const row = await this.prisma.session.findUnique({ where: { id } });
+    return row && toRecord(row);
+  }
+
+  async findByRefreshTokenHash(hash: string) {
+    const row = await this.prisma.refreshToken.findUnique({ where: { tokenHash: hash }, include: { session: true } });
+    return row && { tokenId: row.id, rotatedAt: row.rotatedAt, session: toRecord(row.session) };
+  }
+
+  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      // The conditional update is the lock: of two concurrent uses, only one sees count 1.
+      const { count } = await tx.refreshToken.updateMany({ where: { id: tokenId, rotatedAt: null }, data: { rotatedAt: now } });
+      if (count !== 1) return false;
+      await tx.refreshToken.create({ data: { sessionId, tokenHash: nextHash } });
+      await tx.session.update({ where: { id: sessionId }, data: { lastUsedAt: now, ip: client.ip, userAgent: client.userAgent } });
+      return true;
+    });
+  }
+
+  async elevate(sessionId: string, aal: Aal, amr: string[]): Promise<SessionRecord | null> {
+    const current = await this.prisma.session.findUnique({ where: { id: sessionId } });
+    if (!current || current.revokedAt) return null;
+    const row = await this.prisma.session.update({
+      where: { id: sessionId },
+      data: { aal, amr: [...new Set([...current.amr, ...amr])] },
+    });
+    return toRecord(row);
+  }
+
+  async revoke(sessionId: string, reason: string, now: Date): Promise<boolean> {
+    const { count } = await this.prisma.session.updateMany({
+      where: { id: sessionId, revokedAt: null },
+      data: { revokedAt: now, revokedReason: reason },
+    });
+    return count === 1;
+  }
+
+  async listActive(userId: string, now: Date): Promise<SessionRecord[]> {
+    const rows = await this.prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: now } },
+      orderBy: { createdAt: "desc" },
+    });
+    return rows.map(toRecord);
+  }
+}

@@ -1,0 +1,29 @@
+import type { NewUser, UserRecord, UserRepo } from "../../core/ports";
+import { Prisma, type PrismaClient } from "./generated/client";
+
+const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
+
+export class PrismaUserRepo implements UserRepo {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  findById(id: string): Promise<UserRecord | null> {
+    return this.prisma.user.findUnique({ where: { id } });
+  }
+
+  findByEmail(email: string): Promise<UserRecord | null> {
+    return this.prisma.user.findUnique({ where: { email } });
+  }
+
+  findByPhone(phone: string): Promise<UserRecord | null> {
+    return this.prisma.user.findUnique({ where: { phone } });
+  }
+
+  async create(user: NewUser): Promise<UserRecord | null> {
+    try {
+      return await this.prisma.user.create({ data: user });
+    } catch (e) {
+      if (isUniqueViolation(e)) return null;
+      throw e;
+    }
+  }
+}

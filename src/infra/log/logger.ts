@@ -1,0 +1,42 @@
+import pino, { type Logger } from "pino";
+
+/** Where secrets could appear in a log line; pino replaces them before anything is written. */
+export const REDACT_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'res.headers["set-cookie"]',
+  "*.password",
+  "*.code",
+  "*.token",
+  "*.accessToken",
+  "*.refreshToken",
+  "*.mfaToken",
+  "*.listenToken",
+  "*.matchCode",
+  "*.secret",
+  "*.authorization",
+  "*.variables",
+  "variables",
+];
+
+export function createLogger(opts: { level: string; destination?: pino.DestinationStream }): Logger {
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      base: { service: "auth-gateway" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    opts.destination,
+  );
+}
+
+/** A URL for the log: the path, and query parameter names without their values (links carry tokens). */
+export function redactUrl(url: string): string {
+  const q = url.indexOf("?");
+  if (q < 0) return url;
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
+  return `${url.slice(0, q)}?${names.map((n) => `${n}=[redacted]`).join("&")}`;
+}
+
+export type { Logger };

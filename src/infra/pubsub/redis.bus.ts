@@ -1,0 +1,74 @@
+import type { Redis } from "ioredis";
+import { RedisPubSub } from "graphql-redis-subscriptions";
+import type { EventBus } from "../../core/ports";
+import { closeRedis, connectRedis } from "../store/redis-connection";
+
+export interface RedisBusOptions {
+  /** `redis://` or `rediss://` (TLS). */
+  url: string;
+  /** Prepended to every channel, so deployments (or test files) sharing a Redis stay apart. */
+  topicPrefix?: string;
+  /** Connection errors; ioredis keeps reconnecting after each one. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * `EventBus` over Redis pub/sub, so an event published by one gateway instance reaches
+ * subscribers on all of them. Payloads travel as JSON.
+ *
+ * A subscription starts listening at its first `next()` (graphql-redis-subscriptions'
+ * behaviour), and Redis drops messages published before SUBSCRIBE is acknowledged.
+ */
+export class RedisBus implements EventBus {
+  private readonly pubsub: RedisPubSub;
+  private readonly topicPrefix: string;
+  private readonly connections: Redis[];
+  private readonly open = new Set<AsyncIterableIterator<unknown>>();
+  private closing?: Promise<void>;
+
+  constructor(options: RedisBusOptions) {
+    // A subscribed connection may only run subscriber commands, so two connections;
+    // the ready check would send INFO on it after a reconnect and be refused.
+    const publisher = connectRedis(options.url, {}, options.onError);
+    const subscriber = connectRedis(options.url, { enableReadyCheck: false }, options.onError);
+    this.connections = [publisher, subscriber];
+    this.pubsub = new RedisPubSub({ publisher, subscriber });
+    this.topicPrefix = options.topicPrefix ?? "";
+  }
+
+  async publish(topic: string, payload: object): Promise<void> {
+    await this.pubsub.publish(this.channel(topic), payload);
+  }
+
+  subscribe<T>(topic: string): AsyncIterableIterator<T> {
+    const iterator: AsyncIterableIterator<T> = this.pubsub.asyncIterableIterator<T>(this.channel(topic));
+    // Remember it so close() can end it; forget it once it ends, or the set would grow
+    // with every subscription the process ever served.
+    const stop = iterator.return?.bind(iterator);
+    iterator.return = async (value?: unknown) => {
+      this.open.delete(iterator);
+      return stop ? stop(value) : { value: undefined, done: true };
+    };
+    this.open.add(iterator);
+    return iterator;
+  }
+
+  /** Channel a topic travels on (the prefix included), e.g. for PUBSUB NUMSUB. */
+  channel(topic: string): string {
+    return this.topicPrefix + topic;
+  }
+
+  /** Ends every subscription, so `for await` loops over them finish, then disconnects. */
+  close(): Promise<void> {
+    // A second QUIT on a closing connection fails and trips ioredis' fallback timer.
+    this.closing ??= (async () => {
+      await Promise.all([...this.open].map((iterator) => iterator.return?.()));
+      await Promise.all(this.connections.map(closeRedis));
+    })();
+    return this.closing;
+  }
+}
+
+export function createRedisBus(options: RedisBusOptions): RedisBus {
+  return new RedisBus(options);
+}

@@ -1,0 +1,36 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+/** Opens an ioredis connection; ioredis turns on TLS by itself for `rediss://`. */
+export function connectRedis(url: string, options: RedisOptions = {}, onError?: (error: Error) => void): Redis {
+  if (!/^rediss?:\/\//i.test(url)) {
+    throw new Error(`Redis URL must start with redis:// or rediss://, got "${url.split(":")[0]}:"`);
+  }
+  const redis = new Redis(url, options);
+  if (onError) redis.on("error", onError);
+  return redis;
+}
+
+/** How long closing waits for a connection still in its handshake. */
+const HANDSHAKE_WAIT_MS = 1_000;
+
+/**
+ * QUIT when connected, so replies already on their way arrive. Otherwise stop at once:
+ * QUIT would sit in the offline queue through every reconnect attempt. A connection
+ * still in its handshake gets a moment to finish first, because disconnecting it then
+ * leaves ioredis holding the process open on a 2 s timer (AbstractConnector).
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === "connecting" || redis.status === "connect") {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        redis.off("ready", done).off("close", done);
+        resolve();
+      };
+      const timer = setTimeout(done, HANDSHAKE_WAIT_MS);
+      redis.once("ready", done).once("close", done);
+    });
+  }
+  if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
+  else if (redis.status !== "end") redis.disconnect();
+}

@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { AtomicScript, KeyValueStore } from "../../core/ports";
+import { fixedWindowHit, toTtlMs } from "./fixed-window.script";
+import { closeRedis, connectRedis } from "./redis-connection";
+
+export interface RedisStoreOptions {
+  /** `redis://` or `rediss://` (TLS), with optional user, password and `/db`. */
+  url: string;
+  /** Prepended to every key, script KEYS included (ioredis does it for EVAL/EVALSHA). */
+  keyPrefix?: string;
+  /** How long `ping()` waits before calling the store unready. */
+  pingTimeoutMs?: number;
+  /** Connection errors; ioredis keeps reconnecting after each one. */
+  onError?: (error: Error) => void;
+}
+
+/** `KeyValueStore` over Redis: shared by every gateway instance. */
+export class RedisStore implements KeyValueStore {
+  readonly kind = "redis" as const;
+  private readonly redis: Redis;
+  private readonly pingTimeoutMs: number;
+  /** SHA1 of each script body, computed here so no SCRIPT LOAD round trip is needed. */
+  private readonly shas = new Map<string, string>();
+  private closing?: Promise<void>;
+
+  constructor(options: RedisStoreOptions) {
+    this.redis = connectRedis(options.url, { keyPrefix: options.keyPrefix }, options.onError);
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.redis.get(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(key, value, "PX", toTtlMs(ttlMs));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(key, value, "PX", toTtlMs(ttlMs), "NX")) === "OK";
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    // DEL with no keys is a Redis syntax error.
+    return keys.length === 0 ? 0 : this.redis.del(...keys);
+  }
+
+  async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    return this.run(fixedWindowHit, [key], [toTtlMs(windowMs, "windowMs")]);
+  }
+
+  async run<T>(script: AtomicScript<T>, keys: string[], args: Array<string | number>): Promise<T> {
+    let reply: unknown;
+    try {
+      reply = await this.redis.evalsha(this.shaOf(script.lua), keys.length, ...keys, ...args);
+    } catch (error) {
+      // The script cache is empty after a restart, failover or SCRIPT FLUSH; EVAL refills it.
+      if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw error;
+      reply = await this.redis.eval(script.lua, keys.length, ...keys, ...args);
+    }
+    return script.parse(reply);
+  }
+
+  async ping(): Promise<void> {
+    // While Redis is down ioredis queues commands; readiness must answer now.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer PING in ${this.pingTimeoutMs} ms`)), this.pingTimeoutMs);
+    });
+    try {
+      await Promise.race([this.redis.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    // A second QUIT on a closing connection fails and trips ioredis' fallback timer.
+    this.closing ??= closeRedis(this.redis);
+    return this.closing;
+  }
+
+  private shaOf(lua: string): string {
+    let sha = this.shas.get(lua);
+    if (sha === undefined) {
+      sha = createHash("sha1").update(lua).digest("hex");
+      this.shas.set(lua, sha);
+    }
+    return sha;
+  }
+}
+
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}

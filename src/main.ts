@@ -1,0 +1,110 @@
+import "reflect-metadata";
+import path from "node:path";
+import { loadSettings, SettingsError, type Settings } from "./config/settings";
+import type { EventBus, KeyValueStore } from "./core/ports";
+import { createGateway } from "./gateway";
+import { openDatabase } from "./infra/db";
+import { PrismaAuditLog } from "./infra/db/audit.log";
+import { PrismaSessionRepo } from "./infra/db/session.repo";
+import { PrismaUserRepo } from "./infra/db/user.repo";
+import { createLogger, type Logger } from "./infra/log/logger";
+import { createMemoryBus, createRedisBus } from "./infra/pubsub";
+import { createMemoryStore, createRedisStore } from "./infra/store";
+import { createKeyRing, loadSigningKey } from "./sessions/signing-keys";
+
+/** The composition root: settings → infrastructure → services → schema → server. */
+async function main(): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings();
+  } catch (e) {
+    if (e instanceof SettingsError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = createLogger({ level: settings.logLevel });
+
+  const db = await openDatabase({
+    url: settings.databaseUrl,
+    pgliteDir: path.join(settings.dataDir, "pglite"),
+    migrationsDir: path.resolve(__dirname, "../../prisma/migrations"),
+    log: (msg, data) => log.info(data ?? {}, msg),
+  });
+  log.info(
+    db.kind === "pglite"
+      ? `DATABASE_URL unset: using embedded PGlite in ${path.join(settings.dataDir, "pglite")}`
+      : "Postgres: connected, migrations applied",
+  );
+
+  const { store, bus } = openStore(settings, log);
+  if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox");
+  if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox" : "SMS is turned off");
+
+  const { key, source } = loadSigningKey({ pem: settings.jwt.privateKeyPem, dataDir: settings.dataDir });
+  if (source !== "settings") log.info(`JWT_PRIVATE_KEY unset: signing with a generated key kept in ${settings.dataDir} (kid ${key.kid})`);
+
+  const gateway = await createGateway(
+    settings,
+    {
+      users: new PrismaUserRepo(db.prisma),
+      sessions: new PrismaSessionRepo(db.prisma),
+      audit: new PrismaAuditLog(db.prisma),
+      store,
+      bus,
+      keyRing: createKeyRing(key),
+      readiness: { postgres: () => db.ping(), redis: () => store.ping() },
+    },
+    log,
+  );
+  const port = await gateway.listen(settings.port);
+  log.info({ port }, `gateway ready at ${settings.publicUrl}/graphql`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    // A stuck dependency must not keep the process from exiting.
+    setTimeout(() => {
+      log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, settings.shutdownTimeoutSeconds * 1000).unref();
+    await gateway.close();
+    log.info("server closed");
+    await closeAll(log, { pubsub: bus, store, database: db });
+    log.info("stopped");
+    log.flush();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+function openStore(settings: Settings, log: Logger): { store: KeyValueStore; bus: EventBus } {
+  if (!settings.redisUrl) {
+    log.info("REDIS_URL unset: using the in-process store and pub/sub (single instance only)");
+    return { store: createMemoryStore(), bus: createMemoryBus() };
+  }
+  const onError = (err: Error) => log.warn({ err: { message: err.message } }, "redis connection error");
+  log.info("Redis: using REDIS_URL for codes, limits and pub/sub");
+  return { store: createRedisStore({ url: settings.redisUrl, onError }), bus: createRedisBus({ url: settings.redisUrl, onError }) };
+}
+
+/** In order, each on its own: one failing to close must not keep the others open. */
+async function closeAll(log: Logger, closables: Record<string, { close(): Promise<void> }>): Promise<void> {
+  for (const [name, c] of Object.entries(closables)) {
+    try {
+      await c.close();
+      log.debug(`${name} closed`);
+    } catch (err) {
+      log.warn({ err }, `error while closing the ${name}`);
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

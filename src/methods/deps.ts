@@ -1,0 +1,16 @@
+import type { Settings } from "../config/settings";
+import type { AuditLog, Clock, EventBus, KeyValueStore, UserRepo } from "../core/ports";
+import type { RateLimiter } from "../core/rate-limit";
+import type { SessionService } from "../sessions/session.service";
+
+/** What the spine hands every sign-in method: ports and shared services, never infra. */
+export interface MethodDeps {
+  settings: Settings;
+  users: UserRepo;
+  sessions: SessionService;
+  store: KeyValueStore;
+  bus: EventBus;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  clock: Clock;
+}

@@ -1,0 +1,26 @@
+import { hash, verify, type Algorithm } from "@node-rs/argon2";
+
+/** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. Runs on libuv's thread pool. */
+// Algorithm is an ambient const enum (not importable as a value under isolatedModules): 2 is Argon2id.
+const OPTIONS = { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export class PasswordHasher {
+  // Verified against when the account is unknown, so that costs the same time as a wrong password.
+  private dummy?: Promise<string>;
+
+  hash(password: string): Promise<string> {
+    return hash(password, OPTIONS);
+  }
+
+  /** False for a wrong password; with `stored` null, burns the same time and is false. */
+  async verify(stored: string | null, password: string): Promise<boolean> {
+    this.dummy ??= this.hash("dummy password for timing equality");
+    const target = stored ?? (await this.dummy);
+    try {
+      const ok = await verify(target, password);
+      return ok && stored !== null;
+    } catch {
+      return false; // a malformed stored hash is a wrong password, never a 500
+    }
+  }
+}

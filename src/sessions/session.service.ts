@@ -1,0 +1,131 @@
+import { secondFactorsFor, type MfaMethod } from "../core/auth-method";
+import { AuthError } from "../core/errors";
+import type { Aal, AuditLog, ClientInfo, Clock, KeyValueStore, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
+import { hashToken, newRefreshToken, type TokenService } from "./tokens";
+
+/** The signed-in caller, from a verified access token of a live session. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  aal: Aal;
+  amr: string[];
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+}
+
+export type AuthResult =
+  | { status: "AUTHENTICATED"; tokens: IssuedTokens; user: UserRecord; mfaMethods: []; isNewUser: boolean }
+  | { status: "MFA_REQUIRED"; mfaToken: string; mfaMethods: MfaMethod[]; isNewUser: boolean };
+
+export interface SessionServiceDeps {
+  sessions: SessionRepo;
+  tokens: TokenService;
+  store: KeyValueStore;
+  audit: AuditLog;
+  clock: Clock;
+  refreshTtlSeconds: number;
+}
+
+const revokedKey = (sessionId: string) => `session:revoked:${sessionId}`;
+const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
+
+/**
+ * Sessions are refresh-token families in Postgres. Access tokens are stateless JWTs, but
+ * a revocation is also written to the store for one access-token lifetime, so a revoked
+ * session's access tokens stop working on their next request, on every instance.
+ */
+export class SessionService {
+  constructor(private readonly d: SessionServiceDeps) {}
+
+  /**
+   * Ends a first factor: a session, or MFA_REQUIRED with an mfaToken when the account has
+   * a second factor. Every sign-in method calls this and nothing else to sign someone in.
+   */
+  async completeFirstFactor(user: UserRecord, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
+    const mfaMethods = secondFactorsFor(user);
+    if (mfaMethods.length > 0) {
+      await this.d.audit.record({ type: "mfa.required", ok: true, userId: user.id, client, detail: { amr } });
+      return { status: "MFA_REQUIRED", mfaToken: this.d.tokens.signMfa({ userId: user.id, amr }), mfaMethods, isNewUser };
+    }
+    return this.authenticated(user, "aal1", amr, client, isNewUser);
+  }
+
+  /** Starts a session for a user who has passed every factor required. */
+  async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
+    const refreshToken = newRefreshToken();
+    const session = await this.d.sessions.create({
+      userId: user.id,
+      aal,
+      amr,
+      client,
+      expiresAt: new Date(this.d.clock.now().getTime() + this.d.refreshTtlSeconds * 1000),
+      refreshTokenHash: hashToken(refreshToken),
+    });
+    await this.d.audit.record({ type: "session.created", ok: true, userId: user.id, client, detail: { sessionId: session.id, aal, amr } });
+    return { status: "AUTHENTICATED", tokens: this.issue(session, refreshToken), user, mfaMethods: [], isNewUser };
+  }
+
+  /** Rotates a refresh token. A token used twice revokes its whole session (theft signal). */
+  async refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
+    const found = await this.d.sessions.findByRefreshTokenHash(hashToken(refreshToken));
+    if (!found) throw invalidRefresh();
+    const { session, tokenId } = found;
+    const now = this.d.clock.now();
+    if (session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
+    const next = newRefreshToken();
+    const rotated = found.rotatedAt === null && (await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now));
+    if (!rotated) {
+      await this.revokeSession(session, "refresh_token_reuse");
+      await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
+      throw invalidRefresh();
+    }
+    return this.issue(session, next);
+  }
+
+  /** The caller from a bearer access token, or null (bad, expired or revoked). */
+  async authenticate(accessToken: string): Promise<Principal | null> {
+    const claims = this.d.tokens.verifyAccess(accessToken);
+    if (!claims) return null;
+    if ((await this.d.store.get(revokedKey(claims.sid))) !== null) return null;
+    return { userId: claims.sub, sessionId: claims.sid, aal: claims.aal, amr: claims.amr };
+  }
+
+  async list(principal: Principal): Promise<Array<SessionRecord & { current: boolean }>> {
+    const sessions = await this.d.sessions.listActive(principal.userId, this.d.clock.now());
+    return sessions.map((s) => ({ ...s, current: s.id === principal.sessionId }));
+  }
+
+  async logout(principal: Principal, client: ClientInfo): Promise<boolean> {
+    const session = await this.d.sessions.findById(principal.sessionId);
+    if (session) await this.revokeSession(session, "logout");
+    await this.d.audit.record({ type: "session.logout", ok: true, userId: principal.userId, client, detail: { sessionId: principal.sessionId } });
+    return true;
+  }
+
+  /** Only the owner may end a session; someone else's id answers like an unknown one. */
+  async revoke(principal: Principal, sessionId: string, client: ClientInfo): Promise<boolean> {
+    const session = await this.d.sessions.findById(sessionId);
+    if (!session || session.userId !== principal.userId || session.revokedAt) {
+      throw new AuthError("BAD_USER_INPUT", "No such active session.", { field: "id" });
+    }
+    await this.revokeSession(session, "revoked_by_user");
+    await this.d.audit.record({ type: "session.revoked", ok: true, userId: principal.userId, client, detail: { sessionId } });
+    return true;
+  }
+
+  private async revokeSession(session: SessionRecord, reason: string): Promise<void> {
+    await this.d.sessions.revoke(session.id, reason, this.d.clock.now());
+    // Outlives every access token already issued for this session.
+    await this.d.store.set(revokedKey(session.id), reason, this.d.tokens.accessTtlSeconds * 1000);
+  }
+
+  private issue(session: SessionRecord, refreshToken: string): IssuedTokens {
+    const accessToken = this.d.tokens.signAccess({ userId: session.userId, sessionId: session.id, aal: session.aal, amr: session.amr });
+    return { accessToken, refreshToken, tokenType: "Bearer", expiresIn: this.d.tokens.accessTtlSeconds };
+  }
+}

@@ -1,0 +1,100 @@
+import { randomBytes, createHash } from "node:crypto";
+import jwt from "jsonwebtoken";
+import type { Aal } from "../core/ports";
+import type { KeyRing } from "./signing-keys";
+
+/** What a verified access token says (contract README, "Access tokens"). */
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  aal: Aal;
+  amr: string[];
+  iat: number;
+  exp: number;
+}
+
+/** What a verified mfaToken says: a user who passed a first factor, and which. */
+export interface MfaClaims {
+  sub: string;
+  amr: string[];
+  exp: number;
+}
+
+// Distinct `typ` headers and audiences: neither token is ever accepted as the other,
+// here or by a service that checks `aud` alone.
+const ACCESS_TYP = "at+jwt"; // RFC 9068
+const MFA_TYP = "mfa+jwt";
+const MFA_TTL_SECONDS = 300;
+
+export class TokenService {
+  private readonly mfaAudience: string;
+
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly opts: { issuer: string; audience: string; accessTtlSeconds: number },
+  ) {
+    this.mfaAudience = `${opts.issuer}/mfa`;
+  }
+
+  get accessTtlSeconds(): number {
+    return this.opts.accessTtlSeconds;
+  }
+
+  signAccess(c: { userId: string; sessionId: string; aal: Aal; amr: string[] }): string {
+    return jwt.sign({ sid: c.sessionId, aal: c.aal, amr: c.amr }, this.keys.signing.privateKey, {
+      algorithm: "ES256",
+      keyid: this.keys.signing.kid,
+      header: { alg: "ES256", typ: ACCESS_TYP, kid: this.keys.signing.kid },
+      issuer: this.opts.issuer,
+      audience: this.opts.audience,
+      subject: c.userId,
+      expiresIn: this.opts.accessTtlSeconds,
+    });
+  }
+
+  /** Null for anything but a valid, unexpired access token of this gateway. */
+  verifyAccess(token: string): AccessClaims | null {
+    const payload = this.verify(token, ACCESS_TYP, this.opts.audience);
+    if (!payload || typeof payload.sid !== "string" || (payload.aal !== "aal1" && payload.aal !== "aal2") || !Array.isArray(payload.amr)) {
+      return null;
+    }
+    return payload as unknown as AccessClaims;
+  }
+
+  signMfa(c: { userId: string; amr: string[] }): string {
+    return jwt.sign({ amr: c.amr }, this.keys.signing.privateKey, {
+      algorithm: "ES256",
+      header: { alg: "ES256", typ: MFA_TYP, kid: this.keys.signing.kid },
+      issuer: this.opts.issuer,
+      audience: this.mfaAudience,
+      subject: c.userId,
+      expiresIn: MFA_TTL_SECONDS,
+      jwtid: randomBytes(16).toString("base64url"),
+    });
+  }
+
+  verifyMfa(token: string): MfaClaims | null {
+    const payload = this.verify(token, MFA_TYP, this.mfaAudience);
+    if (!payload || !Array.isArray(payload.amr)) return null;
+    return payload as unknown as MfaClaims;
+  }
+
+  private verify(token: string, typ: string, audience: string): jwt.JwtPayload | null {
+    try {
+      const decoded = jwt.decode(token, { complete: true });
+      if (!decoded || decoded.header.typ !== typ || !decoded.header.kid) return null;
+      const key = this.keys.byKid(decoded.header.kid);
+      if (!key) return null;
+      const payload = jwt.verify(token, key, { algorithms: ["ES256"], issuer: this.opts.issuer, audience });
+      return typeof payload === "object" && typeof payload.sub === "string" ? payload : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** 256-bit opaque refresh token. */
+export const newRefreshToken = (): string => randomBytes(32).toString("base64url");
+
+/** A fast hash is enough for a 256-bit random secret: it cannot be guessed, only stolen. */
+export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");

@@ -1,0 +1,361 @@
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar. */
+  DateTime: { input: string; output: string; }
+};
+
+export type AuthPayload = {
+  __typename?: 'AuthPayload';
+  /** True when this call created the account (passwordless sign-up). */
+  isNewUser: Scalars['Boolean']['output'];
+  /** The second factors the account can finish with; empty when AUTHENTICATED. */
+  mfaMethods: Array<MfaMethod>;
+  /** Present when MFA_REQUIRED: short-lived, accepted only to finish MFA, never as an access token. */
+  mfaToken: Maybe<Scalars['String']['output']>;
+  status: AuthStatus;
+  /** Present when AUTHENTICATED. */
+  tokens: Maybe<AuthTokens>;
+  /** Present when AUTHENTICATED (or after VERIFY_CONTACT). */
+  user: Maybe<User>;
+};
+
+export type AuthStatus =
+  | 'AUTHENTICATED'
+  | 'MFA_REQUIRED';
+
+export type AuthTokens = {
+  __typename?: 'AuthTokens';
+  /** JWT (ES256, kid in header), verifiable with GET /.well-known/jwks.json. */
+  accessToken: Scalars['String']['output'];
+  /** Seconds until accessToken expires. */
+  expiresIn: Scalars['Int']['output'];
+  /** Opaque; single use (rotated by refreshTokens). */
+  refreshToken: Scalars['String']['output'];
+  tokenType: Scalars['String']['output'];
+};
+
+export type ConsumeMagicLinkInput = {
+  /** When given and right, the waiting device is signed in too; when wrong, nobody is. */
+  matchCode?: InputMaybe<Scalars['String']['input']>;
+  token: Scalars['String']['input'];
+};
+
+export type LoginInput = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+export type MagicLinkEvent = {
+  __typename?: 'MagicLinkEvent';
+  /** Only in the CONFIRMED event, only to the holder of listenToken, only once. */
+  auth: Maybe<AuthPayload>;
+  requestId: Scalars['ID']['output'];
+  state: MagicLinkState;
+};
+
+export type MagicLinkRequest = {
+  __typename?: 'MagicLinkRequest';
+  expiresAt: Scalars['DateTime']['output'];
+  /** Secret: only its holder may subscribe to magicLinkStatus for this request. */
+  listenToken: Scalars['String']['output'];
+  /** Short code shown on the waiting device; the person types or picks it on the device that opened the link. */
+  matchCode: Scalars['String']['output'];
+  requestId: Scalars['ID']['output'];
+};
+
+export type MagicLinkState =
+  | 'CONFIRMED'
+  | 'DENIED'
+  | 'EXPIRED'
+  /** The link's page was opened; nothing is approved yet. */
+  | 'OPENED'
+  | 'PENDING';
+
+export type MfaMethod =
+  | 'EMAIL_OTP'
+  | 'RECOVERY_CODE'
+  | 'SMS_OTP'
+  | 'TOTP';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Turns TOTP on with a first valid code; returns one-time recovery codes, shown once. */
+  confirmTotp: RecoveryCodes;
+  /** Called by the device that opened the link. With the right matchCode it also signs in the waiting device. */
+  consumeMagicLink: AuthPayload;
+  /** Turns TOTP off; needs a current TOTP or recovery code. */
+  disableTotp: Scalars['Boolean']['output'];
+  /** Starts TOTP enrollment for the signed-in user (authenticator apps). */
+  enrollTotp: TotpEnrollment;
+  /** Password login. Returns MFA_REQUIRED with an mfaToken when the account has a second factor. */
+  login: AuthPayload;
+  /** Ends the current session. */
+  logout: Scalars['Boolean']['output'];
+  /** Rotates a refresh token. Reusing an already-rotated token revokes the whole session. */
+  refreshTokens: AuthTokens;
+  /** Emails a sign-in link. The caller keeps requestId + listenToken to wait for the click. */
+  requestMagicLink: MagicLinkRequest;
+  /** Sends a one-time code by email or SMS. Same answer whether or not the account exists. */
+  requestOtp: OtpChallenge;
+  /** Ends one of the signed-in user's sessions. */
+  revokeSession: Scalars['Boolean']['output'];
+  /** Email + password account. Rejects weak/breached-pattern passwords with BAD_USER_INPUT. */
+  signUp: AuthPayload;
+  /** Completes an MFA login with a recovery code; each code works once. */
+  useRecoveryCode: AuthPayload;
+  /** Checks a code against its challenge; single use, limited attempts. */
+  verifyOtp: AuthPayload;
+  /** Completes an MFA login (mfaToken) or steps the current session up (no mfaToken) with a TOTP code. */
+  verifyTotp: AuthPayload;
+};
+
+
+export type MutationConfirmTotpArgs = {
+  code: Scalars['String']['input'];
+};
+
+
+export type MutationConsumeMagicLinkArgs = {
+  input: ConsumeMagicLinkInput;
+};
+
+
+export type MutationDisableTotpArgs = {
+  code: Scalars['String']['input'];
+};
+
+
+export type MutationLoginArgs = {
+  input: LoginInput;
+};
+
+
+export type MutationRefreshTokensArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRequestMagicLinkArgs = {
+  input: RequestMagicLinkInput;
+};
+
+
+export type MutationRequestOtpArgs = {
+  input: RequestOtpInput;
+};
+
+
+export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSignUpArgs = {
+  input: SignUpInput;
+};
+
+
+export type MutationUseRecoveryCodeArgs = {
+  input: UseRecoveryCodeInput;
+};
+
+
+export type MutationVerifyOtpArgs = {
+  input: VerifyOtpInput;
+};
+
+
+export type MutationVerifyTotpArgs = {
+  input: VerifyTotpInput;
+};
+
+export type OtpChallenge = {
+  __typename?: 'OtpChallenge';
+  challengeId: Scalars['ID']['output'];
+  channel: OtpChannel;
+  codeLength: Scalars['Int']['output'];
+  /** Masked, e.g. j***@example.com or +44******789. */
+  destinationHint: Scalars['String']['output'];
+  expiresAt: Scalars['DateTime']['output'];
+  /** Earliest time a new code may be requested for the same destination. */
+  resendAvailableAt: Scalars['DateTime']['output'];
+};
+
+export type OtpChannel =
+  | 'EMAIL'
+  | 'SMS';
+
+export type OtpPurpose =
+  /** Second factor after login; needs mfaToken; the code goes to the account's verified email/phone. */
+  | 'MFA'
+  /** Passwordless sign-in (creates the account on first use unless disabled). */
+  | 'SIGN_IN'
+  /** Signed-in user proves an email or phone before it is attached and marked verified. */
+  | 'VERIFY_CONTACT';
+
+export type Query = {
+  __typename?: 'Query';
+  /** The signed-in user; null without a valid access token. */
+  me: Maybe<User>;
+  /** The signed-in user's active sessions, newest first. */
+  sessions: Array<Session>;
+};
+
+export type RecoveryCodes = {
+  __typename?: 'RecoveryCodes';
+  codes: Array<Scalars['String']['output']>;
+};
+
+export type RequestMagicLinkInput = {
+  email: Scalars['String']['input'];
+  /** Where the confirm page sends the browser afterwards; must match an allow-listed origin. */
+  redirectUrl?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RequestOtpInput = {
+  channel: OtpChannel;
+  /** Email address or E.164 phone number; ignored for MFA. */
+  destination?: InputMaybe<Scalars['String']['input']>;
+  mfaToken?: InputMaybe<Scalars['String']['input']>;
+  purpose?: OtpPurpose;
+};
+
+export type Session = {
+  __typename?: 'Session';
+  /** aal1 or aal2 (NIST SP 800-63B). */
+  aal: Scalars['String']['output'];
+  /** RFC 8176 methods used, e.g. [pwd, otp, mfa]. */
+  amr: Array<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  current: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  ip: Maybe<Scalars['String']['output']>;
+  lastUsedAt: Scalars['DateTime']['output'];
+  userAgent: Maybe<Scalars['String']['output']>;
+};
+
+export type SignUpInput = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Status of a magic-link request, from the device that asked for it. The first event is the current state. */
+  magicLinkStatus: MagicLinkEvent;
+};
+
+
+export type SubscriptionMagicLinkStatusArgs = {
+  listenToken: Scalars['String']['input'];
+  requestId: Scalars['ID']['input'];
+};
+
+export type TotpEnrollment = {
+  __typename?: 'TotpEnrollment';
+  /** otpauth://totp/... URI (issuer, account, SHA1, 6 digits, 30 s). */
+  otpauthUrl: Scalars['String']['output'];
+  /** PNG data URL of a QR code encoding otpauthUrl. */
+  qrCodeDataUrl: Scalars['String']['output'];
+  /** Base32, for manual entry. */
+  secret: Scalars['String']['output'];
+};
+
+export type UseRecoveryCodeInput = {
+  code: Scalars['String']['input'];
+  mfaToken: Scalars['String']['input'];
+};
+
+export type User = {
+  __typename?: 'User';
+  createdAt: Scalars['DateTime']['output'];
+  /** Visible to the user themself only; null for anyone else. */
+  email: Maybe<Scalars['String']['output']>;
+  emailVerified: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  /** E.164. Visible to the user themself only. */
+  phone: Maybe<Scalars['String']['output']>;
+  phoneVerified: Scalars['Boolean']['output'];
+  totpEnabled: Scalars['Boolean']['output'];
+};
+
+export type VerifyOtpInput = {
+  challengeId: Scalars['ID']['input'];
+  code: Scalars['String']['input'];
+};
+
+export type VerifyTotpInput = {
+  code: Scalars['String']['input'];
+  mfaToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type TokensFragment = { __typename?: 'AuthTokens', accessToken: string, refreshToken: string, tokenType: string, expiresIn: number };
+
+export type PayloadFragment = { __typename?: 'AuthPayload', status: AuthStatus, isNewUser: boolean, mfaToken: string | null, mfaMethods: Array<MfaMethod>, tokens: { __typename?: 'AuthTokens', accessToken: string, refreshToken: string, tokenType: string, expiresIn: number } | null, user: { __typename?: 'User', id: string, email: string | null, emailVerified: boolean, phone: string | null, phoneVerified: boolean, totpEnabled: boolean, createdAt: string } | null };
+
+export type SignUpMutationVariables = Exact<{
+  input: SignUpInput;
+}>;
+
+
+export type SignUpMutation = { __typename?: 'Mutation', signUp: { __typename?: 'AuthPayload', status: AuthStatus, isNewUser: boolean, mfaToken: string | null, mfaMethods: Array<MfaMethod>, tokens: { __typename?: 'AuthTokens', accessToken: string, refreshToken: string, tokenType: string, expiresIn: number } | null, user: { __typename?: 'User', id: string, email: string | null, emailVerified: boolean, phone: string | null, phoneVerified: boolean, totpEnabled: boolean, createdAt: string } | null } };
+
+export type LoginMutationVariables = Exact<{
+  input: LoginInput;
+}>;
+
+
+export type LoginMutation = { __typename?: 'Mutation', login: { __typename?: 'AuthPayload', status: AuthStatus, isNewUser: boolean, mfaToken: string | null, mfaMethods: Array<MfaMethod>, tokens: { __typename?: 'AuthTokens', accessToken: string, refreshToken: string, tokenType: string, expiresIn: number } | null, user: { __typename?: 'User', id: string, email: string | null, emailVerified: boolean, phone: string | null, phoneVerified: boolean, totpEnabled: boolean, createdAt: string } | null } };
+
+export type MeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeQuery = { __typename?: 'Query', me: { __typename?: 'User', id: string, email: string | null, emailVerified: boolean, phone: string | null, phoneVerified: boolean, totpEnabled: boolean, createdAt: string } | null };
+
+export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SessionsQuery = { __typename?: 'Query', sessions: Array<{ __typename?: 'Session', id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null, aal: string, amr: Array<string>, current: boolean }> };
+
+export type RefreshTokensMutationVariables = Exact<{
+  refreshToken: Scalars['String']['input'];
+}>;
+
+
+export type RefreshTokensMutation = { __typename?: 'Mutation', refreshTokens: { __typename?: 'AuthTokens', accessToken: string, refreshToken: string, tokenType: string, expiresIn: number } };
+
+export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LogoutMutation = { __typename?: 'Mutation', logout: boolean };
+
+export type RevokeSessionMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RevokeSessionMutation = { __typename?: 'Mutation', revokeSession: boolean };
+
+export const TokensFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Tokens"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthTokens"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"tokenType"}},{"kind":"Field","name":{"kind":"Name","value":"expiresIn"}}]}}]} as unknown as DocumentNode<TokensFragment, unknown>;
+export const PayloadFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Payload"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"isNewUser"}},{"kind":"Field","name":{"kind":"Name","value":"mfaToken"}},{"kind":"Field","name":{"kind":"Name","value":"mfaMethods"}},{"kind":"Field","name":{"kind":"Name","value":"tokens"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Tokens"}}]}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"emailVerified"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"phoneVerified"}},{"kind":"Field","name":{"kind":"Name","value":"totpEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Tokens"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthTokens"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"tokenType"}},{"kind":"Field","name":{"kind":"Name","value":"expiresIn"}}]}}]} as unknown as DocumentNode<PayloadFragment, unknown>;
+export const SignUpDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SignUp"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SignUpInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"signUp"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Payload"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Tokens"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthTokens"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"tokenType"}},{"kind":"Field","name":{"kind":"Name","value":"expiresIn"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Payload"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"isNewUser"}},{"kind":"Field","name":{"kind":"Name","value":"mfaToken"}},{"kind":"Field","name":{"kind":"Name","value":"mfaMethods"}},{"kind":"Field","name":{"kind":"Name","value":"tokens"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Tokens"}}]}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"emailVerified"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"phoneVerified"}},{"kind":"Field","name":{"kind":"Name","value":"totpEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<SignUpMutation, SignUpMutationVariables>;
+export const LoginDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Login"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"LoginInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"login"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Payload"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Tokens"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthTokens"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"tokenType"}},{"kind":"Field","name":{"kind":"Name","value":"expiresIn"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Payload"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"isNewUser"}},{"kind":"Field","name":{"kind":"Name","value":"mfaToken"}},{"kind":"Field","name":{"kind":"Name","value":"mfaMethods"}},{"kind":"Field","name":{"kind":"Name","value":"tokens"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Tokens"}}]}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"emailVerified"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"phoneVerified"}},{"kind":"Field","name":{"kind":"Name","value":"totpEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<LoginMutation, LoginMutationVariables>;
+export const MeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"emailVerified"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"phoneVerified"}},{"kind":"Field","name":{"kind":"Name","value":"totpEnabled"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<MeQuery, MeQueryVariables>;
+export const SessionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastUsedAt"}},{"kind":"Field","name":{"kind":"Name","value":"userAgent"}},{"kind":"Field","name":{"kind":"Name","value":"ip"}},{"kind":"Field","name":{"kind":"Name","value":"aal"}},{"kind":"Field","name":{"kind":"Name","value":"amr"}},{"kind":"Field","name":{"kind":"Name","value":"current"}}]}}]}}]} as unknown as DocumentNode<SessionsQuery, SessionsQueryVariables>;
+export const RefreshTokensDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RefreshTokens"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"refreshToken"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"refreshTokens"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"refreshToken"},"value":{"kind":"Variable","name":{"kind":"Name","value":"refreshToken"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"Tokens"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"Tokens"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AuthTokens"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"tokenType"}},{"kind":"Field","name":{"kind":"Name","value":"expiresIn"}}]}}]} as unknown as DocumentNode<RefreshTokensMutation, RefreshTokensMutationVariables>;
+export const LogoutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Logout"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"logout"}}]}}]} as unknown as DocumentNode<LogoutMutation, LogoutMutationVariables>;
+export const RevokeSessionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RevokeSession"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"revokeSession"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}]}]}}]} as unknown as DocumentNode<RevokeSessionMutation, RevokeSessionMutationVariables>;

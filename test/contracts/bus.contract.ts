@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import type { EventBus } from "../../src/core/ports";
+
+export interface BusUnderTest {
+  bus: EventBus;
+  /**
+   * Resolves once subscriptions to `topic` that have been started (first `next()` called)
+   * receive messages. Redis pub/sub drops what is published before SUBSCRIBE lands.
+   */
+  subscribed: (topic: string) => Promise<void>;
+  cleanup: () => Promise<void>;
+}
+
+interface Numbered {
+  n: number;
+}
+
+/**
+ * What every `EventBus` must do, run against Redis and the in-process bus alike, so
+ * GraphQL subscriptions behave the same on one instance and many.
+ */
+export function describeBusContract(name: string, makeBus: () => Promise<BusUnderTest>): void {
+  describe(`EventBus contract: ${name}`, () => {
+    let subject: BusUnderTest;
+    let bus: EventBus;
+    const topic = (label: string) => `${label}:${randomUUID()}`;
+
+    beforeEach(async () => {
+      subject = await makeBus();
+      bus = subject.bus;
+    });
+
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it("delivers a subscriber's messages in the order they were published", async () => {
+      const t = topic("order");
+      const messages = bus.subscribe<Numbered>(t);
+      const first = messages.next();
+      await subject.subscribed(t);
+      for (const n of [1, 2, 3]) await bus.publish(t, { n });
+      expect(await first).toEqual({ value: { n: 1 }, done: false });
+      expect(await messages.next()).toEqual({ value: { n: 2 }, done: false });
+      expect(await messages.next()).toEqual({ value: { n: 3 }, done: false });
+      await messages.return?.();
+    });
+
+    it("delivers every message to every subscriber of the topic", async () => {
+      const t = topic("fan-out");
+      const a = bus.subscribe<Numbered>(t);
+      const b = bus.subscribe<Numbered>(t);
+      const [firstA, firstB] = [a.next(), b.next()];
+      await subject.subscribed(t);
+      await bus.publish(t, { n: 1 });
+      await bus.publish(t, { n: 2 });
+      expect([await firstA, await a.next()]).toEqual([
+        { value: { n: 1 }, done: false },
+        { value: { n: 2 }, done: false },
+      ]);
+      expect([await firstB, await b.next()]).toEqual([
+        { value: { n: 1 }, done: false },
+        { value: { n: 2 }, done: false },
+      ]);
+      await Promise.all([a.return?.(), b.return?.()]);
+    });
+
+    it("sends payloads as JSON", async () => {
+      const t = topic("json");
+      const messages = bus.subscribe<{ at: string; nested: { list: number[] } }>(t);
+      const first = messages.next();
+      await subject.subscribed(t);
+      const payload = { at: new Date("2030-01-01T00:00:00Z"), nested: { list: [1, 2] }, dropped: undefined };
+      await bus.publish(t, payload);
+      expect((await first).value).toEqual({ at: "2030-01-01T00:00:00.000Z", nested: { list: [1, 2] } });
+      await messages.return?.();
+    });
+
+    it("keeps topics apart", async () => {
+      const [mine, other] = [topic("mine"), topic("other")];
+      const messages = bus.subscribe<Numbered>(mine);
+      const first = messages.next();
+      await subject.subscribed(mine);
+      await bus.publish(other, { n: 0 });
+      await bus.publish(mine, { n: 1 });
+      expect(await first).toEqual({ value: { n: 1 }, done: false });
+      await messages.return?.();
+    });
+
+    it("stops delivering to a subscription ended with return()", async () => {
+      const t = topic("return");
+      const leaving = bus.subscribe<Numbered>(t);
+      const staying = bus.subscribe<Numbered>(t);
+      const [waitingLeaving, waitingStaying] = [leaving.next(), staying.next()];
+      await subject.subscribed(t);
+
+      expect(await leaving.return?.()).toEqual({ value: undefined, done: true });
+      // A next() that was waiting ends too, so a `for await` loop over it finishes.
+      expect(await waitingLeaving).toEqual({ value: undefined, done: true });
+
+      await bus.publish(t, { n: 1 });
+      expect(await waitingStaying).toEqual({ value: { n: 1 }, done: false });
+      expect(await leaving.next()).toEqual({ value: undefined, done: true });
+      await staying.return?.();
+    });
+
+    it("ends a for-await loop when the consumer breaks out of it", async () => {
+      const t = topic("for-await");
+      const messages = bus.subscribe<Numbered>(t);
+      const received: number[] = [];
+      const loop = (async () => {
+        for await (const message of messages) {
+          received.push(message.n);
+          if (message.n === 2) break;
+        }
+      })();
+      await subject.subscribed(t);
+      for (const n of [1, 2, 3]) await bus.publish(t, { n });
+      await loop;
+      expect(received).toEqual([1, 2]);
+      expect(await messages.next()).toEqual({ value: undefined, done: true });
+    });
+
+    it("ends open subscriptions on close()", async () => {
+      const t = topic("close");
+      const messages = bus.subscribe<Numbered>(t);
+      const waiting = messages.next();
+      await subject.subscribed(t);
+      await bus.close();
+      expect(await waiting).toEqual({ value: undefined, done: true });
+    });
+  });
+}

@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print, type DocumentNode } from "graphql";
+import { loadSettings, type Settings } from "../../src/config/settings";
+import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
+import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
+import { PrismaAuditLog } from "../../src/infra/db/audit.log";
+import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
+import { PrismaUserRepo } from "../../src/infra/db/user.repo";
+import { createLogger } from "../../src/infra/log/logger";
+import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
+import { createMemoryStore, createRedisStore } from "../../src/infra/store";
+import { createKeyRing, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
+import { generateKeyPairSync } from "node:crypto";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+export interface GqlResult<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
+}
+
+export interface TestGatewayOptions {
+  /** Settings as environment variables, on top of test defaults. */
+  env?: Record<string, string>;
+  /** "redis" (REDIS_URL, a key prefix of its own) unless asked for the in-process store. */
+  store?: "redis" | "memory";
+  clock?: Clock;
+  /** Replace parts of the infrastructure, e.g. a failing readiness probe. */
+  override?: (infra: Infrastructure) => Partial<Infrastructure>;
+}
+
+export interface TestGateway {
+  url: string;
+  settings: Settings;
+  gateway: Gateway;
+  db: TestDatabase;
+  store: KeyValueStore;
+  keyRing: KeyRing;
+  /** Every log line the gateway wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  request<TData, TVars>(
+    doc: TypedDocumentNode<TData, TVars> | DocumentNode | string,
+    variables?: TVars,
+    opts?: { token?: string; headers?: Record<string, string> },
+  ): Promise<GqlResult<TData> & { status: number; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** A whole gateway in this process, on real Postgres/PGlite and real Redis, on a free port. */
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const settings = loadSettings({ NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", ...options.env });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const log = createLogger({ level: settings.logLevel, destination: sink });
+  const db = await createTestDatabase();
+  const prefix = `test:${randomUUID()}:`;
+  let store: KeyValueStore;
+  let bus: EventBus;
+  if (options.store === "memory") {
+    store = createMemoryStore({ clock: options.clock });
+    bus = createMemoryBus();
+  } else {
+    const url = process.env.REDIS_URL;
+    if (!url) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
+    store = createRedisStore({ url, keyPrefix: prefix });
+    bus = createRedisBus({ url, topicPrefix: prefix });
+  }
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const keyRing = createKeyRing(signingKeyFromPem(privateKey.export({ format: "pem", type: "pkcs8" }).toString()));
+  const base: Infrastructure = {
+    users: new PrismaUserRepo(db.db.prisma),
+    sessions: new PrismaSessionRepo(db.db.prisma),
+    audit: new PrismaAuditLog(db.db.prisma),
+    store,
+    bus,
+    keyRing,
+    readiness: { postgres: () => db.db.ping(), redis: () => store.ping() },
+  };
+  const infra = { ...base, ...options.override?.(base) };
+  const gateway = await createGateway(settings, infra, log, options.clock);
+  const port = await gateway.listen(0, "127.0.0.1");
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    settings,
+    gateway,
+    db,
+    store,
+    keyRing,
+    logs,
+    async request(doc, variables, opts = {}) {
+      const query = typeof doc === "string" ? doc : print(doc as DocumentNode);
+      const res = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(opts.token && { authorization: `Bearer ${opts.token}` }),
+          ...opts.headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as GqlResult<never>;
+      return { ...body, status: res.status, headers: res.headers };
+    },
+    async close() {
+      await gateway.close();
+      await bus.close();
+      await store.close();
+      await db.cleanup();
+    },
+  };
+}
+
+/** The `extensions.code` of the first error, for terse assertions. */
+export const errorCode = (r: GqlResult<unknown>): unknown => r.errors?.[0]?.extensions?.code;

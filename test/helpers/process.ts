@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "../..");
+/** Built by `npm test`'s pretest step (tsc), as `npm start` builds it. */
+export const MAIN = path.join(ROOT, "dist/src/main.js");
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  /** Every stdout line so far (pino JSON). */
+  lines: string[];
+  stderr(): string;
+  /** Resolves with the exit code (or signal) once the process ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node dist/src/main.js` with exactly `env` (plus PATH), on a free port; waits until it is ready. */
+export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p tsconfig.json\` (npm test does)`);
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    // "close", not "exit": stdout is read to its end first.
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway not ready in ${timeoutMs} ms:\n${lines.join("\n")}\n${stderr}`)), timeoutMs);
+    let buffer = "";
+    child.stdout!.on("data", (d) => {
+      buffer += d;
+      let i: number;
+      while ((i = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        lines.push(line);
+        const parsed = JSON.parse(line) as { msg?: string; port?: number };
+        if (parsed.msg?.startsWith("gateway ready") && parsed.port) {
+          clearTimeout(timer);
+          resolve(parsed.port);
+        }
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before it was ready:\n${lines.join("\n")}\n${stderr}`));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${port}`, lines, stderr: () => stderr, exited };
+}
+
+/** Runs main.js to its end (for settings that must refuse to start). */
+export function runGatewayToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,55 @@
+import fs from "node:fs";
+import path from "node:path";
+import { buildSchema, findBreakingChanges, isObjectType, type GraphQLSchema } from "graphql";
+import { spawnSync } from "node:child_process";
+import { buildGatewaySchema } from "../../src/graphql/schema";
+import { printGatewaySchema, SCHEMA_FILE } from "../../src/graphql/print-schema";
+
+const root = path.resolve(__dirname, "../..");
+const contractFile = path.resolve(root, "../shared/contract/schema.graphql");
+
+let served: GraphQLSchema;
+beforeAll(async () => {
+  served = await buildGatewaySchema();
+});
+
+describe("the committed schema.graphql", () => {
+  it("is what the code serves (run `npm run build` after changing a resolver)", () => {
+    const committed = fs.readFileSync(path.join(root, SCHEMA_FILE), "utf8");
+    expect(committed).toBe(printGatewaySchema(served));
+  });
+});
+
+describe("the shared contract", () => {
+  it("is present beside the repository", () => {
+    expect(fs.existsSync(contractFile)).toBe(true);
+  });
+
+  it("has no breaking change against the served schema", () => {
+    const contract = buildSchema(fs.readFileSync(contractFile, "utf8"));
+    expect(findBreakingChanges(contract, served)).toEqual([]);
+  });
+
+  it("has every contract field served", () => {
+    const contract = buildSchema(fs.readFileSync(contractFile, "utf8"));
+    const missing: string[] = [];
+    for (const type of Object.values(contract.getTypeMap())) {
+      if (type.name.startsWith("__") || !isObjectType(type)) continue;
+      const mine = served.getType(type.name);
+      for (const field of Object.keys(type.getFields())) {
+        if (!mine || !isObjectType(mine) || !mine.getFields()[field]) missing.push(`${type.name}.${field}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe("codegen", () => {
+  it("test/__generated__/graphql.ts is current (run `npm run codegen`)", () => {
+    // The CLI's own staleness check; it runs as a separate process (it loads ES modules).
+    const bin = path.join(root, "node_modules/@graphql-codegen/cli/cjs/bin.js");
+    const run = spawnSync(process.execPath, [bin, "--config", "codegen.yml", "--check"], { cwd: root, encoding: "utf8" });
+    expect(run.stdout + run.stderr).not.toMatch(/stale files/);
+    expect(run.status).toBe(0);
+  });
+});
