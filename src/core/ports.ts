@@ -161,3 +161,27 @@ export interface AuthEventInput {
 export interface AuditLog {
   record(event: AuthEventInput): Promise<void>;
 }
+
+/** A message for a person: an email, an SMS, or a voice call reading a code. */
+export interface OutgoingMessage {
+  channel: "email" | "sms" | "voice";
+  /** Email address or E.164 number. */
+  to: string;
+  /** Email only. */
+  subject?: string;
+  text: string;
+  /** Email only. */
+  html?: string;
+  /** What it is for (e.g. "otp.sign_in"), for the audit trail; never the secret itself. */
+  purpose: string;
+  userId?: string | null;
+}
+
+/**
+ * Hands messages to a durable queue so that no mutation waits on a mail or SMS provider;
+ * workers deliver them with retries, and every final failure is audited.
+ */
+export interface DeliveryQueue {
+  enqueue(message: OutgoingMessage): Promise<void>;
+  close(): Promise<void>;
+}
