@@ -105,3 +105,10 @@ export class AuthPayload {
   @Field({ description: "True when this call created the account (passwordless sign-up)." })
   isNewUser!: boolean;
 }
+
+/** One-time recovery codes, shown once: issued by TOTP enrolment, spent by recovery-codes. */
+@ObjectType()
+export class RecoveryCodes {
+  @Field(() => [String])
+  codes!: string[];
+}

@@ -1,10 +1,4 @@
-import { Field, InputType, ObjectType } from "type-graphql";
-
-@ObjectType()
-export class RecoveryCodes {
-  @Field(() => [String])
-  codes!: string[];
-}
+import { Field, InputType } from "type-graphql";
 
 @InputType()
 export class UseRecoveryCodeInput {

@@ -1,7 +1,6 @@
 import { Arg, Mutation, Resolver } from "type-graphql";
 import { AuthError } from "../../core/errors";
-import { AuthPayload } from "../../graphql/types";
-import { RecoveryCodes } from "../recovery-codes/recovery-codes.types";
+import { AuthPayload, RecoveryCodes } from "../../graphql/types";
 import { TotpEnrollment, VerifyTotpInput } from "./totp.types";
 
 const notYet = () => new AuthError("NOT_AVAILABLE", "Authenticator apps are not available on this gateway yet.");
