@@ -20,7 +20,7 @@ import { redactUrl, type Logger } from "./infra/log/logger";
 import { METHODS, type MethodDeps } from "./methods";
 import { SessionResolver } from "./sessions/session.resolver";
 import { SessionService, type Principal } from "./sessions/session.service";
-import type { KeyRing } from "./sessions/signing-keys";
+import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
 import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
 import { UserService } from "./users/user.service";
@@ -73,6 +73,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     limiter: new RateLimiter(infra.store),
     audit: infra.audit,
     clock,
+    secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
   };
   const schema = await buildGatewaySchema([
     new UserResolver(new UserService(infra.users)),

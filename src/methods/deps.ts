@@ -13,4 +13,6 @@ export interface MethodDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   clock: Clock;
+  /** A stable 256-bit secret per purpose, shared by every instance of the deployment. */
+  secret(purpose: string): Buffer;
 }

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -73,4 +73,14 @@ export function createKeyRing(signing: SigningKey, extraPublicKeys: PublicJwk[] 
   for (const jwk of extraPublicKeys) byKid.set(jwk.kid, createPublicKey({ key: { ...jwk }, format: "jwk" }));
   const keys = [signing.jwk, ...extraPublicKeys.filter((k) => k.kid !== signing.kid)];
   return { signing, byKid: (kid) => byKid.get(kid), jwks: () => ({ keys }) };
+}
+
+/**
+ * A 256-bit secret for one purpose (e.g. the HMAC of one-time codes), derived with HKDF
+ * from the signing key: every instance that shares JWT_PRIVATE_KEY derives the same one,
+ * and no extra setting is needed. A new signing key retires outstanding codes with it.
+ */
+export function deriveSecret(key: SigningKey, purpose: string): Buffer {
+  const material = key.privateKey.export({ format: "der", type: "pkcs8" });
+  return Buffer.from(hkdfSync("sha256", material, "graphql-auth-gateway", purpose, 32));
 }

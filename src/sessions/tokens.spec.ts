@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import jwt from "jsonwebtoken";
-import { createKeyRing, signingKeyFromPem } from "./signing-keys";
+import { createKeyRing, deriveSecret, signingKeyFromPem } from "./signing-keys";
 import { hashToken, newRefreshToken, TokenService } from "./tokens";
 
 const pem = () => generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
@@ -65,5 +65,15 @@ describe("refresh tokens", () => {
     expect(newRefreshToken()).not.toBe(t);
     expect(hashToken(t)).toBe(hashToken(t));
     expect(hashToken(t)).not.toContain(t);
+  });
+});
+
+describe("deriveSecret", () => {
+  it("is stable per key and purpose, and differs across purposes and keys", () => {
+    const a = deriveSecret(key, "otp");
+    expect(a).toHaveLength(32);
+    expect(deriveSecret(key, "otp").equals(a)).toBe(true);
+    expect(deriveSecret(key, "magic-link").equals(a)).toBe(false);
+    expect(deriveSecret(signingKeyFromPem(pem()), "otp").equals(a)).toBe(false);
   });
 });
