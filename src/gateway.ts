@@ -10,7 +10,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
-import { systemClock, type AuditLog, type ClientInfo, type Clock, type EventBus, type KeyValueStore, type UserRepo } from "./core/ports";
+import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type UserRepo } from "./core/ports";
 import { RateLimiter } from "./core/rate-limit";
 import type { GatewayContext } from "./graphql/context";
 import { contractError, formatError } from "./graphql/format-error";
@@ -33,7 +33,10 @@ export interface Infrastructure {
   audit: AuditLog;
   store: KeyValueStore;
   bus: EventBus;
+  delivery: DeliveryQueue;
   keyRing: KeyRing;
+  /** Serves the development outbox at GET /dev/outbox (never mounted in production). */
+  devOutbox?: express.RequestHandler;
   /** Readiness probes, by name ("postgres", "redis"). */
   readiness: Record<string, () => Promise<void>>;
 }
@@ -70,6 +73,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     sessions,
     store: infra.store,
     bus: infra.bus,
+    delivery: infra.delivery,
     limiter: new RateLimiter(infra.store),
     audit: infra.audit,
     clock,
@@ -131,6 +135,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     // Verifiers cache the keys; a rotation publishes the next key before it signs.
     res.set("Cache-Control", "public, max-age=300").json(infra.keyRing.jwks());
   });
+
+  if (infra.devOutbox && settings.env !== "production") app.use("/dev/outbox", infra.devOutbox);
 
   const wsServer = new WebSocketServer({
     server: httpServer,

@@ -7,6 +7,7 @@ import { openDatabase } from "./infra/db";
 import { PrismaAuditLog } from "./infra/db/audit.log";
 import { PrismaSessionRepo } from "./infra/db/session.repo";
 import { PrismaUserRepo } from "./infra/db/user.repo";
+import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore } from "./infra/store";
@@ -39,8 +40,10 @@ async function main(): Promise<void> {
   );
 
   const { store, bus } = openStore(settings, log);
-  if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox");
-  if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox" : "SMS is turned off");
+  const audit = new PrismaAuditLog(db.prisma);
+  const delivery = createDelivery(settings, { log, audit, redisUrl: settings.redisUrl });
+  if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox (GET /dev/outbox)");
+  if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox (GET /dev/outbox)" : "SMS is turned off");
 
   const { key, source } = loadSigningKey({ pem: settings.jwt.privateKeyPem, dataDir: settings.dataDir });
   if (source !== "settings") log.info(`JWT_PRIVATE_KEY unset: signing with a generated key kept in ${settings.dataDir} (kid ${key.kid})`);
@@ -50,9 +53,11 @@ async function main(): Promise<void> {
     {
       users: new PrismaUserRepo(db.prisma),
       sessions: new PrismaSessionRepo(db.prisma),
-      audit: new PrismaAuditLog(db.prisma),
+      audit,
       store,
       bus,
+      delivery: delivery.queue,
+      devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
       keyRing: createKeyRing(key),
       readiness: { postgres: () => db.ping(), redis: () => store.ping() },
     },
@@ -73,7 +78,7 @@ async function main(): Promise<void> {
     }, settings.shutdownTimeoutSeconds * 1000).unref();
     await gateway.close();
     log.info("server closed");
-    await closeAll(log, { pubsub: bus, store, database: db });
+    await closeAll(log, { delivery, pubsub: bus, store, database: db });
     log.info("stopped");
     log.flush();
     process.exit(0);

@@ -20,7 +20,7 @@ describe("loadSettings", () => {
     expect(s.redisUrl).toBeUndefined();
     expect(s.jwt.audience).toBe("graphql");
     expect(s.jwt.accessTtlSeconds).toBe(900);
-    expect(s.otp).toEqual({ length: 6, ttlSeconds: 300, maxAttempts: 5 });
+    expect(s.otp).toMatchObject({ length: 6, ttlSeconds: 300, maxAttempts: 5, signUp: true, resendCooldownSeconds: 60 });
     expect(s.magicLink.ttlSeconds).toBe(900);
     expect(s.sms.allowedCountries).toBe("*");
     expect(s.trustProxy).toBe(false);

@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: int(4000, 0, 65535),
   PUBLIC_URL: urlWith(["http:", "https:"]),
+  APP_NAME: z.string().min(1).max(60).default("Auth Gateway"),
   DATA_DIR: z.string().default(".data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: urlWith(["postgres:", "postgresql:"]),
@@ -48,6 +49,12 @@ const EnvSchema = z.object({
   OTP_LENGTH: int(6, 6, 10),
   OTP_TTL_SECONDS: int(300, 30, 3600),
   OTP_MAX_ATTEMPTS: int(5, 1, 20),
+  OTP_SIGNUP: flag(true),
+  OTP_RESEND_COOLDOWN_SECONDS: int(60, 0, 3600),
+  OTP_MAX_PER_DESTINATION_PER_HOUR: int(5, 1, 1000),
+  OTP_MAX_REQUESTS_PER_IP_PER_HOUR: int(30, 1, 100000),
+  OTP_MAX_FAILED_VERIFICATIONS: int(10, 1, 1000),
+  OTP_FAILED_VERIFICATION_WINDOW_SECONDS: int(1800, 60, 86400),
   MAGIC_LINK_TTL_SECONDS: int(900, 60, 86400),
   ALLOWED_ORIGINS: commaList,
   SMS_ALLOWED_COUNTRIES: z
@@ -68,6 +75,8 @@ export interface Settings {
   port: number;
   /** No trailing slash; the JWT `iss` and the base of links. */
   publicUrl: string;
+  /** Shown in messages and as the TOTP issuer. */
+  appName: string;
   dataDir: string;
   logLevel: string;
   databaseUrl?: string;
@@ -88,7 +97,19 @@ export interface Settings {
     /** ISO 3166-1 alpha-2 codes, or "*" for any. */
     allowedCountries: string[] | "*";
   };
-  otp: { length: number; ttlSeconds: number; maxAttempts: number };
+  otp: {
+    length: number;
+    ttlSeconds: number;
+    maxAttempts: number;
+    /** SIGN_IN creates the account on first success. */
+    signUp: boolean;
+    resendCooldownSeconds: number;
+    maxPerDestinationPerHour: number;
+    maxRequestsPerIpPerHour: number;
+    /** Failed verifications per destination across challenges before a temporary lock. */
+    maxFailedVerifications: number;
+    failedVerificationWindowSeconds: number;
+  };
   magicLink: { ttlSeconds: number };
   login: { maxFailures: number; failureWindowSeconds: number };
   graphql: { maxAuthMutationsPerOperation: number };
@@ -144,6 +165,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     env: e.NODE_ENV,
     port: e.PORT,
     publicUrl,
+    appName: e.APP_NAME,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
@@ -165,7 +187,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           : undefined,
       allowedCountries: countries === "*" ? "*" : countries.split(",").map((c) => c.trim().toUpperCase()),
     },
-    otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
+    otp: {
+      length: e.OTP_LENGTH,
+      ttlSeconds: e.OTP_TTL_SECONDS,
+      maxAttempts: e.OTP_MAX_ATTEMPTS,
+      signUp: e.OTP_SIGNUP,
+      resendCooldownSeconds: e.OTP_RESEND_COOLDOWN_SECONDS,
+      maxPerDestinationPerHour: e.OTP_MAX_PER_DESTINATION_PER_HOUR,
+      maxRequestsPerIpPerHour: e.OTP_MAX_REQUESTS_PER_IP_PER_HOUR,
+      maxFailedVerifications: e.OTP_MAX_FAILED_VERIFICATIONS,
+      failedVerificationWindowSeconds: e.OTP_FAILED_VERIFICATION_WINDOW_SECONDS,
+    },
     magicLink: { ttlSeconds: e.MAGIC_LINK_TTL_SECONDS },
     login: { maxFailures: e.LOGIN_MAX_FAILURES, failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS },
     graphql: { maxAuthMutationsPerOperation: e.MAX_AUTH_MUTATIONS_PER_OPERATION },

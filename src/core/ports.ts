@@ -98,6 +98,16 @@ export interface UserRepo {
   findByPhone(phone: string): Promise<UserRecord | null>;
   /** Null when the email or phone is already taken (a unique-constraint race included). */
   create(user: NewUser): Promise<UserRecord | null>;
+  /** Null when the new email or phone is taken by another account. */
+  update(id: string, patch: UserPatch): Promise<UserRecord | null>;
+}
+
+export interface UserPatch {
+  email?: string;
+  emailVerified?: boolean;
+  phone?: string;
+  phoneVerified?: boolean;
+  passwordHash?: string | null;
 }
 
 /** Where a request came from, for sessions and the audit trail. */

@@ -1,6 +1,24 @@
 import { createHash } from "node:crypto";
 import { AuthError } from "./errors";
-import type { KeyValueStore } from "./ports";
+import type { AtomicScript, KeyValueStore } from "./ports";
+
+/** Reads a window counter without counting: [count, ms left] (0, 0 when absent). */
+const peekWindow: AtomicScript<{ count: number; resetInMs: number }> = {
+  name: "peek-window",
+  lua: `
+local count = tonumber(redis.call("GET", KEYS[1]) or "0")
+local ttl = redis.call("PTTL", KEYS[1])
+if ttl < 0 then ttl = 0 end
+return { count, ttl }`,
+  local(redis, keys) {
+    const ttl = redis.pttl(keys[0]);
+    return [Number(redis.get(keys[0]) ?? "0"), ttl < 0 ? 0 : ttl];
+  },
+  parse(reply) {
+    const [count, resetInMs] = reply as [number, number];
+    return { count, resetInMs };
+  },
+};
 
 export interface Limit {
   /** Events allowed per window. */
@@ -19,9 +37,16 @@ export class RateLimiter {
   /** Counts one event for `subject`; RATE_LIMITED with retryAfter once over the limit. */
   async consume(name: string, subject: string, limit: Limit): Promise<void> {
     const { count, resetInMs } = await this.store.hit(this.key(name, subject), limit.windowSeconds * 1000);
-    if (count > limit.max) {
-      throw new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(resetInMs / 1000)) });
-    }
+    if (count > limit.max) throw rateLimited(resetInMs);
+  }
+
+  /**
+   * Refuses while `subject` is at or over the limit, without counting this call: for locks
+   * that only failures feed (count those with `consume`).
+   */
+  async assertUnder(name: string, subject: string, limit: Limit): Promise<void> {
+    const { count, resetInMs } = await this.store.run(peekWindow, [this.key(name, subject)], []);
+    if (count >= limit.max) throw rateLimited(resetInMs);
   }
 
   /** Forgets the count, e.g. failed logins after a successful one. */
@@ -34,3 +59,5 @@ export class RateLimiter {
     return `limit:${name}:${createHash("sha256").update(subject).digest("base64url").slice(0, 22)}`;
   }
 }
+
+const rateLimited = (resetInMs: number) => new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(resetInMs / 1000)) });

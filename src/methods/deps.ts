@@ -1,5 +1,5 @@
 import type { Settings } from "../config/settings";
-import type { AuditLog, Clock, EventBus, KeyValueStore, UserRepo } from "../core/ports";
+import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, UserRepo } from "../core/ports";
 import type { RateLimiter } from "../core/rate-limit";
 import type { SessionService } from "../sessions/session.service";
 
@@ -10,6 +10,8 @@ export interface MethodDeps {
   sessions: SessionService;
   store: KeyValueStore;
   bus: EventBus;
+  /** Emails, SMS and calls go out through this queue, never inline. */
+  delivery: DeliveryQueue;
   limiter: RateLimiter;
   audit: AuditLog;
   clock: Clock;

@@ -55,6 +55,19 @@ export class SessionService {
     return this.authenticated(user, "aal1", amr, client, isNewUser);
   }
 
+  /** Who an mfaToken speaks for and which first factor they passed; UNAUTHENTICATED otherwise. */
+  resolveMfaToken(mfaToken: string): { userId: string; amr: string[] } {
+    const claims = this.d.tokens.verifyMfa(mfaToken);
+    if (!claims) throw new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
+    return { userId: claims.sub, amr: claims.amr };
+  }
+
+  /** Ends an MFA sign-in: an aal2 session whose amr lists both factors and `mfa` (RFC 8176). */
+  completeSecondFactor(user: UserRecord, firstFactorAmr: string[], secondFactorAmr: string, client: ClientInfo): Promise<AuthResult> {
+    const amr = [...new Set([...firstFactorAmr, secondFactorAmr, "mfa"])];
+    return this.authenticated(user, "aal2", amr, client);
+  }
+
   /** Starts a session for a user who has passed every factor required. */
   async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
     const refreshToken = newRefreshToken();
@@ -116,6 +129,11 @@ export class SessionService {
     await this.revokeSession(session, "revoked_by_user");
     await this.d.audit.record({ type: "session.revoked", ok: true, userId: principal.userId, client, detail: { sessionId } });
     return true;
+  }
+
+  /** Ends every live session of a user (e.g. when an unproven account is claimed). */
+  async revokeAll(userId: string, reason: string): Promise<void> {
+    for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session, reason);
   }
 
   private async revokeSession(session: SessionRecord, reason: string): Promise<void> {

@@ -8,6 +8,7 @@ import { createGateway, type Gateway, type Infrastructure } from "../../src/gate
 import { PrismaAuditLog } from "../../src/infra/db/audit.log";
 import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
 import { PrismaUserRepo } from "../../src/infra/db/user.repo";
+import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
@@ -37,6 +38,8 @@ export interface TestGateway {
   db: TestDatabase;
   store: KeyValueStore;
   keyRing: KeyRing;
+  /** The development outbox, when SMTP/Twilio are not configured. */
+  outbox?: DevOutbox;
   /** Every log line the gateway wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   request<TData, TVars>(
@@ -73,12 +76,23 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   }
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const keyRing = createKeyRing(signingKeyFromPem(privateKey.export({ format: "pem", type: "pkcs8" }).toString()));
+  const audit = new PrismaAuditLog(db.db.prisma);
+  // Unless a test configures SMTP/Twilio, messages land in the development outbox.
+  const delivery = createDelivery(settings, {
+    log,
+    audit,
+    redisUrl: options.store === "memory" ? undefined : process.env.REDIS_URL,
+    queuePrefix: `${prefix}delivery`,
+    retry: { baseDelayMs: 10, maxDelayMs: 100 },
+  });
   const base: Infrastructure = {
     users: new PrismaUserRepo(db.db.prisma),
     sessions: new PrismaSessionRepo(db.db.prisma),
-    audit: new PrismaAuditLog(db.db.prisma),
+    audit,
     store,
     bus,
+    delivery: delivery.queue,
+    devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
     keyRing,
     readiness: { postgres: () => db.db.ping(), redis: () => store.ping() },
   };
@@ -109,8 +123,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       const body = (await res.json()) as GqlResult<never>;
       return { ...body, status: res.status, headers: res.headers };
     },
+    outbox: delivery.outbox,
     async close() {
       await gateway.close();
+      await delivery.close();
       await bus.close();
       await store.close();
       await db.cleanup();

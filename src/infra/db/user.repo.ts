@@ -1,4 +1,4 @@
-import type { NewUser, UserRecord, UserRepo } from "../../core/ports";
+import type { NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
 import { Prisma, type PrismaClient } from "./generated/client";
 
 const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
@@ -21,6 +21,15 @@ export class PrismaUserRepo implements UserRepo {
   async create(user: NewUser): Promise<UserRecord | null> {
     try {
       return await this.prisma.user.create({ data: user });
+    } catch (e) {
+      if (isUniqueViolation(e)) return null;
+      throw e;
+    }
+  }
+
+  async update(id: string, patch: UserPatch): Promise<UserRecord | null> {
+    try {
+      return await this.prisma.user.update({ where: { id }, data: patch });
     } catch (e) {
       if (isUniqueViolation(e)) return null;
       throw e;

@@ -1,18 +1,26 @@
-import { Arg, Mutation, Resolver } from "type-graphql";
-import { AuthError } from "../../core/errors";
-import { AuthPayload } from "../../graphql/types";
-import { OtpChallenge, RequestOtpInput, VerifyOtpInput } from "./otp.types";
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { OWNER_VIEW, toAuthPayload, type OwnedUser } from "../../graphql/auth-payload";
+import type { GatewayContext } from "../../graphql/context";
+import { AuthPayload, AuthStatus } from "../../graphql/types";
+import type { OtpService } from "./otp.service";
+import { OtpChallenge, OtpChannel, RequestOtpInput, VerifyOtpInput } from "./otp.types";
 
-/** The contract's fields, answering NOT_AVAILABLE until one-time codes are built. */
 @Resolver()
 export class OtpResolver {
+  constructor(private readonly otp: OtpService) {}
+
   @Mutation(() => OtpChallenge, { description: "Sends a one-time code by email or SMS. Same answer whether or not the account exists." })
-  requestOtp(@Arg("input") _input: RequestOtpInput): OtpChallenge {
-    throw new AuthError("NOT_AVAILABLE", "One-time codes are not available on this gateway yet.");
+  async requestOtp(@Arg("input") input: RequestOtpInput, @Ctx() ctx: GatewayContext): Promise<OtpChallenge> {
+    const issued = await this.otp.request(input, ctx.principal, ctx.client);
+    return { ...issued, channel: OtpChannel[issued.channel] };
   }
 
   @Mutation(() => AuthPayload, { description: "Checks a code against its challenge; single use, limited attempts." })
-  verifyOtp(@Arg("input") _input: VerifyOtpInput): AuthPayload {
-    throw new AuthError("NOT_AVAILABLE", "One-time codes are not available on this gateway yet.");
+  async verifyOtp(@Arg("input") input: VerifyOtpInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
+    const outcome = await this.otp.verify(input, ctx.principal, ctx.client);
+    if (outcome.status !== "CONTACT_VERIFIED") return toAuthPayload(outcome);
+    // The caller is already signed in: no new tokens, the updated user.
+    const user: OwnedUser = { ...outcome.user, [OWNER_VIEW]: true };
+    return { status: AuthStatus.AUTHENTICATED, tokens: null, mfaToken: null, mfaMethods: [], user, isNewUser: false };
   }
 }

@@ -1,0 +1,206 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { AuthError, badInput } from "../../core/errors";
+import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
+import type { Limit, RateLimiter } from "../../core/rate-limit";
+import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
+import { maskDestination, parseDestination, type Channel, type Destination } from "./destination";
+import type { OtpChallengeStore } from "./otp-challenge.store";
+import { codeMessage } from "./otp.messages";
+
+export type Purpose = "SIGN_IN" | "MFA" | "VERIFY_CONTACT";
+
+export interface OtpSettings {
+  length: number;
+  ttlSeconds: number;
+  maxAttempts: number;
+  signUp: boolean;
+  resendCooldownSeconds: number;
+  smsEnabled: boolean;
+  /** ISO country codes, or "*". */
+  smsAllowedCountries: string[] | "*";
+  appName: string;
+}
+
+export interface OtpLimits {
+  perDestination: Limit;
+  perIp: Limit;
+  failedPerDestination: Limit;
+}
+
+export interface OtpServiceDeps {
+  users: UserRepo;
+  sessions: SessionService;
+  challenges: OtpChallengeStore;
+  delivery: DeliveryQueue;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  clock: Clock;
+  settings: OtpSettings;
+  limits: OtpLimits;
+}
+
+export interface IssuedChallenge {
+  challengeId: string;
+  channel: Channel;
+  destinationHint: string;
+  expiresAt: Date;
+  resendAvailableAt: Date;
+  codeLength: number;
+}
+
+export type VerifyOutcome = AuthResult | { status: "CONTACT_VERIFIED"; user: UserRecord };
+
+// RFC 8176: "otp" for a code by email, "sms" for a code by text message.
+const AMR: Record<Channel, string> = { EMAIL: "otp", SMS: "sms" };
+const invalidCode = (attemptsRemaining?: number) =>
+  new AuthError("INVALID_CODE", undefined, attemptsRemaining === undefined ? {} : { attemptsRemaining });
+
+export class OtpService {
+  constructor(private readonly d: OtpServiceDeps) {}
+
+  async request(
+    input: { channel: Channel; destination?: string | null; purpose: Purpose; mfaToken?: string | null },
+    principal: Principal | null,
+    client: ClientInfo,
+  ): Promise<IssuedChallenge> {
+    const { settings } = this.d;
+    if (input.channel === "SMS" && !settings.smsEnabled) throw new AuthError("NOT_AVAILABLE", "Codes by SMS are turned off on this gateway.");
+    const { destination, userId, extra } = await this.resolveTarget(input, principal);
+    this.assertCountryAllowed(destination);
+
+    await this.d.limiter.consume("otp:request:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
+    if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, destination.address, cooldown);
+    await this.d.limiter.consume("otp:request:destination", destination.address, this.d.limits.perDestination);
+
+    const code = String(randomInt(0, 10 ** settings.length)).padStart(settings.length, "0");
+    const challengeId = randomUUID();
+    await this.d.challenges.create({
+      challengeId,
+      code,
+      purpose: input.purpose,
+      channel: input.channel,
+      destination: destination.address,
+      userId,
+      ttlSeconds: settings.ttlSeconds,
+      maxAttempts: settings.maxAttempts,
+      extra,
+    });
+    // A sign-in code for an unknown address when sign-up is off is never sent, but the
+    // answer is the same: nobody learns whether the address has an account.
+    const deliver = input.purpose !== "SIGN_IN" || userId !== null || settings.signUp;
+    if (deliver) {
+      await this.d.delivery.enqueue(codeMessage(destination, code, input.purpose, settings.ttlSeconds, settings.appName, userId));
+    }
+    await this.d.audit.record({ type: "otp.requested", ok: true, userId, client, detail: { channel: input.channel, purpose: input.purpose, sent: deliver } });
+    const now = this.d.clock.now().getTime();
+    return {
+      challengeId,
+      channel: input.channel,
+      destinationHint: maskDestination(destination),
+      expiresAt: new Date(now + settings.ttlSeconds * 1000),
+      resendAvailableAt: new Date(now + settings.resendCooldownSeconds * 1000),
+      codeLength: settings.length,
+    };
+  }
+
+  async verify(input: { challengeId: string; code: string }, principal: Principal | null, client: ClientInfo): Promise<VerifyOutcome> {
+    const failLimit = this.d.limits.failedPerDestination;
+    const result = await this.d.challenges.verify(input.challengeId, input.code.trim(), (subject) =>
+      this.d.limiter.assertUnder("otp:verify:failed", subject, failLimit),
+    );
+    switch (result.status) {
+      case "OK":
+        break;
+      case "INVALID":
+        await this.d.audit.record({ type: "otp.verified", ok: false, client, detail: { attemptsRemaining: result.attemptsRemaining } });
+        await this.d.limiter.consume("otp:verify:failed", result.subject, { ...failLimit, max: Number.MAX_SAFE_INTEGER });
+        throw invalidCode(result.attemptsRemaining);
+      case "EXPIRED":
+        throw new AuthError("CODE_EXPIRED");
+      case "TOO_MANY_ATTEMPTS":
+        throw new AuthError("TOO_MANY_ATTEMPTS");
+      default:
+        throw invalidCode();
+    }
+    const { purpose, channel, destination, userId, extra } = result.challenge;
+    const d: Destination = { channel: channel as Channel, address: destination };
+    const amr = AMR[d.channel];
+    if (purpose === "MFA") {
+      const user = userId ? await this.d.users.findById(userId) : null;
+      if (!user) throw invalidCode();
+      await this.d.audit.record({ type: "mfa.otp", ok: true, userId: user.id, client, detail: { channel } });
+      return this.d.sessions.completeSecondFactor(user, JSON.parse(extra.firstFactorAmr ?? "[]") as string[], amr, client);
+    }
+    if (purpose === "VERIFY_CONTACT") {
+      if (!principal || principal.userId !== userId) throw new AuthError("UNAUTHENTICATED", "Sign in as the account that asked for this code.");
+      const patch = d.channel === "EMAIL" ? { email: destination, emailVerified: true } : { phone: destination, phoneVerified: true };
+      const user = await this.d.users.update(principal.userId, patch);
+      if (!user) throw badInput("destination", "This address cannot be added to your account.");
+      await this.d.audit.record({ type: "contact.verified", ok: true, userId: user.id, client, detail: { channel } });
+      return { status: "CONTACT_VERIFIED", user };
+    }
+    return this.signIn(d, amr, client);
+  }
+
+  /** A proven address signs in its account, or creates one (unless sign-up is off). */
+  private async signIn(d: Destination, amr: string, client: ClientInfo): Promise<AuthResult> {
+    const existing = d.channel === "EMAIL" ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address);
+    if (!existing) {
+      if (!this.d.settings.signUp) throw invalidCode();
+      const created = await this.d.users.create(d.channel === "EMAIL" ? { email: d.address, emailVerified: true } : { phone: d.address, phoneVerified: true });
+      const user = created ?? (d.channel === "EMAIL" ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address));
+      if (!user) throw invalidCode();
+      if (created) await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: `otp.${d.channel.toLowerCase()}` } });
+      return this.d.sessions.completeFirstFactor(user, [amr], client, created !== null);
+    }
+    const user = await this.claimIfUnproven(existing, d);
+    await this.d.audit.record({ type: "login.otp", ok: true, userId: user.id, client, detail: { channel: d.channel } });
+    return this.d.sessions.completeFirstFactor(user, [amr], client);
+  }
+
+  /**
+   * Someone may have signed up with this address before its owner (pre-account hijacking).
+   * The owner has now proven it: the address is marked verified, and a password and
+   * sessions set up by whoever created the unproven account stop working.
+   */
+  private async claimIfUnproven(user: UserRecord, d: Destination): Promise<UserRecord> {
+    const proven = d.channel === "EMAIL" ? user.emailVerified : user.phoneVerified;
+    if (proven) return user;
+    const patch = d.channel === "EMAIL" ? { emailVerified: true } : { phoneVerified: true };
+    const updated = (await this.d.users.update(user.id, user.passwordHash ? { ...patch, passwordHash: null } : patch)) ?? user;
+    if (user.passwordHash) {
+      await this.d.sessions.revokeAll(user.id, "unproven_account_claimed");
+      await this.d.audit.record({ type: "account.claimed", ok: true, userId: user.id, detail: { channel: d.channel } });
+    }
+    return updated;
+  }
+
+  private async resolveTarget(
+    input: { channel: Channel; destination?: string | null; purpose: Purpose; mfaToken?: string | null },
+    principal: Principal | null,
+  ): Promise<{ destination: Destination; userId: string | null; extra?: Record<string, string> }> {
+    if (input.purpose === "MFA") {
+      if (!input.mfaToken) throw badInput("mfaToken", "An MFA code needs the mfaToken from login.");
+      const { userId, amr } = this.d.sessions.resolveMfaToken(input.mfaToken);
+      const user = await this.d.users.findById(userId);
+      const address = input.channel === "EMAIL" ? user?.emailVerified && user.email : user?.phoneVerified && user.phone;
+      if (!user || !address) throw badInput("channel", `This account has no verified ${input.channel === "EMAIL" ? "email" : "phone"} for codes.`);
+      const destination = input.channel === "EMAIL" ? { channel: input.channel, address } : parseDestination("SMS", address);
+      return { destination, userId: user.id, extra: { firstFactorAmr: JSON.stringify(amr) } };
+    }
+    const destination = parseDestination(input.channel, input.destination);
+    if (input.purpose === "VERIFY_CONTACT") {
+      if (!principal) throw new AuthError("UNAUTHENTICATED");
+      return { destination, userId: principal.userId };
+    }
+    const user = input.channel === "EMAIL" ? await this.d.users.findByEmail(destination.address) : await this.d.users.findByPhone(destination.address);
+    return { destination, userId: user?.id ?? null };
+  }
+
+  private assertCountryAllowed(d: Destination): void {
+    const allowed = this.d.settings.smsAllowedCountries;
+    if (d.channel !== "SMS" || allowed === "*") return;
+    if (!d.country || !allowed.includes(d.country)) throw badInput("destination", "Codes by SMS are not available for this country.");
+  }
+}
