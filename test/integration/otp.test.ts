@@ -153,3 +153,33 @@ describe("MFA purpose", () => {
     expect(errorCode(bad)).toBe("UNAUTHENTICATED");
   });
 });
+
+describe("failed verifications per address, across challenges", () => {
+  let locked: TestGateway;
+  beforeAll(async () => {
+    locked = await startTestGateway({ env: { OTP_MAX_FAILED_VERIFICATIONS: "3", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_SIGNUP: "false" } });
+  });
+  afterAll(() => locked.close());
+
+  it("lock the address for a while: even a fresh challenge with the right code is RATE_LIMITED", async () => {
+    await locked.request(SignUpDocument, { input: { email: "locked@example.com", password: "correct horse battery" } });
+    const ask = async () => (await locked.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: "locked@example.com", purpose: "SIGN_IN" } })).data!.requestOtp;
+    const first = await ask();
+    for (let i = 0; i < 3; i++) expect(errorCode(await locked.request(VerifyOtpDocument, { input: { challengeId: first.challengeId, code: "000000" } }))).toMatch(/INVALID_CODE|RATE_LIMITED/);
+    const second = await ask();
+    // Wait for the second message (the list is newest first), so this is the right code.
+    const sent = () => locked.outbox!.list().filter((m) => m.to === "locked@example.com");
+    for (let i = 0; i < 200 && sent().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const code = sent()[0].text.match(/\b(\d{6})\b/)![1];
+    const r = await locked.request(VerifyOtpDocument, { input: { challengeId: second.challengeId, code } });
+    expect(errorCode(r)).toBe("RATE_LIMITED");
+    expect(r.errors![0].extensions!.retryAfter as number).toBeGreaterThan(0);
+  });
+
+  it("with OTP_SIGNUP=false an unknown address gets the same answer and no message", async () => {
+    const r = await locked.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: "stranger@example.com", purpose: "SIGN_IN" } });
+    expect(r.data!.requestOtp).toMatchObject({ channel: "EMAIL", destinationHint: "s***@example.com", codeLength: 6 });
+    await new Promise((res) => setTimeout(res, 100));
+    expect(locked.outbox!.list().some((m) => m.to === "stranger@example.com")).toBe(false);
+  });
+});
