@@ -77,6 +77,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     limiter: new RateLimiter(infra.store),
     audit: infra.audit,
     clock,
+    log,
     secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
   };
   const schema = await buildGatewaySchema([

@@ -11,7 +11,7 @@ import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore } from "./infra/store";
-import { createKeyRing, loadSigningKey } from "./sessions/signing-keys";
+import { createKeyRing, deriveSecret, loadSigningKey } from "./sessions/signing-keys";
 
 /** The composition root: settings → infrastructure → services → schema → server. */
 async function main(): Promise<void> {
@@ -39,14 +39,16 @@ async function main(): Promise<void> {
       : "Postgres: connected, migrations applied",
   );
 
+  const { key, source } = loadSigningKey({ pem: settings.jwt.privateKeyPem, dataDir: settings.dataDir });
+  if (source !== "settings") log.info(`JWT_PRIVATE_KEY unset: signing with a generated key kept in ${settings.dataDir} (kid ${key.kid})`);
+
   const { store, bus } = openStore(settings, log);
   const audit = new PrismaAuditLog(db.prisma);
-  const delivery = createDelivery(settings, { log, audit, redisUrl: settings.redisUrl });
+  // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
+  const delivery = createDelivery(settings, { log, audit, redisUrl: settings.redisUrl, payloadKey: deriveSecret(key, "delivery-queue") });
   if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox (GET /dev/outbox)");
   if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox (GET /dev/outbox)" : "SMS is turned off");
 
-  const { key, source } = loadSigningKey({ pem: settings.jwt.privateKeyPem, dataDir: settings.dataDir });
-  if (source !== "settings") log.info(`JWT_PRIVATE_KEY unset: signing with a generated key kept in ${settings.dataDir} (kid ${key.kid})`);
 
   const gateway = await createGateway(
     settings,

@@ -26,6 +26,57 @@ describe("loadSettings", () => {
     expect(s.trustProxy).toBe(false);
   });
 
+  it("guards SMS against pumping with documented defaults", () => {
+    expect(loadSettings({}).sms.guard).toEqual({
+      dailyBudgetPerCountry: 1000,
+      prefixVelocity: { max: 10, windowSeconds: 3600 },
+      prefixDigits: 4,
+      breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 },
+    });
+  });
+
+  it("takes the SMS guard settings", () => {
+    const s = loadSettings({
+      SMS_DAILY_BUDGET_PER_COUNTRY: "200",
+      SMS_PREFIX_VELOCITY_MAX: "3",
+      SMS_PREFIX_VELOCITY_WINDOW_SECONDS: "600",
+      SMS_BREAKER_MIN_SAMPLES: "20",
+      SMS_BREAKER_UNVERIFIED_RATIO: "0.75",
+      SMS_BREAKER_WINDOW_SECONDS: "1800",
+      SMS_BREAKER_PAUSE_SECONDS: "7200",
+    });
+    expect(s.sms.guard).toEqual({
+      dailyBudgetPerCountry: 200,
+      prefixVelocity: { max: 3, windowSeconds: 600 },
+      prefixDigits: 4,
+      breaker: { minSamples: 20, unverifiedRatio: 0.75, windowSeconds: 1800, pauseSeconds: 7200 },
+    });
+  });
+
+  it("refuses SMS guard settings out of range, naming each", () => {
+    const problems = problemsOf({
+      SMS_DAILY_BUDGET_PER_COUNTRY: "0",
+      SMS_PREFIX_VELOCITY_MAX: "ten",
+      SMS_BREAKER_MIN_SAMPLES: "2.5",
+      SMS_BREAKER_UNVERIFIED_RATIO: "1.5",
+      SMS_BREAKER_PAUSE_SECONDS: "-1",
+    });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual([
+      "SMS_BREAKER_MIN_SAMPLES",
+      "SMS_BREAKER_PAUSE_SECONDS",
+      "SMS_BREAKER_UNVERIFIED_RATIO",
+      "SMS_DAILY_BUDGET_PER_COUNTRY",
+      "SMS_PREFIX_VELOCITY_MAX",
+    ]);
+  });
+
+  it("wants the breaker's unverified ratio above 0 and at most 1", () => {
+    for (const bad of ["0", "-0.1", "1.01", "abc"]) {
+      expect(problemsOf({ SMS_BREAKER_UNVERIFIED_RATIO: bad })[0]).toMatch(/^SMS_BREAKER_UNVERIFIED_RATIO/);
+    }
+    expect(loadSettings({ SMS_BREAKER_UNVERIFIED_RATIO: "1" }).sms.guard.breaker.unverifiedRatio).toBe(1);
+  });
+
   it("names every bad setting in one error", () => {
     const problems = problemsOf({ PORT: "x", REDIS_URL: "http://nope", OTP_LENGTH: "4", SMS_ALLOWED_COUNTRIES: "USA" });
     expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["OTP_LENGTH", "PORT", "REDIS_URL", "SMS_ALLOWED_COUNTRIES"]);

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import type { SmsGuardSettings } from "../methods/otp/sms-guard";
 
 /**
  * Every setting the gateway reads, validated once at start (contract README, "Settings").
@@ -61,6 +62,13 @@ const EnvSchema = z.object({
     .string()
     .default("*")
     .refine((v) => v.trim() === "*" || v.split(",").every((c) => /^[A-Za-z]{2}$/.test(c.trim())), "must be * or a comma list of two-letter country codes"),
+  SMS_DAILY_BUDGET_PER_COUNTRY: int(1000, 1, 10_000_000),
+  SMS_PREFIX_VELOCITY_MAX: int(10, 1, 100_000),
+  SMS_PREFIX_VELOCITY_WINDOW_SECONDS: int(3600, 60, 86400),
+  SMS_BREAKER_MIN_SAMPLES: int(50, 1, 1_000_000),
+  SMS_BREAKER_UNVERIFIED_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
+  SMS_BREAKER_WINDOW_SECONDS: int(3600, 60, 86400),
+  SMS_BREAKER_PAUSE_SECONDS: int(3600, 60, 604800),
   TRUST_PROXY: flag(false),
   LOGIN_MAX_FAILURES: int(10, 3, 1000),
   LOGIN_FAILURE_WINDOW_SECONDS: int(900, 60, 86400),
@@ -96,6 +104,8 @@ export interface Settings {
     twilio?: { accountSid: string; authToken: string; from: string; apiBaseUrl?: string };
     /** ISO 3166-1 alpha-2 codes, or "*" for any. */
     allowedCountries: string[] | "*";
+    /** Against SMS pumping (toll fraud); SMS and voice codes alike. */
+    guard: SmsGuardSettings;
   };
   otp: {
     length: number;
@@ -186,6 +196,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM, apiBaseUrl: e.TWILIO_API_BASE_URL }
           : undefined,
       allowedCountries: countries === "*" ? "*" : countries.split(",").map((c) => c.trim().toUpperCase()),
+      guard: {
+        dailyBudgetPerCountry: e.SMS_DAILY_BUDGET_PER_COUNTRY,
+        prefixVelocity: { max: e.SMS_PREFIX_VELOCITY_MAX, windowSeconds: e.SMS_PREFIX_VELOCITY_WINDOW_SECONDS },
+        // A block of 10,000 numbers, the unit pumping rings cycle through.
+        prefixDigits: 4,
+        breaker: {
+          minSamples: e.SMS_BREAKER_MIN_SAMPLES,
+          unverifiedRatio: e.SMS_BREAKER_UNVERIFIED_RATIO,
+          windowSeconds: e.SMS_BREAKER_WINDOW_SECONDS,
+          pauseSeconds: e.SMS_BREAKER_PAUSE_SECONDS,
+        },
+      },
     },
     otp: {
       length: e.OTP_LENGTH,

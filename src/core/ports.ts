@@ -49,6 +49,8 @@ export interface LocalCommands {
   pttl(key: string): number;
   hget(key: string, field: string): string | null;
   hset(key: string, field: string, value: string): void;
+  /** Like Redis: 1 if the field was there, else 0; a hash left empty is deleted. */
+  hdel(key: string, field: string): number;
   hincrby(key: string, field: string, by: number): number;
   hgetall(key: string): Record<string, string>;
 }

@@ -15,6 +15,8 @@ export interface MethodDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   clock: Clock;
+  /** For events an operator must see (e.g. a toll-fraud limit tripping); never secrets. */
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** A stable 256-bit secret per purpose, shared by every instance of the deployment. */
   secret(purpose: string): Buffer;
 }

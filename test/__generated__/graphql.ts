@@ -196,7 +196,9 @@ export type OtpChallenge = {
 
 export type OtpChannel =
   | 'EMAIL'
-  | 'SMS';
+  | 'SMS'
+  /** A phone call that reads the code digit by digit; same limits and budget as SMS. */
+  | 'VOICE';
 
 export type OtpPurpose =
   /** Second factor after login; needs mfaToken; the code goes to the account's verified email/phone. */

@@ -49,7 +49,7 @@ export function describeDeliveryQueueContract(name: string, makeQueue: MakeQueue
       await Promise.all([smtp.close(), twilio.close()]);
     });
 
-    function setup(options: { retry?: Partial<RetryPolicy>; twilioTimeoutMs?: number; channels?: Channel[] } = {}) {
+    function setup(options: { retry?: Partial<RetryPolicy>; twilioTimeoutMs?: number; channels?: Channel[]; senders?: ChannelSenders } = {}) {
       const audit = new MemoryAuditLog();
       const { log, lines } = captureLogger();
       const email = new SmtpSender({ url: smtp.url, from: MAIL_FROM });
@@ -62,7 +62,7 @@ export function describeDeliveryQueueContract(name: string, makeQueue: MakeQueue
       });
       const all: ChannelSenders = { email, sms, voice };
       const channels = options.channels ?? ["email", "sms", "voice"];
-      const senders = Object.fromEntries(channels.map((c) => [c, all[c]]));
+      const senders = options.senders ?? Object.fromEntries(channels.map((c) => [c, all[c]]));
       const queue = makeQueue({ senders, audit, log, retry: { baseDelayMs: 20, maxDelayMs: 2_000, maxAttempts: 4, ...options.retry } });
       cleanups.push(async () => {
         await queue.close();
@@ -109,6 +109,16 @@ export function describeDeliveryQueueContract(name: string, makeQueue: MakeQueue
         expect(request.form).toEqual({ To: "+14155550100", From: TWILIO_FROM, Twiml: expect.any(String) });
         expect(request.form.Twiml).toContain("<Say>Your code is 4, 8, 3, 9, 2, 0</Say>");
         expect(request.form.Twiml).not.toContain(CODE);
+      });
+
+      it("hands the sender the message as enqueued, whatever the caller changes afterwards", async () => {
+        const received: OutgoingMessage[] = [];
+        const { queue } = setup({ senders: { email: { name: "recording", send: async (m) => void received.push(m) } } });
+        const message = { ...emailMessage };
+        await queue.enqueue(message);
+        message.text = "changed after enqueue";
+        await waitFor(() => received.length === 1, "the send");
+        expect(received).toEqual([emailMessage]);
       });
 
       it("resolves enqueue before the provider has answered", async () => {

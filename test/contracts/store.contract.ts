@@ -82,6 +82,14 @@ return {redis.call('EXISTS', KEYS[1]), redis.call('PTTL', KEYS[1]) > 0, fields}
   parse: (reply) => reply,
 };
 
+/** HDEL of one field. KEYS: [hash]. ARGV: [field]. Replies what HDEL replies (1 or 0). */
+export const dropField: AtomicScript<number> = {
+  name: "test-drop-field",
+  lua: `return redis.call('HDEL', KEYS[1], ARGV[1])`,
+  local: (redis, [key], [field]) => redis.hdel(key, field),
+  parse: (reply) => reply as number,
+};
+
 /** Every Lua type Redis converts, to hold the in-process twin to the same reply shape. */
 export const replyShapes: AtomicScript<unknown> = {
   name: "test-reply-shapes",
@@ -323,6 +331,47 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const k = key("wrongtype");
         await store.set(k, "a string", 10_000);
         await expect(store.run(consumeSecret, [k], ["s3cret", 5])).rejects.toThrow(/WRONGTYPE/);
+      });
+    });
+
+    describe("run: HDEL in a script", () => {
+      it("deletes the field, replies 1, and keeps the other fields and the TTL", async () => {
+        const k = key("hdel");
+        await store.run(storeSecret, [k], ["s3cret", 10_000]);
+        expect(await store.run(dropField, [k], ["secret"])).toBe(1);
+        expect(await store.run(inspectHash, [k], [])).toEqual([1, 1, ["attempts=0"]]);
+      });
+
+      it("replies 0 for a field or a key that is not there, and creates nothing", async () => {
+        const [k, missing] = [key("hdel-field"), key("hdel-missing")];
+        await store.run(storeSecret, [k], ["s3cret", 10_000]);
+        expect(await store.run(dropField, [k], ["nope"])).toBe(0);
+        expect(await store.run(inspectHash, [k], [])).toEqual([1, 1, ["attempts=0", "secret=s3cret"]]);
+        expect(await store.run(dropField, [missing], ["secret"])).toBe(0);
+        expect(await store.run(inspectHash, [missing], [])).toEqual([0, null, []]);
+      });
+
+      it("deletes the key with its last field", async () => {
+        const k = key("hdel-last");
+        await store.run(storeSecret, [k], ["s3cret", 10_000]);
+        expect(await store.run(dropField, [k], ["secret"])).toBe(1);
+        expect(await store.run(dropField, [k], ["attempts"])).toBe(1);
+        expect(await store.run(inspectHash, [k], [])).toEqual([0, null, []]);
+        expect(await store.setIfAbsent(k, "free again", 10_000)).toBe(true);
+      });
+
+      it("lets the remaining fields expire with the key's TTL", async () => {
+        const k = key("hdel-ttl");
+        await store.run(storeSecret, [k], ["s3cret", 100]);
+        await store.run(dropField, [k], ["secret"]);
+        await elapse(200);
+        expect(await store.run(inspectHash, [k], [])).toEqual([0, null, []]);
+      });
+
+      it("rejects HDEL on a key that is not a hash", async () => {
+        const k = key("hdel-string");
+        await store.set(k, "a string", 10_000);
+        await expect(store.run(dropField, [k], ["secret"])).rejects.toThrow(/WRONGTYPE/);
       });
     });
 

@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import pg from "pg";
 import { openDatabase, type Database } from "../../src/infra/db";
 
-export const MIGRATIONS_DIR = resolve(__dirname, "../../prisma/migrations");
+// From test/helpers under ts-jest, or dist/test/helpers when compiled (the benchmark).
+export const MIGRATIONS_DIR = [resolve(__dirname, "../../prisma/migrations"), resolve(__dirname, "../../../prisma/migrations")].find((d) =>
+  existsSync(d),
+)!;
 
 export interface TestDatabase {
   /** Set when running against Postgres (DATABASE_URL); undefined for in-memory PGlite. */

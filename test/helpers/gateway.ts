@@ -12,7 +12,7 @@ import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
-import { createKeyRing, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
+import { createKeyRing, deriveSecret, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./database";
 
@@ -84,6 +84,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     redisUrl: options.store === "memory" ? undefined : process.env.REDIS_URL,
     queuePrefix: `${prefix}delivery`,
     retry: { baseDelayMs: 10, maxDelayMs: 100 },
+    payloadKey: deriveSecret(keyRing.signing, "delivery-queue"),
   });
   const base: Infrastructure = {
     users: new PrismaUserRepo(db.db.prisma),

@@ -1,10 +1,21 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import express from "express";
 import { Redis } from "ioredis";
 import { loadSettings } from "../../src/config/settings";
-import { ChannelDisabledError, createDelivery, createDeliveryQueue, DeliveryError, DevOutbox, devOutboxRouter, type Delivery, type OutboxEntry } from "../../src/infra/delivery";
+import type { OutgoingMessage } from "../../src/core/ports";
+import {
+  ChannelDisabledError,
+  createDelivery,
+  createDeliveryQueue,
+  DeliveryError,
+  DevOutbox,
+  devOutboxRouter,
+  type Delivery,
+  type OutboxEntry,
+  type Sender,
+} from "../../src/infra/delivery";
 import { SmtpSender } from "../../src/infra/mail/smtp.sender";
 import { createTwilioSenders } from "../../src/infra/sms/twilio.sender";
 import { CODE, MAIL_FROM, TWILIO_FROM, describeDeliveryQueueContract, emailMessage, smsMessage, voiceMessage } from "../contracts/delivery-queue.contract";
@@ -12,7 +23,7 @@ import { MemoryAuditLog } from "../helpers/audit";
 import { captureLogger } from "../helpers/log";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
-import { waitFor } from "../helpers/wait";
+import { sleep, waitFor } from "../helpers/wait";
 
 // global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
 const redisUrl = process.env.REDIS_URL as string;
@@ -20,6 +31,8 @@ const redisUrl = process.env.REDIS_URL as string;
 const filePrefix = `test-delivery-${randomUUID()}`;
 let queues = 0;
 const nextPrefix = () => `${filePrefix}-${++queues}`;
+/** What the composition root derives from the signing key ("delivery-queue"). */
+const payloadKey = randomBytes(32);
 
 afterAll(async () => {
   const raw = new Redis(redisUrl);
@@ -38,7 +51,7 @@ describe("BullMQ queue without Redis", () => {
   it("enqueue gives up after connectWaitMs while Redis is unreachable, instead of holding the caller", async () => {
     const { log } = captureLogger("silent");
     const unreachable = `redis://127.0.0.1:${await closedPort()}`;
-    const queue = createDeliveryQueue({ senders: { sms: new DevOutbox(log) }, audit: new MemoryAuditLog(), log, redisUrl: unreachable, queuePrefix: nextPrefix(), connectWaitMs: 200 });
+    const queue = createDeliveryQueue({ senders: { sms: new DevOutbox(log) }, audit: new MemoryAuditLog(), log, redisUrl: unreachable, queuePrefix: nextPrefix(), connectWaitMs: 200, payloadKey });
     try {
       await expect(queue.enqueue(smsMessage)).rejects.toThrow("Redis is unavailable: the message was not queued (no connection within 200 ms)");
     } finally {
@@ -47,7 +60,7 @@ describe("BullMQ queue without Redis", () => {
   });
 });
 
-describeDeliveryQueueContract("BullMQ over REDIS_URL", (options) => createDeliveryQueue({ ...options, redisUrl, queuePrefix: nextPrefix() }));
+describeDeliveryQueueContract("BullMQ over REDIS_URL", (options) => createDeliveryQueue({ ...options, redisUrl, queuePrefix: nextPrefix(), payloadKey }));
 describeDeliveryQueueContract("in process", (options) => createDeliveryQueue(options));
 
 describe("one provider, each queue", () => {
@@ -65,7 +78,7 @@ describe("one provider, each queue", () => {
     const audit = new MemoryAuditLog();
     const { log } = captureLogger();
     const prefix = nextPrefix();
-    const options = { senders: twilioSenders(), audit, log, retry: slowRetry, random: () => 1, redisUrl, queuePrefix: prefix };
+    const options = { senders: twilioSenders(), audit, log, retry: slowRetry, random: () => 1, redisUrl, queuePrefix: prefix, payloadKey };
     twilio.script({ status: 503 });
 
     const first = createDeliveryQueue(options);
@@ -88,7 +101,7 @@ describe("one provider, each queue", () => {
   it("BullMQ: leaves no copy of the message in Redis once it was sent or given up", async () => {
     const { log } = captureLogger("silent");
     const prefix = nextPrefix();
-    const queue = createDeliveryQueue({ senders: twilioSenders(), audit: new MemoryAuditLog(), log, redisUrl, queuePrefix: prefix });
+    const queue = createDeliveryQueue({ senders: twilioSenders(), audit: new MemoryAuditLog(), log, redisUrl, queuePrefix: prefix, payloadKey });
     const raw = new Redis(redisUrl);
     try {
       twilio.script({ status: 400, code: 21211 });
@@ -100,6 +113,7 @@ describe("one provider, each queue", () => {
       const stored = await dumpKeys(raw, `${prefix}:*`);
       expect(stored.length).toBeGreaterThan(0); // the queue's own bookkeeping is there
       expect(stored.join("\n")).not.toContain(CODE);
+      expect(stored.join("\n")).not.toContain("14155550100");
     } finally {
       await queue.close();
       await raw.quit();
@@ -123,6 +137,112 @@ describe("one provider, each queue", () => {
         detail: { channel: "sms", purpose: "otp.sign_in", attempts: 1, status: 503, reason: "Twilio error 20503 (HTTP 503); not retried: the queue was closed" },
       },
     ]);
+  });
+});
+
+describe("BullMQ: a message is sealed while it waits in Redis", () => {
+  const QUEUE = "outgoing-messages";
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /**
+   * A BullMQ queue sending one message at a time through a sender that holds every send
+   * until released: the first job stays active, the next waits in Redis behind it.
+   */
+  function heldQueue(options: { prefix?: string; key?: Buffer } = {}) {
+    const received: OutgoingMessage[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const sender: Sender = {
+      name: "held",
+      async send(message) {
+        received.push(message);
+        await released;
+      },
+    };
+    const audit = new MemoryAuditLog();
+    const { log, lines } = captureLogger();
+    const prefix = options.prefix ?? nextPrefix();
+    const queue = createDeliveryQueue({ senders: { email: sender, sms: sender }, audit, log, redisUrl, queuePrefix: prefix, payloadKey: options.key ?? payloadKey, concurrency: 1 });
+    const raw = new Redis(redisUrl);
+    cleanups.push(async () => {
+      release();
+      await queue.close();
+      await raw.quit();
+    });
+    /** The first message sending, the second waiting: returns the waiting job's hash key. */
+    const holdTwo = async (): Promise<string> => {
+      await queue.enqueue(emailMessage);
+      await queue.enqueue(smsMessage);
+      await waitFor(() => received.length === 1, "the first send to start");
+      const waiting = await raw.lrange(`${prefix}:${QUEUE}:wait`, 0, -1);
+      expect(waiting).toHaveLength(1);
+      return `${prefix}:${QUEUE}:${waiting[0]}`;
+    };
+    return { queue, prefix, raw, audit, lines, received, release, holdTwo };
+  }
+
+  const refused = (reason: string) => ({
+    type: "delivery.failed",
+    ok: false,
+    userId: null,
+    detail: { channel: "sms", purpose: "otp.sign_in", attempts: 1, status: null, reason },
+  });
+
+  it("keeps neither the code nor the address readable in Redis, and sends both messages intact", async () => {
+    const { prefix, raw, received, release, holdTwo } = heldQueue();
+    const waitingKey = await holdTwo();
+    expect(JSON.parse((await raw.hget(waitingKey, "data")) as string)).toEqual({ channel: "sms", purpose: "otp.sign_in", sealed: expect.stringMatching(/^v1\./) });
+
+    const stored = (await dumpKeys(raw, `${prefix}:*`)).join("\n");
+    const jobHashes = stored.split("\n").filter((line) => line.includes('"data":'));
+    expect(jobHashes).toHaveLength(2); // the active job and the waiting one
+    for (const secret of [CODE, "ada@example.com", "14155550100"]) expect(stored).not.toContain(secret);
+
+    release();
+    await waitFor(() => received.length === 2, "the second send");
+    expect(received).toEqual([emailMessage, smsMessage]);
+  });
+
+  it("fails a job changed in Redis without sending or retrying it, and audits it without the message", async () => {
+    const { raw, audit, lines, received, release, holdTwo } = heldQueue();
+    const waitingKey = await holdTwo();
+    const data = JSON.parse((await raw.hget(waitingKey, "data")) as string) as { sealed: string };
+    const [version, iv, ciphertext, tag] = data.sealed.split(".");
+    const changed = Buffer.from(ciphertext, "base64url");
+    changed[0] ^= 0x01;
+    await raw.hset(waitingKey, "data", JSON.stringify({ ...data, sealed: [version, iv, changed.toString("base64url"), tag].join(".") }));
+
+    release();
+    await waitFor(() => audit.events.length > 0, "the audit record");
+    await sleep(300);
+    expect(received).toEqual([emailMessage]);
+    expect(audit.events).toEqual([refused("queued message refused: the sealed payload failed authentication (changed, or sealed under another key)")]);
+    expect(await raw.exists(waitingKey)).toBe(0); // failed for good, not waiting for a retry
+    expect(JSON.stringify(audit.events) + lines.join("\n")).not.toContain(CODE);
+  });
+
+  it("fails, without retry, a job sealed under another instance's key", async () => {
+    const first = heldQueue();
+    await first.holdTwo();
+    // Another instance on the same queue with a different key takes the waiting job.
+    const second = heldQueue({ prefix: first.prefix, key: randomBytes(32) });
+    await waitFor(() => second.audit.events.length > 0, "the other instance's audit record");
+    first.release();
+    await sleep(300);
+    expect(first.received).toEqual([emailMessage]);
+    expect(second.received).toEqual([]);
+    expect(first.audit.events).toEqual([]);
+    expect(second.audit.events).toEqual([refused("queued message refused: the sealed payload failed authentication (changed, or sealed under another key)")]);
+  });
+
+  it("refuses to start without a 32-byte payloadKey", () => {
+    const { log } = captureLogger("silent");
+    const options = { senders: { sms: new DevOutbox(log) }, audit: new MemoryAuditLog(), log, redisUrl, queuePrefix: nextPrefix() };
+    expect(() => createDeliveryQueue(options)).toThrow("payloadKey is required with redisUrl: BullMQ jobs are sealed at rest");
+    expect(() => createDeliveryQueue({ ...options, payloadKey: randomBytes(16) })).toThrow("the payload key must be 32 bytes");
   });
 });
 
@@ -210,7 +330,7 @@ describe("createDelivery", () => {
 
   it("sends email by SMTP and SMS and voice by Twilio when they are configured", async () => {
     const { log } = captureLogger();
-    delivery = createDelivery(settingsWith(providers()), { log, audit: new MemoryAuditLog(), redisUrl, queuePrefix: nextPrefix() });
+    delivery = createDelivery(settingsWith(providers()), { log, audit: new MemoryAuditLog(), redisUrl, queuePrefix: nextPrefix(), payloadKey });
     expect(delivery.queue.kind).toBe("bullmq");
     expect(delivery.outbox).toBeUndefined();
     await delivery.queue.enqueue(emailMessage);

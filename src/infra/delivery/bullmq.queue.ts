@@ -4,7 +4,8 @@ import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
 import { closeRedis, connectRedis } from "../store/redis-connection";
 import type { DeliveryAttempts } from "./delivery.attempts";
-import type { DeliveryError } from "./delivery.error";
+import { DeliveryError } from "./delivery.error";
+import { assertPayloadKey, open, seal, SealedPayloadError } from "./sealed-payload";
 
 export interface BullDeliveryQueueOptions {
   redisUrl: string;
@@ -15,6 +16,21 @@ export interface BullDeliveryQueueOptions {
   concurrency?: number;
   /** How long enqueue waits for a Redis connection that is not up yet (e.g. at start). */
   connectWaitMs?: number;
+  /**
+   * 32 bytes: the AES-256-GCM key each job's message is sealed under in Redis. Every
+   * instance sharing the queue needs the same one, or it fails the others' jobs.
+   */
+  payloadKey: Buffer;
+}
+
+/**
+ * A job as it sits in Redis. The message is sealed, since its address and text hold the
+ * code; channel and purpose stay readable for the audit when the seal cannot be opened.
+ */
+interface DeliveryJob {
+  channel: OutgoingMessage["channel"];
+  purpose: string;
+  sealed: string;
 }
 
 /** Thrown from the processor so BullMQ retries after the delay our policy chose. */
@@ -37,9 +53,10 @@ export class BullDeliveryQueue implements DeliveryQueue {
   readonly kind = "bullmq" as const;
   private readonly producerConnection: Redis;
   private readonly workerConnection: Redis;
-  private readonly queue: Queue<OutgoingMessage>;
-  private readonly worker: Worker<OutgoingMessage>;
+  private readonly queue: Queue<DeliveryJob>;
+  private readonly worker: Worker<DeliveryJob>;
   private readonly connectWaitMs: number;
+  private readonly payloadKey: Buffer;
   private closing?: Promise<void>;
 
   constructor(
@@ -50,25 +67,27 @@ export class BullDeliveryQueue implements DeliveryQueue {
     const name = options.queueName ?? "outgoing-messages";
     const prefix = options.prefix ?? "delivery";
     this.connectWaitMs = options.connectWaitMs ?? 2_000;
+    assertPayloadKey(options.payloadKey);
+    this.payloadKey = options.payloadKey;
     // maxRetriesPerRequest: null is what BullMQ requires. The producer also turns the
     // offline queue off, so enqueue fails at once while Redis is down instead of holding
     // the mutation until Redis returns (BullMQ's "failing fast when Redis is down").
     this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
     this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null });
 
-    this.queue = new Queue<OutgoingMessage>(name, {
+    this.queue = new Queue<DeliveryJob>(name, {
       connection: this.producerConnection,
       prefix,
       defaultJobOptions: {
         attempts: attempts.policy.maxAttempts,
         backoff: { type: "delivery-policy" },
-        // The job data holds the code in clear: keep it in Redis no longer than needed.
+        // Sealed or not, the code has no business in Redis once sent or given up.
         // Final failures are in the audit log instead.
         removeOnComplete: true,
         removeOnFail: true,
       },
     });
-    this.worker = new Worker<OutgoingMessage>(name, (job) => this.process(job), {
+    this.worker = new Worker<DeliveryJob>(name, (job) => this.process(job), {
       connection: this.workerConnection,
       prefix,
       concurrency: options.concurrency ?? 5,
@@ -85,7 +104,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
     if (this.closing) throw new Error("The delivery queue is closed");
     this.attempts.assertDeliverable(message);
     await this.producerReady();
-    await this.queue.add("deliver", message);
+    await this.queue.add("deliver", { channel: message.channel, purpose: message.purpose, sealed: seal(this.payloadKey, message) });
   }
 
   /** Resolves when the worker is connected and taking jobs. */
@@ -127,9 +146,20 @@ export class BullDeliveryQueue implements DeliveryQueue {
     });
   }
 
-  private async process(job: Job<OutgoingMessage>): Promise<void> {
+  private async process(job: Job<DeliveryJob>): Promise<void> {
     // attemptsMade counts the attempts that already ended, so this one is the next.
-    const outcome = await this.attempts.attempt(job.data, job.attemptsMade + 1);
+    const attempt = job.attemptsMade + 1;
+    let message: OutgoingMessage;
+    try {
+      message = open<OutgoingMessage>(this.payloadKey, job.data.sealed);
+    } catch (thrown) {
+      // Changed in Redis, or sealed by an instance with another key: no retry opens it.
+      const why = thrown instanceof SealedPayloadError ? thrown.message : "the sealed payload could not be read";
+      const error = new DeliveryError(`queued message refused: ${why}`, { retryable: false });
+      await this.attempts.giveUp({ channel: job.data.channel, purpose: job.data.purpose, userId: null }, attempt, error);
+      throw new UnrecoverableError(error.reason);
+    }
+    const outcome = await this.attempts.attempt(message, attempt);
     if (outcome.kind === "retry") throw new RetryLater(outcome.delayMs, outcome.error);
     if (outcome.kind === "failed") throw new UnrecoverableError(outcome.error.reason);
   }

@@ -13,6 +13,9 @@ export interface DeliveryAttemptsOptions {
   random?: () => number;
 }
 
+/** What a failure is audited under; a message whose sealed payload cannot be opened has no more. */
+export type MessageLabel = Pick<OutgoingMessage, "channel" | "purpose" | "userId">;
+
 export type AttemptOutcome =
   | { kind: "sent" }
   | { kind: "retry"; delayMs: number; error: DeliveryError }
@@ -73,7 +76,7 @@ export class DeliveryAttempts {
    * the text (it carries the code). An audit outage is logged, not retried: resending
    * because the audit write failed would deliver the code twice.
    */
-  async giveUp(message: OutgoingMessage, attempts: number, error: DeliveryError, why?: string): Promise<void> {
+  async giveUp(message: MessageLabel, attempts: number, error: DeliveryError, why?: string): Promise<void> {
     const reason = why ? `${error.reason}; ${why}` : error.reason;
     const detail = { channel: message.channel, purpose: message.purpose, attempts, status: error.status ?? null, reason };
     this.log.warn({ ...detail, userId: message.userId ?? undefined, cause: describeCause(error.cause) }, "delivery failed for good");

@@ -22,6 +22,8 @@ export interface DeliveryDeps {
   redisUrl?: string;
   /** BullMQ key prefix (default "delivery"). */
   queuePrefix?: string;
+  /** Required with `redisUrl`: the 32-byte key queued messages are sealed under in Redis. */
+  payloadKey?: Buffer;
   retry?: Partial<RetryPolicy>;
   concurrency?: number;
 }

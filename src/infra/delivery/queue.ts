@@ -14,13 +14,20 @@ export interface DeliveryQueueOptions extends DeliveryAttemptsOptions {
   concurrency?: number;
   /** BullMQ only: how long enqueue waits for a Redis connection still coming up. */
   connectWaitMs?: number;
+  /**
+   * Required with `redisUrl`: the 32-byte key jobs are sealed under in Redis (AES-256-GCM),
+   * the same on every instance sharing the queue. The in-process queue ignores it.
+   */
+  payloadKey?: Buffer;
   log: Logger;
 }
 
 /** The `DeliveryQueue` for this deployment: both kinds share the retry policy and audit. */
 export function createDeliveryQueue(options: DeliveryQueueOptions): BullDeliveryQueue | InProcessDeliveryQueue {
   const attempts = new DeliveryAttempts(options);
-  return options.redisUrl
-    ? new BullDeliveryQueue(attempts, { redisUrl: options.redisUrl, prefix: options.queuePrefix, concurrency: options.concurrency, connectWaitMs: options.connectWaitMs }, options.log)
-    : new InProcessDeliveryQueue(attempts, { concurrency: options.concurrency });
+  if (!options.redisUrl) return new InProcessDeliveryQueue(attempts, { concurrency: options.concurrency });
+  // A job in Redis holds the code until sent: never store one in clear.
+  if (!options.payloadKey) throw new Error("payloadKey is required with redisUrl: BullMQ jobs are sealed at rest");
+  const { redisUrl, queuePrefix: prefix, concurrency, connectWaitMs, payloadKey } = options;
+  return new BullDeliveryQueue(attempts, { redisUrl, prefix, concurrency, connectWaitMs, payloadKey }, options.log);
 }

@@ -77,6 +77,14 @@ export class MemoryKeyspace implements LocalCommands {
     this.hash(key, true).set(field, value);
   }
 
+  hdel(key: string, field: string): number {
+    const hash = this.hash(key);
+    if (!hash?.delete(field)) return 0;
+    // The key keeps its TTL; like Redis, no key holds an empty hash.
+    if (hash.size === 0) this.entries.delete(key);
+    return 1;
+  }
+
   hincrby(key: string, field: string, by: number): number {
     if (!Number.isInteger(by)) throw new Error(NOT_AN_INTEGER);
     const hash = this.hash(key, true);

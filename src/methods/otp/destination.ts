@@ -2,7 +2,10 @@ import { createHash } from "node:crypto";
 import { normalizeEmail, normalizePhone } from "../../core/contact";
 import { badInput } from "../../core/errors";
 
-export type Channel = "EMAIL" | "SMS";
+export type Channel = "EMAIL" | "SMS" | "VOICE";
+
+/** SMS and voice both reach a phone number, and share its limits and budget. */
+export const isPhoneChannel = (channel: Channel): boolean => channel !== "EMAIL";
 
 /** A checked destination: a lower-cased email or an E.164 number with its country. */
 export interface Destination {
@@ -21,7 +24,7 @@ export function parseDestination(channel: Channel, raw: string | null | undefine
 
 /** j***@example.com, +44******456: enough to recognise, not enough to learn. */
 export function maskDestination(d: Pick<Destination, "channel" | "address">): string {
-  if (d.channel === "EMAIL") {
+  if (!isPhoneChannel(d.channel)) {
     const [local, domain] = d.address.split("@");
     return `${local.slice(0, 1)}***@${domain}`;
   }

@@ -2,6 +2,7 @@ import type { AuthMethod } from "../../core/auth-method";
 import type { MethodDeps } from "../deps";
 import { OtpChallengeStore } from "./otp-challenge.store";
 import { OtpResolver } from "./otp.resolver";
+import { SmsGuard } from "./sms-guard";
 import { OtpService } from "./otp.service";
 
 export const otpMethod: AuthMethod<MethodDeps> = {
@@ -13,6 +14,7 @@ export const otpMethod: AuthMethod<MethodDeps> = {
       users: d.users,
       sessions: d.sessions,
       challenges: new OtpChallengeStore(d.store, d.clock, d.secret("otp-challenge")),
+      smsGuard: new SmsGuard(d.store, d.clock, d.audit, d.log, d.settings.sms.guard),
       delivery: d.delivery,
       limiter: d.limiter,
       audit: d.audit,

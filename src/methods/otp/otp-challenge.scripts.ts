@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { AtomicScript, LocalCommands } from "../../core/ports";
+import type { AtomicScript } from "../../core/ports";
 
 /**
  * The one-time-code challenge as atomic scripts, each written twice (Lua for Redis, a
@@ -139,7 +139,7 @@ return {'INVALID', max - attempts}
       return ["OK", hash.purpose, hash.channel, hash.destination, hash.userId, extra];
     }
     const attempts = redis.hincrby(challengeKey, "attempts", 1);
-    if (attempts >= max) deleteHashField(redis, challengeKey, "mac");
+    if (attempts >= max) redis.hdel(challengeKey, "mac");
     return ["INVALID", max - attempts];
   },
   parse(reply) {
@@ -157,18 +157,4 @@ function sameMac(stored: string, submitted: string): boolean {
   const b = Buffer.from(submitted);
   // Both are HMAC-SHA256 hex, so lengths only differ if the hash was tampered with.
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * HDEL for the twin: `LocalCommands` has no HDEL, so rebuild the hash without the field
- * and give it back its TTL. Synchronous, hence as atomic as the rest of the twin.
- */
-function deleteHashField(redis: LocalCommands, key: string, field: string): void {
-  const ttl = redis.pttl(key);
-  const hash = redis.hgetall(key);
-  redis.del(key);
-  for (const [name, value] of Object.entries(hash)) {
-    if (name !== field) redis.hset(key, name, value);
-  }
-  if (ttl > 0) redis.pexpire(key, ttl);
 }

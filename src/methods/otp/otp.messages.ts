@@ -17,6 +17,10 @@ export function codeMessage(d: Destination, code: string, purpose: string, ttlSe
   if (d.channel === "SMS") {
     return { ...base, channel: "sms", text: `${code} is your ${appName} code to ${what}. It expires in ${minutes} min. Never share it.` };
   }
+  if (d.channel === "VOICE") {
+    // The call reads each digit on its own (infra/sms/voice.twiml.ts).
+    return { ...base, channel: "voice", text: `Your ${appName} code is ${code}.` };
+  }
   return {
     ...base,
     channel: "email",

@@ -3,8 +3,9 @@ import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
-import { maskDestination, parseDestination, type Channel, type Destination } from "./destination";
+import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
+import type { SmsGuard } from "./sms-guard";
 import { codeMessage } from "./otp.messages";
 
 export type Purpose = "SIGN_IN" | "MFA" | "VERIFY_CONTACT";
@@ -31,6 +32,8 @@ export interface OtpServiceDeps {
   users: UserRepo;
   sessions: SessionService;
   challenges: OtpChallengeStore;
+  /** Toll-fraud limits on codes sent to phones (SMS and voice). */
+  smsGuard: SmsGuard;
   delivery: DeliveryQueue;
   limiter: RateLimiter;
   audit: AuditLog;
@@ -50,8 +53,8 @@ export interface IssuedChallenge {
 
 export type VerifyOutcome = AuthResult | { status: "CONTACT_VERIFIED"; user: UserRecord };
 
-// RFC 8176: "otp" for a code by email, "sms" for a code by text message.
-const AMR: Record<Channel, string> = { EMAIL: "otp", SMS: "sms" };
+// RFC 8176: "otp" for a code by email, "sms" for a text message, "tel" for a phone call.
+const AMR: Record<Channel, string> = { EMAIL: "otp", SMS: "sms", VOICE: "tel" };
 const invalidCode = (attemptsRemaining?: number) =>
   new AuthError("INVALID_CODE", undefined, attemptsRemaining === undefined ? {} : { attemptsRemaining });
 
@@ -64,7 +67,7 @@ export class OtpService {
     client: ClientInfo,
   ): Promise<IssuedChallenge> {
     const { settings } = this.d;
-    if (input.channel === "SMS" && !settings.smsEnabled) throw new AuthError("NOT_AVAILABLE", "Codes by SMS are turned off on this gateway.");
+    if (isPhoneChannel(input.channel) && !settings.smsEnabled) throw new AuthError("NOT_AVAILABLE", "Codes by SMS or phone call are turned off on this gateway.");
     const { destination, userId, extra } = await this.resolveTarget(input, principal);
     this.assertCountryAllowed(destination);
 
@@ -89,6 +92,8 @@ export class OtpService {
     // A sign-in code for an unknown address when sign-up is off is never sent, but the
     // answer is the same: nobody learns whether the address has an account.
     const deliver = input.purpose !== "SIGN_IN" || userId !== null || settings.signUp;
+    // Only codes that will really be sent spend a country's budget.
+    if (deliver && isPhoneChannel(input.channel)) await this.d.smsGuard.admit(destination, client);
     if (deliver) {
       await this.d.delivery.enqueue(codeMessage(destination, code, input.purpose, settings.ttlSeconds, settings.appName, userId));
     }
@@ -124,7 +129,9 @@ export class OtpService {
         throw invalidCode();
     }
     const { purpose, channel, destination, userId, extra } = result.challenge;
-    const d: Destination = { channel: channel as Channel, address: destination };
+    const d: Destination = isPhoneChannel(channel as Channel) ? parseDestination(channel as Channel, destination) : { channel: channel as Channel, address: destination };
+    // A verified code tells the toll-fraud breaker that this country's codes reach people.
+    if (isPhoneChannel(d.channel)) await this.d.smsGuard.recordVerified(d);
     const amr = AMR[d.channel];
     if (purpose === "MFA") {
       const user = userId ? await this.d.users.findById(userId) : null;
@@ -145,11 +152,12 @@ export class OtpService {
 
   /** A proven address signs in its account, or creates one (unless sign-up is off). */
   private async signIn(d: Destination, amr: string, client: ClientInfo): Promise<AuthResult> {
-    const existing = d.channel === "EMAIL" ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address);
+    const byEmail = d.channel === "EMAIL";
+    const existing = byEmail ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address);
     if (!existing) {
       if (!this.d.settings.signUp) throw invalidCode();
-      const created = await this.d.users.create(d.channel === "EMAIL" ? { email: d.address, emailVerified: true } : { phone: d.address, phoneVerified: true });
-      const user = created ?? (d.channel === "EMAIL" ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address));
+      const created = await this.d.users.create(byEmail ? { email: d.address, emailVerified: true } : { phone: d.address, phoneVerified: true });
+      const user = created ?? (byEmail ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address));
       if (!user) throw invalidCode();
       if (created) await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: `otp.${d.channel.toLowerCase()}` } });
       return this.d.sessions.completeFirstFactor(user, [amr], client, created !== null);
@@ -186,7 +194,7 @@ export class OtpService {
       const user = await this.d.users.findById(userId);
       const address = input.channel === "EMAIL" ? user?.emailVerified && user.email : user?.phoneVerified && user.phone;
       if (!user || !address) throw badInput("channel", `This account has no verified ${input.channel === "EMAIL" ? "email" : "phone"} for codes.`);
-      const destination = input.channel === "EMAIL" ? { channel: input.channel, address } : parseDestination("SMS", address);
+      const destination = parseDestination(input.channel, address);
       return { destination, userId: user.id, extra: { firstFactorAmr: JSON.stringify(amr) } };
     }
     const destination = parseDestination(input.channel, input.destination);
@@ -200,7 +208,7 @@ export class OtpService {
 
   private assertCountryAllowed(d: Destination): void {
     const allowed = this.d.settings.smsAllowedCountries;
-    if (d.channel !== "SMS" || allowed === "*") return;
-    if (!d.country || !allowed.includes(d.country)) throw badInput("destination", "Codes by SMS are not available for this country.");
+    if (!isPhoneChannel(d.channel) || allowed === "*") return;
+    if (!d.country || !allowed.includes(d.country)) throw badInput("destination", "Codes by phone are not available for this country.");
   }
 }

@@ -3,8 +3,12 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-gr
 export enum OtpChannel {
   EMAIL = "EMAIL",
   SMS = "SMS",
+  VOICE = "VOICE",
 }
-registerEnumType(OtpChannel, { name: "OtpChannel" });
+registerEnumType(OtpChannel, {
+  name: "OtpChannel",
+  valuesConfig: { VOICE: { description: "A phone call that reads the code digit by digit; same limits and budget as SMS." } },
+});
 
 export enum OtpPurpose {
   SIGN_IN = "SIGN_IN",

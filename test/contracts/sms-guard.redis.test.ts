@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { createRedisStore } from "../../src/infra/store";
+import { SMS_GUARD_DEFAULTS, SmsGuard } from "../../src/methods/otp/sms-guard";
+import { MemoryAuditLog } from "../helpers/audit";
+import { ManualClock } from "./otp-challenge.contract";
+import { CapturingLog, START, describeSmsGuardContract, gb } from "./sms-guard.contract";
+
+// global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
+const url = process.env.REDIS_URL as string;
+// This file's keys only, so parallel test files sharing the Redis cannot collide.
+const filePrefix = `test:sms-guard:${randomUUID()}:`;
+
+/** Sees the keys as stored, without the prefix. */
+let raw: Redis;
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  return found;
+}
+
+beforeAll(() => {
+  raw = new Redis(url);
+});
+
+afterAll(async () => {
+  const keys = await keysUnder(filePrefix);
+  if (keys.length > 0) await raw.del(...keys);
+  await raw.quit();
+});
+
+// A prefix per test: the guard's keys are named by country and day, which tests share.
+// Redis keeps real time for its TTLs; the windows come from the moved clock, so
+// moving it reaches a new day or window without sleeping.
+describeSmsGuardContract("redis", async () => {
+  const store = createRedisStore({ url, keyPrefix: `${filePrefix}${randomUUID()}:` });
+  return { store, cleanup: () => store.close() };
+});
+
+describe("SmsGuard on Redis", () => {
+  it("names no number or block in its keys, and gives every key a TTL", async () => {
+    const keyPrefix = `${filePrefix}${randomUUID()}:`;
+    const store = createRedisStore({ url, keyPrefix });
+    try {
+      const clock = new ManualClock(START);
+      const guard = new SmsGuard(store, clock, new MemoryAuditLog(), new CapturingLog(), {
+        ...SMS_GUARD_DEFAULTS,
+        prefixVelocity: { max: 1, windowSeconds: 3600 },
+        breaker: { ...SMS_GUARD_DEFAULTS.breaker, minSamples: 2, unverifiedRatio: 1 },
+      });
+      const client = { ip: null, userAgent: null };
+      await guard.admit(gb(900, 1234), client);
+      await expect(guard.admit(gb(900, 1235), client)).rejects.toMatchObject({ code: "RATE_LIMITED" });
+      await guard.admit(gb(901, 1234), client);
+      await expect(guard.admit(gb(902, 1234), client)).rejects.toMatchObject({ code: "RATE_LIMITED", details: { retryAfter: 3600 } });
+      await guard.recordVerified(gb(900, 1234));
+
+      const keys = await keysUnder(keyPrefix);
+      expect(keys.map((k) => k.slice(keyPrefix.length).split(":").slice(0, 3).join(":")).sort()).toEqual([
+        "sms:guard:breaker",
+        "sms:guard:budget",
+        "sms:guard:pause",
+        "sms:guard:reported",
+        // 900 and 901: the breaker refused 902 before counting it.
+        "sms:guard:velocity",
+        "sms:guard:velocity",
+      ]);
+      for (const key of keys) {
+        expect(key).not.toMatch(/44770/);
+        expect(await raw.pttl(key)).toBeGreaterThan(0);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
