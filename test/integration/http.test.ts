@@ -153,3 +153,22 @@ describe("WebSocket /graphql", () => {
     }
   });
 });
+
+describe("batching and the development outbox", () => {
+  it("refuses batched operations (one HTTP request cannot carry many guesses)", async () => {
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ query: "{ me { id } }" }, { query: "{ me { id } }" }]),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/batch/i);
+  });
+
+  it("serves the development outbox as JSON outside production", async () => {
+    const res = await fetch(`${gw.url}/dev/outbox`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/json/);
+    expect(Array.isArray(await res.json())).toBe(true);
+  });
+});
