@@ -2,6 +2,7 @@ import { RequestOtpDocument, VerifyOtpDocument } from "../__generated__/graphql"
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
+import { waitFor } from "../helpers/wait";
 
 /** The whole path a person sees: a real SMTP server and a Twilio-compatible endpoint. */
 let smtp: TestSmtpServer;
@@ -72,6 +73,8 @@ describe("codes through real providers", () => {
     const r = await ask("SMS", "+14155550125");
     expect(r.data!.requestOtp.challengeId).toEqual(expect.any(String));
     const requests = (await twilio.waitForRequests(before + 3)).slice(before);
+    // A request is recorded on arrival; its status once the answer is written.
+    await waitFor(() => requests.every((q) => q.status !== undefined), "the endpoint to answer all three");
     expect(requests.map((q) => q.status)).toEqual([503, 429, 201]);
   });
 
