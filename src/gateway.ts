@@ -24,12 +24,15 @@ import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
 import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
 import { UserService } from "./users/user.service";
-import type { SessionRepo } from "./core/ports";
+import type { RecoveryCodeRepo, SessionRepo, TotpRepo } from "./core/ports";
+import { RecoveryCodes } from "./core/recovery-codes";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
   users: UserRepo;
   sessions: SessionRepo;
+  totpFactors: TotpRepo;
+  recoveryCodes: RecoveryCodeRepo;
   audit: AuditLog;
   store: KeyValueStore;
   bus: EventBus;
@@ -71,6 +74,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     settings,
     users: infra.users,
     sessions,
+    totpFactors: infra.totpFactors,
+    recoveryCodes: new RecoveryCodes(infra.recoveryCodes, deriveSecret(infra.keyRing.signing, "recovery-codes"), clock),
     store: infra.store,
     bus: infra.bus,
     delivery: infra.delivery,

@@ -6,12 +6,15 @@ import { createGateway } from "./gateway";
 import { openDatabase } from "./infra/db";
 import { PrismaAuditLog } from "./infra/db/audit.log";
 import { PrismaSessionRepo } from "./infra/db/session.repo";
+import { PrismaRecoveryCodeRepo } from "./infra/db/recovery-code.repo";
+import { PrismaTotpRepo } from "./infra/db/totp.repo";
 import { PrismaUserRepo } from "./infra/db/user.repo";
 import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore } from "./infra/store";
-import { createKeyRing, deriveSecret, loadSigningKey } from "./sessions/signing-keys";
+import { generateKeyEntry } from "./methods/totp/secret-box";
+import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey } from "./sessions/signing-keys";
 
 /** The composition root: settings → infrastructure → services → schema → server. */
 async function main(): Promise<void> {
@@ -42,6 +45,11 @@ async function main(): Promise<void> {
   const { key, source } = loadSigningKey({ pem: settings.jwt.privateKeyPem, dataDir: settings.dataDir });
   if (source !== "settings") log.info(`JWT_PRIVATE_KEY unset: signing with a generated key kept in ${settings.dataDir} (kid ${key.kid})`);
 
+  if (!settings.totp.encryptionKey) {
+    settings.totp.encryptionKey = loadOrCreateKeyFile(settings.dataDir, "totp-encryption.key", () => generateKeyEntry());
+    log.info(`TOTP_ENCRYPTION_KEY unset: sealing authenticator secrets with a generated key kept in ${settings.dataDir}`);
+  }
+
   const { store, bus } = openStore(settings, log);
   const audit = new PrismaAuditLog(db.prisma);
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
@@ -55,6 +63,8 @@ async function main(): Promise<void> {
     {
       users: new PrismaUserRepo(db.prisma),
       sessions: new PrismaSessionRepo(db.prisma),
+      totpFactors: new PrismaTotpRepo(db.prisma),
+      recoveryCodes: new PrismaRecoveryCodeRepo(db.prisma),
       audit,
       store,
       bus,

@@ -90,7 +90,7 @@ describe("loadSettings", () => {
     const problems = problemsOf({ NODE_ENV: "production" });
     const names = problems.map((p) => p.split(":")[0]);
     expect(names).toEqual(
-      expect.arrayContaining(["PUBLIC_URL", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "JWT_PRIVATE_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"]),
+      expect.arrayContaining(["PUBLIC_URL", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "JWT_PRIVATE_KEY", "TOTP_ENCRYPTION_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"]),
     );
   });
 

@@ -31,7 +31,8 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: int(4000, 0, 65535),
   PUBLIC_URL: urlWith(["http:", "https:"]),
-  APP_NAME: z.string().min(1).max(60).default("Auth Gateway"),
+  // Also the default TOTP issuer: authenticator labels are "<issuer>:<account>".
+  APP_NAME: z.string().min(1).max(60).refine((v) => !v.includes(":"), "must not contain a colon").default("Auth Gateway"),
   DATA_DIR: z.string().default(".data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: urlWith(["postgres:", "postgresql:"]),
@@ -57,6 +58,9 @@ const EnvSchema = z.object({
   OTP_MAX_FAILED_VERIFICATIONS: int(10, 1, 1000),
   OTP_FAILED_VERIFICATION_WINDOW_SECONDS: int(1800, 60, 86400),
   MAGIC_LINK_TTL_SECONDS: int(900, 60, 86400),
+  TOTP_ISSUER: z.string().min(1).max(60).refine((v) => !v.includes(":"), "must not contain a colon").optional(),
+  TOTP_ENCRYPTION_KEY: z.string().min(1).optional(),
+  TOTP_ENCRYPTION_KEY_PREVIOUS: z.string().min(1).optional(),
   ALLOWED_ORIGINS: commaList,
   SMS_ALLOWED_COUNTRIES: z
     .string()
@@ -121,6 +125,14 @@ export interface Settings {
     failedVerificationWindowSeconds: number;
   };
   magicLink: { ttlSeconds: number };
+  totp: {
+    /** The issuer authenticator apps show; defaults to APP_NAME. */
+    issuer: string;
+    /** `<id>:<base64 32 bytes>` (or bare base64); unset outside production: generated into DATA_DIR. */
+    encryptionKey?: string;
+    /** Comma list of retired keys, still used to open secrets sealed before a rotation. */
+    previousEncryptionKeys?: string;
+  };
   login: { maxFailures: number; failureWindowSeconds: number };
   graphql: { maxAuthMutationsPerOperation: number };
   shutdownTimeoutSeconds: number;
@@ -159,6 +171,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ["REDIS_URL", "instead of the in-process store"],
       ["SMTP_URL", "instead of the development outbox"],
       ["JWT_PRIVATE_KEY", "instead of a generated signing key"],
+      ["TOTP_ENCRYPTION_KEY", "instead of a generated key for authenticator secrets"],
     ];
     if (e.SMS_ENABLED) {
       for (const k of TWILIO_KEYS) required.push([k, "for SMS (or set SMS_ENABLED=false)"]);
@@ -221,6 +234,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       failedVerificationWindowSeconds: e.OTP_FAILED_VERIFICATION_WINDOW_SECONDS,
     },
     magicLink: { ttlSeconds: e.MAGIC_LINK_TTL_SECONDS },
+    totp: { issuer: e.TOTP_ISSUER ?? e.APP_NAME, encryptionKey: e.TOTP_ENCRYPTION_KEY, previousEncryptionKeys: e.TOTP_ENCRYPTION_KEY_PREVIOUS },
     login: { maxFailures: e.LOGIN_MAX_FAILURES, failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS },
     graphql: { maxAuthMutationsPerOperation: e.MAX_AUTH_MUTATIONS_PER_OPERATION },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,

@@ -155,6 +155,8 @@ export interface SessionRepo {
   rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date): Promise<boolean>;
   /** Raises a live session's assurance level (step-up) and adds methods to its amr. */
   elevate(sessionId: string, aal: Aal, amr: string[]): Promise<SessionRecord | null>;
+  /** Retires every refresh token of the session and gives it this one (after a step-up). */
+  reissue(sessionId: string, nextHash: string): Promise<void>;
   /** False when it was already revoked or does not exist. */
   revoke(sessionId: string, reason: string, now: Date): Promise<boolean>;
   /** Live sessions (not revoked, not expired), newest first. */
@@ -196,4 +198,39 @@ export interface OutgoingMessage {
 export interface DeliveryQueue {
   enqueue(message: OutgoingMessage): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A user's authenticator app as stored: the secret stays sealed outside the TOTP method. */
+export interface TotpFactorRecord {
+  userId: string;
+  secretSealed: string;
+  confirmedAt: Date | null;
+  lastStep: number | null;
+  driftSteps: number;
+  driftStreak: number;
+}
+
+export interface TotpRepo {
+  /** The confirmed factor; enrolments in progress live in the store until confirmed. */
+  find(userId: string): Promise<TotpFactorRecord | null>;
+  /** Stores a confirmed factor (replacing any) and turns TOTP on, in one transaction. */
+  activate(userId: string, secretSealed: string, step: number): Promise<void>;
+  /**
+   * Records an accepted code's time step, only if it is later than the last accepted one
+   * (one conditional UPDATE: two concurrent uses of one code cannot both pass).
+   */
+  acceptStep(userId: string, step: number, drift: { steps: number; streak: number }): Promise<boolean>;
+  /** Stores the same secret sealed under the current key (after a key rotation). */
+  reseal(userId: string, secretSealed: string): Promise<void>;
+  /** Removes the factor and turns TOTP off for the user. */
+  remove(userId: string): Promise<void>;
+}
+
+export interface RecoveryCodeRepo {
+  /** Replaces every code of the user with these hashes. */
+  replaceAll(userId: string, codeHashes: string[]): Promise<void>;
+  /** Marks one unused code used; false when there is none (wrong or already used). */
+  consume(userId: string, codeHash: string, now: Date): Promise<boolean>;
+  countUnused(userId: string): Promise<number>;
+  removeAll(userId: string): Promise<void>;
 }

@@ -1,10 +1,18 @@
 import type { UserRecord } from "../core/ports";
 import type { AuthResult } from "../sessions/session.service";
-import { AuthStatus, MfaMethodEnum, type AuthPayload } from "./types";
+import { AuthStatus, MfaMethodEnum, type AuthPayload, type User } from "./types";
 
 /** Marks a user object as seen by its owner (just signed in), so private fields show. */
 export const OWNER_VIEW = Symbol("ownerView");
 export type OwnedUser = UserRecord & { [OWNER_VIEW]?: true };
+
+/** The user as its owner sees it (email and phone shown), for answers to the user themself. */
+export const ownerView = (user: UserRecord): OwnedUser => ({ ...user, [OWNER_VIEW]: true });
+
+/** AUTHENTICATED without new tokens: the caller was signed in already (e.g. a verified contact). */
+export function signedInPayload(user: UserRecord | null, tokens: AuthPayload["tokens"] = null): AuthPayload {
+  return { status: AuthStatus.AUTHENTICATED, tokens, mfaToken: null, mfaMethods: [], user: user && (ownerView(user) as User), isNewUser: false };
+}
 
 export function toAuthPayload(result: AuthResult): AuthPayload {
   if (result.status === "MFA_REQUIRED") {
@@ -18,6 +26,5 @@ export function toAuthPayload(result: AuthResult): AuthPayload {
       isNewUser: result.isNewUser,
     };
   }
-  const user: OwnedUser = { ...result.user, [OWNER_VIEW]: true };
-  return { status: AuthStatus.AUTHENTICATED, tokens: result.tokens, mfaMethods: [], user, isNewUser: result.isNewUser };
+  return { status: AuthStatus.AUTHENTICATED, tokens: result.tokens, mfaMethods: [], user: ownerView(result.user) as User, isNewUser: result.isNewUser };
 }

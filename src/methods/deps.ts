@@ -1,5 +1,6 @@
 import type { Settings } from "../config/settings";
-import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, UserRepo } from "../core/ports";
+import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, TotpRepo, UserRepo } from "../core/ports";
+import type { RecoveryCodes } from "../core/recovery-codes";
 import type { RateLimiter } from "../core/rate-limit";
 import type { SessionService } from "../sessions/session.service";
 
@@ -8,6 +9,9 @@ export interface MethodDeps {
   settings: Settings;
   users: UserRepo;
   sessions: SessionService;
+  totpFactors: TotpRepo;
+  /** Issued by TOTP enrolment, spent by the recovery-codes method and by disableTotp. */
+  recoveryCodes: RecoveryCodes;
   store: KeyValueStore;
   bus: EventBus;
   /** Emails, SMS and calls go out through this queue, never inline. */

@@ -68,6 +68,19 @@ export class SessionService {
     return this.authenticated(user, "aal2", amr, client);
   }
 
+  /**
+   * Step-up: the caller's session proved a second factor. It becomes aal2 with the method
+   * and `mfa` added to its amr, and gets new tokens (the old refresh token is retired).
+   */
+  async stepUp(principal: Principal, method: string, client: ClientInfo): Promise<IssuedTokens> {
+    const session = await this.d.sessions.elevate(principal.sessionId, "aal2", [method, "mfa"]);
+    if (!session) throw new AuthError("UNAUTHENTICATED");
+    const refreshToken = newRefreshToken();
+    await this.d.sessions.reissue(session.id, hashToken(refreshToken));
+    await this.d.audit.record({ type: "session.stepped_up", ok: true, userId: session.userId, client, detail: { sessionId: session.id, amr: session.amr } });
+    return this.issue(session, refreshToken);
+  }
+
   /** Starts a session for a user who has passed every factor required. */
   async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
     const refreshToken = newRefreshToken();

@@ -84,3 +84,16 @@ export function deriveSecret(key: SigningKey, purpose: string): Buffer {
   const material = key.privateKey.export({ format: "der", type: "pkcs8" });
   return Buffer.from(hkdfSync("sha256", material, "graphql-auth-gateway", purpose, 32));
 }
+
+/** A secret kept in a file of the data folder, made once (outside production only). */
+export function loadOrCreateKeyFile(dataDir: string, name: string, make: () => string): string {
+  const file = path.join(dataDir, name);
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    fs.writeFileSync(file, make(), { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}

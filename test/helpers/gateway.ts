@@ -7,7 +7,10 @@ import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
 import { PrismaAuditLog } from "../../src/infra/db/audit.log";
 import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
+import { PrismaRecoveryCodeRepo } from "../../src/infra/db/recovery-code.repo";
+import { PrismaTotpRepo } from "../../src/infra/db/totp.repo";
 import { PrismaUserRepo } from "../../src/infra/db/user.repo";
+import { generateKeyEntry } from "../../src/methods/totp/secret-box";
 import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
@@ -29,6 +32,8 @@ export interface TestGatewayOptions {
   clock?: Clock;
   /** Replace parts of the infrastructure, e.g. a failing readiness probe. */
   override?: (infra: Infrastructure) => Partial<Infrastructure>;
+  /** Share another test gateway's database (as a second instance would); left open on close. */
+  db?: TestDatabase;
 }
 
 export interface TestGateway {
@@ -52,7 +57,7 @@ export interface TestGateway {
 
 /** A whole gateway in this process, on real Postgres/PGlite and real Redis, on a free port. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const settings = loadSettings({ NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", ...options.env });
+  const settings = loadSettings({ NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", TOTP_ENCRYPTION_KEY: generateKeyEntry(), ...options.env });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -61,7 +66,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
   });
   const log = createLogger({ level: settings.logLevel, destination: sink });
-  const db = await createTestDatabase();
+  const db = options.db ?? (await createTestDatabase());
   const prefix = `test:${randomUUID()}:`;
   let store: KeyValueStore;
   let bus: EventBus;
@@ -89,6 +94,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const base: Infrastructure = {
     users: new PrismaUserRepo(db.db.prisma),
     sessions: new PrismaSessionRepo(db.db.prisma),
+    totpFactors: new PrismaTotpRepo(db.db.prisma),
+    recoveryCodes: new PrismaRecoveryCodeRepo(db.db.prisma),
     audit,
     store,
     bus,
@@ -130,7 +137,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await delivery.close();
       await bus.close();
       await store.close();
-      await db.cleanup();
+      if (!options.db) await db.cleanup();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -9,6 +9,11 @@ import { pgClientRunner, pgliteRunner } from "../../src/infra/db/database";
 import { MIGRATIONS_DIR, createTestDatabase, createTestDatabaseUrl } from "../helpers/database";
 
 const INIT = "20261125000000_init";
+/** Every migration the project ships, in the order they apply. */
+const ALL = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 const INIT_SQL = readFileSync(join(MIGRATIONS_DIR, INIT, "migration.sql"), "utf8");
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const quiet = () => {};
@@ -124,12 +129,12 @@ describe("applyMigrations", () => {
   it("gives a fresh database every table and a finished history row carrying the file's sha256", async () => {
     const result = await applyMigrations(await target.session(), MIGRATIONS_DIR, quiet);
 
-    expect(result.applied).toEqual([INIT]);
-    for (const table of ["users", "sessions", "refresh_tokens", "auth_events"]) {
+    expect(result.applied).toEqual(ALL);
+    for (const table of ["users", "sessions", "refresh_tokens", "auth_events", "totp_factors", "recovery_codes"]) {
       expect(await tableExists(target, table)).toBe(true);
     }
     const rows = await history(target);
-    expect(rows).toHaveLength(1);
+    expect(rows).toHaveLength(ALL.length);
     expect(rows[0]).toMatchObject({
       migration_name: INIT,
       checksum: sha256(INIT_SQL),
@@ -165,7 +170,7 @@ describe("applyMigrations", () => {
     const again = await applyMigrations(await target.session(), MIGRATIONS_DIR, quiet);
 
     expect(again.applied).toEqual([]);
-    expect(await history(target)).toHaveLength(1);
+    expect(await history(target)).toHaveLength(ALL.length);
   });
 
   it("applies each migration exactly once when four instances start at once", async () => {
@@ -173,10 +178,10 @@ describe("applyMigrations", () => {
 
     const results = await Promise.all(sessions.map((s) => applyMigrations(s, MIGRATIONS_DIR, quiet)));
 
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [], [INIT]]);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [], ALL]);
     const rows = await history(target);
-    expect(rows).toHaveLength(1);
-    expect(rows[0].finished_at).toBeInstanceOf(Date);
+    expect(rows).toHaveLength(ALL.length);
+    expect(rows.every((r) => r.finished_at instanceof Date)).toBe(true);
   });
 
   it("applies only the new migration on a database that already has the older ones", async () => {
@@ -187,7 +192,7 @@ describe("applyMigrations", () => {
 
     expect(result.applied).toEqual(["20261201000000_add_marker"]);
     expect(await tableExists(target, "marker")).toBe(true);
-    expect((await history(target)).map((r) => r.migration_name)).toEqual([INIT, "20261201000000_add_marker"]);
+    expect((await history(target)).map((r) => r.migration_name)).toEqual([...ALL, "20261201000000_add_marker"]);
   });
 
   it("throws with the failing migration's name, keeps none of its changes and leaves no finished row", async () => {
@@ -325,7 +330,7 @@ describe("openDatabase", () => {
     try {
       expect(await second.prisma.user.count({ where: { phone: "+15555550100" } })).toBe(1);
       const applying = log.mock.calls.filter(([msg]) => msg === "applying migration");
-      expect(applying).toEqual([["applying migration", { migration: INIT }]]);
+      expect(applying).toEqual(ALL.map((migration) => ["applying migration", { migration }]));
     } finally {
       await second.close();
     }

@@ -52,6 +52,13 @@ export class PrismaSessionRepo implements SessionRepo {
     return toRecord(row);
   }
 
+  async reissue(sessionId: string, nextHash: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.refreshToken.updateMany({ where: { sessionId, rotatedAt: null }, data: { rotatedAt: new Date() } }),
+      this.prisma.refreshToken.create({ data: { sessionId, tokenHash: nextHash } }),
+    ]);
+  }
+
   async revoke(sessionId: string, reason: string, now: Date): Promise<boolean> {
     const { count } = await this.prisma.session.updateMany({
       where: { id: sessionId, revokedAt: null },

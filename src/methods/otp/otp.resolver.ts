@@ -1,7 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import { OWNER_VIEW, toAuthPayload, type OwnedUser } from "../../graphql/auth-payload";
+import { signedInPayload, toAuthPayload } from "../../graphql/auth-payload";
 import type { GatewayContext } from "../../graphql/context";
-import { AuthPayload, AuthStatus } from "../../graphql/types";
+import { AuthPayload } from "../../graphql/types";
 import type { OtpService } from "./otp.service";
 import { OtpChallenge, OtpChannel, RequestOtpInput, VerifyOtpInput } from "./otp.types";
 
@@ -20,7 +20,6 @@ export class OtpResolver {
     const outcome = await this.otp.verify(input, ctx.principal, ctx.client);
     if (outcome.status !== "CONTACT_VERIFIED") return toAuthPayload(outcome);
     // The caller is already signed in: no new tokens, the updated user.
-    const user: OwnedUser = { ...outcome.user, [OWNER_VIEW]: true };
-    return { status: AuthStatus.AUTHENTICATED, tokens: null, mfaToken: null, mfaMethods: [], user, isNewUser: false };
+    return signedInPayload(outcome.user);
   }
 }

@@ -1,9 +1,21 @@
 import type { AuthMethod } from "../../core/auth-method";
 import type { MethodDeps } from "../deps";
 import { RecoveryCodesResolver } from "./recovery-codes.resolver";
+import { RecoveryCodeService } from "./recovery-codes.service";
 
 export const recoveryCodesMethod: AuthMethod<MethodDeps> = {
   id: "recovery-codes",
   resolvers: [RecoveryCodesResolver],
-  create: () => [new RecoveryCodesResolver()],
+  create: (d) => [
+    new RecoveryCodesResolver(
+      new RecoveryCodeService({
+        users: d.users,
+        codes: d.recoveryCodes,
+        sessions: d.sessions,
+        limiter: d.limiter,
+        audit: d.audit,
+        limits: { perMfaToken: { max: 5, windowSeconds: 300 }, perUser: { max: 10, windowSeconds: 1800 } },
+      }),
+    ),
+  ],
 };

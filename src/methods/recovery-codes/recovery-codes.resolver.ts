@@ -1,13 +1,16 @@
-import { Arg, Mutation, Resolver } from "type-graphql";
-import { AuthError } from "../../core/errors";
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { toAuthPayload } from "../../graphql/auth-payload";
+import type { GatewayContext } from "../../graphql/context";
 import { AuthPayload } from "../../graphql/types";
+import type { RecoveryCodeService } from "./recovery-codes.service";
 import { UseRecoveryCodeInput } from "./recovery-codes.types";
 
-/** The contract's field, answering NOT_AVAILABLE until recovery codes are built. */
 @Resolver()
 export class RecoveryCodesResolver {
+  constructor(private readonly recovery: RecoveryCodeService) {}
+
   @Mutation(() => AuthPayload, { description: "Completes an MFA login with a recovery code; each code works once." })
-  useRecoveryCode(@Arg("input") _input: UseRecoveryCodeInput): AuthPayload {
-    throw new AuthError("NOT_AVAILABLE", "Recovery codes are not available on this gateway yet.");
+  async useRecoveryCode(@Arg("input") input: UseRecoveryCodeInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
+    return toAuthPayload(await this.recovery.signIn(input.mfaToken, input.code, ctx.client));
   }
 }

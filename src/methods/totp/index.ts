@@ -1,9 +1,31 @@
 import type { AuthMethod } from "../../core/auth-method";
 import type { MethodDeps } from "../deps";
+import { parseKeyList, SecretBox } from "./secret-box";
 import { TotpResolver } from "./totp.resolver";
+import { TotpService } from "./totp.service";
 
 export const totpMethod: AuthMethod<MethodDeps> = {
   id: "totp",
   resolvers: [TotpResolver],
-  create: () => [new TotpResolver()],
+  create: (d) => {
+    const { encryptionKey, previousEncryptionKeys, issuer } = d.settings.totp;
+    if (!encryptionKey) throw new Error("TOTP_ENCRYPTION_KEY is not set (main.ts generates one outside production)");
+    const service = new TotpService({
+      users: d.users,
+      factors: d.totpFactors,
+      recoveryCodes: d.recoveryCodes,
+      sessions: d.sessions,
+      box: new SecretBox(parseKeyList(encryptionKey, previousEncryptionKeys)),
+      store: d.store,
+      limiter: d.limiter,
+      audit: d.audit,
+      clock: d.clock,
+      issuer,
+      limits: {
+        perMfaToken: { max: 5, windowSeconds: 300 },
+        perUser: { max: 10, windowSeconds: 1800 },
+      },
+    });
+    return [new TotpResolver(service, d.users)];
+  },
 };

@@ -1,0 +1,41 @@
+import type { TotpFactorRecord, TotpRepo } from "../../core/ports";
+import type { PrismaClient, TotpFactor } from "./generated/client";
+
+const toRecord = (f: TotpFactor): TotpFactorRecord => ({ ...f, lastStep: f.lastStep === null ? null : Number(f.lastStep) });
+
+export class PrismaTotpRepo implements TotpRepo {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async find(userId: string): Promise<TotpFactorRecord | null> {
+    const row = await this.prisma.totpFactor.findUnique({ where: { userId } });
+    return row && toRecord(row);
+  }
+
+  async activate(userId: string, secretSealed: string, step: number): Promise<void> {
+    const data = { secretSealed, confirmedAt: new Date(), lastStep: BigInt(step), driftSteps: 0, driftStreak: 0 };
+    await this.prisma.$transaction([
+      this.prisma.totpFactor.upsert({ where: { userId }, create: { userId, ...data }, update: data }),
+      this.prisma.user.update({ where: { id: userId }, data: { totpEnabled: true } }),
+    ]);
+  }
+
+  async acceptStep(userId: string, step: number, drift: { steps: number; streak: number }): Promise<boolean> {
+    // The condition is the replay guard: an equal or earlier step never passes twice.
+    const { count } = await this.prisma.totpFactor.updateMany({
+      where: { userId, OR: [{ lastStep: null }, { lastStep: { lt: BigInt(step) } }] },
+      data: { lastStep: BigInt(step), driftSteps: drift.steps, driftStreak: drift.streak },
+    });
+    return count === 1;
+  }
+
+  async reseal(userId: string, secretSealed: string): Promise<void> {
+    await this.prisma.totpFactor.updateMany({ where: { userId }, data: { secretSealed } });
+  }
+
+  async remove(userId: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.totpFactor.deleteMany({ where: { userId } }),
+      this.prisma.user.update({ where: { id: userId }, data: { totpEnabled: false } }),
+    ]);
+  }
+}

@@ -1,0 +1,146 @@
+import { AuthError, badInput } from "../../core/errors";
+import type { AuditLog, ClientInfo, Clock, KeyValueStore, TotpFactorRecord, TotpRepo, UserRepo } from "../../core/ports";
+import type { Limit, RateLimiter } from "../../core/rate-limit";
+import type { RecoveryCodes } from "../../core/recovery-codes";
+import type { AuthResult, IssuedTokens, Principal, SessionService } from "../../sessions/session.service";
+import type { SecretBox } from "./secret-box";
+import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
+import { qrCodeDataUrl } from "./totp.qr";
+
+export interface TotpLimits {
+  /** Codes tried with one mfaToken. */
+  perMfaToken: Limit;
+  /** Codes tried for one user, across tokens and sessions. */
+  perUser: Limit;
+}
+
+export interface TotpServiceDeps {
+  users: UserRepo;
+  factors: TotpRepo;
+  recoveryCodes: RecoveryCodes;
+  sessions: SessionService;
+  box: SecretBox;
+  store: KeyValueStore;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  clock: Clock;
+  issuer: string;
+  limits: TotpLimits;
+}
+
+const PENDING_TTL_MS = 15 * 60_000;
+/** Accepted codes a step off in a row before the user is told their clock drifts. */
+const DRIFT_STREAK_TO_REPORT = 3;
+const pendingKey = (userId: string) => `totp:pending:${userId}`;
+const invalid = (message = "That code is not valid.") => new AuthError("INVALID_CODE", message);
+
+export class TotpService {
+  constructor(private readonly d: TotpServiceDeps) {}
+
+  /**
+   * Starts enrolment: a new secret, kept sealed in the store for 15 minutes until
+   * confirmTotp. With TOTP already on, only a current code may replace it.
+   */
+  async enroll(principal: Principal, code: string | null | undefined, client: ClientInfo) {
+    const user = await this.d.users.findById(principal.userId);
+    if (!user) throw new AuthError("UNAUTHENTICATED");
+    if (user.totpEnabled) {
+      if (!code) throw badInput("code", "An authenticator app is already on: give a current code from it to replace it.");
+      await this.checkCode(user.id, code, client, null);
+    }
+    const secret = generateTotpSecret();
+    await this.d.store.set(pendingKey(user.id), this.d.box.seal(secret.raw, user.id), PENDING_TTL_MS);
+    const url = otpauthUrl({ secretBase32: secret.base32, issuer: this.d.issuer, account: user.email ?? user.phone ?? user.id });
+    await this.d.audit.record({ type: "totp.enrollment_started", ok: true, userId: user.id, client });
+    return { secret: secret.base32, otpauthUrl: url, qrCodeDataUrl: await qrCodeDataUrl(url) };
+  }
+
+  /** Turns TOTP on with a first valid code; returns ten recovery codes, shown once. */
+  async confirm(principal: Principal, code: string, client: ClientInfo): Promise<string[]> {
+    const userId = principal.userId;
+    await this.d.limiter.consume("totp:user", userId, this.d.limits.perUser);
+    const sealed = await this.d.store.get(pendingKey(userId));
+    if (!sealed) throw badInput("code", "Start with enrollTotp: no enrolment is waiting (they last 15 minutes).");
+    const match = matchTotp(this.d.box.open(sealed, userId), code.trim(), this.d.clock.now().getTime());
+    if (!match) {
+      await this.d.audit.record({ type: "totp.confirm", ok: false, userId, client });
+      throw invalid();
+    }
+    await this.d.factors.activate(userId, sealed, match.step);
+    await this.d.store.del(pendingKey(userId));
+    const codes = await this.d.recoveryCodes.issue(userId);
+    await this.d.limiter.reset("totp:user", userId);
+    await this.d.audit.record({ type: "totp.enabled", ok: true, userId, client });
+    return codes;
+  }
+
+  /** Finishes an MFA sign-in (with the mfaToken from a first factor). */
+  async completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<AuthResult> {
+    const { userId, amr } = this.d.sessions.resolveMfaToken(mfaToken);
+    await this.d.limiter.consume("totp:mfa-token", mfaToken, this.d.limits.perMfaToken);
+    await this.checkCode(userId, code, client, "mfa");
+    const user = await this.d.users.findById(userId);
+    if (!user) throw invalid();
+    return this.d.sessions.completeSecondFactor(user, amr, "otp", client);
+  }
+
+  /** Steps the caller's session up to aal2. */
+  async stepUp(principal: Principal, code: string, client: ClientInfo): Promise<IssuedTokens> {
+    await this.checkCode(principal.userId, code, client, "step_up");
+    return this.d.sessions.stepUp(principal, "otp", client);
+  }
+
+  /** Turns TOTP off: a current code from the app, or a recovery code. */
+  async disable(principal: Principal, code: string, client: ClientInfo): Promise<boolean> {
+    const userId = principal.userId;
+    const factor = await this.requireFactor(userId);
+    const byRecovery = !/^\d{6}$/.test(code.trim()) && (await this.d.recoveryCodes.consume(userId, code));
+    if (!byRecovery) await this.checkCode(userId, code, client, "disable", factor);
+    await this.d.factors.remove(userId);
+    await this.d.recoveryCodes.removeAll(userId);
+    await this.d.audit.record({ type: "totp.disabled", ok: true, userId, client, detail: { with: byRecovery ? "recovery_code" : "totp" } });
+    return true;
+  }
+
+  /** Ten new recovery codes (the old ones stop working); needs a current code. */
+  async regenerateRecoveryCodes(principal: Principal, code: string, client: ClientInfo): Promise<string[]> {
+    await this.checkCode(principal.userId, code, client, "recovery_codes");
+    const codes = await this.d.recoveryCodes.issue(principal.userId);
+    await this.d.audit.record({ type: "recovery_codes.regenerated", ok: true, userId: principal.userId, client });
+    return codes;
+  }
+
+  /**
+   * A current code of the user's app: limited per user, within one step either side,
+   * and never a time step already used (RFC 6238 §5.2, NIST SP 800-63B).
+   */
+  private async checkCode(userId: string, code: string, client: ClientInfo, purpose: string | null, known?: TotpFactorRecord): Promise<void> {
+    await this.d.limiter.consume("totp:user", userId, this.d.limits.perUser);
+    const factor = known ?? (await this.requireFactor(userId));
+    const secret = this.d.box.open(factor.secretSealed, userId);
+    const match = matchTotp(secret, code.trim(), this.d.clock.now().getTime());
+    if (!match) {
+      await this.d.audit.record({ type: "totp.verify", ok: false, userId, client, detail: { purpose } });
+      throw invalid();
+    }
+    // RFC 6238 §6: a device consistently a step off gets told, once per streak.
+    const streak = match.offset !== 0 && match.offset === factor.driftSteps ? factor.driftStreak + 1 : match.offset !== 0 ? 1 : 0;
+    if (!(await this.d.factors.acceptStep(userId, match.step, { steps: match.offset, streak }))) {
+      await this.d.audit.record({ type: "totp.replay", ok: false, userId, client, detail: { purpose } });
+      throw invalid("That code was used already. Wait for the next one.");
+    }
+    if (streak === DRIFT_STREAK_TO_REPORT) {
+      await this.d.audit.record({ type: "totp.clock_drift", ok: true, userId, client, detail: { offsetSteps: match.offset } });
+    }
+    // After a key rotation, each secret moves to the current key the next time it is used.
+    if (this.d.box.needsReseal(factor.secretSealed)) await this.d.factors.reseal(userId, this.d.box.seal(secret, userId));
+    await this.d.limiter.reset("totp:user", userId);
+    await this.d.audit.record({ type: "totp.verify", ok: true, userId, client, detail: { purpose } });
+  }
+
+  private async requireFactor(userId: string): Promise<TotpFactorRecord> {
+    const factor = await this.d.factors.find(userId);
+    if (!factor) throw badInput("code", "This account has no authenticator app.");
+    return factor;
+  }
+}
