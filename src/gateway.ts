@@ -23,6 +23,7 @@ import { SessionService, type Principal } from "./sessions/session.service";
 import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
 import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
+import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
 import type { RecoveryCodeRepo, SessionRepo, TotpRepo } from "./core/ports";
 import { RecoveryCodes } from "./core/recovery-codes";
@@ -70,10 +71,13 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     clock,
     refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
   });
+  const methodRoutes: Array<[string, express.RequestHandler]> = [];
   const deps: MethodDeps = {
     settings,
     users: infra.users,
     sessions,
+    accounts: new AccountService({ users: infra.users, sessions, audit: infra.audit }),
+    routes: { add: (path, handler) => methodRoutes.push([path, handler]) },
     totpFactors: infra.totpFactors,
     recoveryCodes: new RecoveryCodes(infra.recoveryCodes, deriveSecret(infra.keyRing.signing, "recovery-codes"), clock),
     store: infra.store,
@@ -143,6 +147,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   });
 
   if (infra.devOutbox && settings.env !== "production") app.use("/dev/outbox", infra.devOutbox);
+  for (const [path, handler] of methodRoutes) app.use(path, handler);
 
   const wsServer = new WebSocketServer({
     server: httpServer,
@@ -151,10 +156,13 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
     verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
   });
-  const wsCleanup = useServer<Record<string, unknown>>(
+  const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp);
+  const wsCleanup = useServer<Record<string, unknown>, { active?: Set<string> }>(
     {
       schema,
       connectionInitWaitTimeout: 10_000,
+      onSubscribe: (ctx, id) => caps.admit(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),
+      onComplete: (ctx, id) => caps.release(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),
       context: async (ctx): Promise<GatewayContext> => {
         const req = ctx.extra.request;
         return {
@@ -164,8 +172,10 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
           log,
         };
       },
+      // Subscriptions get the same masking and codes as HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : result,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
     },
     wsServer,
   );
@@ -211,6 +221,31 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         });
       }),
     close: () => apollo.stop(),
+  };
+}
+
+/**
+ * Caps on live WebSocket operations, per connection and per client IP, so one client
+ * cannot hold unbounded server state (each waiting subscription costs memory).
+ */
+function subscriptionCaps(perConnection: number, perIp: number) {
+  const byIp = new Map<string, number>();
+  const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: "RATE_LIMITED", retryAfter: 1 } })];
+  return {
+    admit(conn: { active?: Set<string> }, ip: string, id: string): readonly GraphQLError[] | void {
+      const active = (conn.active ??= new Set());
+      if (active.size >= perConnection) return refuse(`At most ${perConnection} operations at once on one connection.`);
+      const count = byIp.get(ip) ?? 0;
+      if (count >= perIp) return refuse(`At most ${perIp} operations at once from one address.`);
+      active.add(id);
+      byIp.set(ip, count + 1);
+    },
+    release(conn: { active?: Set<string> }, ip: string, id: string): void {
+      if (!conn.active?.delete(id)) return;
+      const left = (byIp.get(ip) ?? 1) - 1;
+      if (left > 0) byIp.set(ip, left);
+      else byIp.delete(ip);
+    },
   };
 }
 

@@ -13,7 +13,7 @@ import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore } from "./infra/store";
-import { generateKeyEntry } from "./methods/totp/secret-box";
+import { generateKeyEntry } from "./core/secret-box";
 import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey } from "./sessions/signing-keys";
 
 /** The composition root: settings → infrastructure → services → schema → server. */

@@ -58,6 +58,7 @@ const EnvSchema = z.object({
   OTP_MAX_FAILED_VERIFICATIONS: int(10, 1, 1000),
   OTP_FAILED_VERIFICATION_WINDOW_SECONDS: int(1800, 60, 86400),
   MAGIC_LINK_TTL_SECONDS: int(900, 60, 86400),
+  MAGIC_LINK_SIGNUP: flag(true),
   TOTP_ISSUER: z.string().min(1).max(60).refine((v) => !v.includes(":"), "must not contain a colon").optional(),
   TOTP_ENCRYPTION_KEY: z.string().min(1).optional(),
   TOTP_ENCRYPTION_KEY_PREVIOUS: z.string().min(1).optional(),
@@ -77,6 +78,8 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES: int(10, 3, 1000),
   LOGIN_FAILURE_WINDOW_SECONDS: int(900, 60, 86400),
   MAX_AUTH_MUTATIONS_PER_OPERATION: int(5, 1, 50),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(10, 1, 10000),
+  WS_MAX_SUBSCRIPTIONS_PER_IP: int(100, 1, 1000000),
   SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 120),
 });
 
@@ -124,7 +127,11 @@ export interface Settings {
     maxFailedVerifications: number;
     failedVerificationWindowSeconds: number;
   };
-  magicLink: { ttlSeconds: number };
+  magicLink: {
+    ttlSeconds: number;
+    /** A link for an unknown email creates the account when used. */
+    signUp: boolean;
+  };
   totp: {
     /** The issuer authenticator apps show; defaults to APP_NAME. */
     issuer: string;
@@ -134,7 +141,7 @@ export interface Settings {
     previousEncryptionKeys?: string;
   };
   login: { maxFailures: number; failureWindowSeconds: number };
-  graphql: { maxAuthMutationsPerOperation: number };
+  graphql: { maxAuthMutationsPerOperation: number; maxSubscriptionsPerConnection: number; maxSubscriptionsPerIp: number };
   shutdownTimeoutSeconds: number;
 }
 
@@ -233,10 +240,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxFailedVerifications: e.OTP_MAX_FAILED_VERIFICATIONS,
       failedVerificationWindowSeconds: e.OTP_FAILED_VERIFICATION_WINDOW_SECONDS,
     },
-    magicLink: { ttlSeconds: e.MAGIC_LINK_TTL_SECONDS },
+    magicLink: { ttlSeconds: e.MAGIC_LINK_TTL_SECONDS, signUp: e.MAGIC_LINK_SIGNUP },
     totp: { issuer: e.TOTP_ISSUER ?? e.APP_NAME, encryptionKey: e.TOTP_ENCRYPTION_KEY, previousEncryptionKeys: e.TOTP_ENCRYPTION_KEY_PREVIOUS },
     login: { maxFailures: e.LOGIN_MAX_FAILURES, failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS },
-    graphql: { maxAuthMutationsPerOperation: e.MAX_AUTH_MUTATIONS_PER_OPERATION },
+    graphql: {
+      maxAuthMutationsPerOperation: e.MAX_AUTH_MUTATIONS_PER_OPERATION,
+      maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxSubscriptionsPerIp: e.WS_MAX_SUBSCRIPTIONS_PER_IP,
+    },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }

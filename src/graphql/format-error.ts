@@ -1,11 +1,10 @@
-import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from "type-graphql";
 import { AuthError, ERROR_CODES, type ErrorCode } from "../core/errors";
 
 /** Maps an error to the contract's code, or null when it is unexpected (a bug, an outage). */
 export function contractError(error: unknown): AuthError | null {
-  const original = unwrapResolverError(error);
+  const original = rootCause(error);
   if (original instanceof AuthError) return original;
   if (original instanceof AuthenticationError) return new AuthError("UNAUTHENTICATED");
   if (original instanceof AuthorizationError) return new AuthError("FORBIDDEN");
@@ -50,4 +49,11 @@ function raisedByGraphql(error: unknown): GraphQLError | null {
     e = e.originalError;
   }
   return null;
+}
+
+/** The error a resolver (or a subscription's stream) threw, under any GraphQLError wrapping. */
+function rootCause(error: unknown): unknown {
+  let e = error;
+  while (e instanceof GraphQLError && e.originalError) e = e.originalError;
+  return e;
 }

@@ -6,6 +6,7 @@ import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
 import type { EventBus } from "../core/ports";
 import { authChecker } from "./auth";
+import { registerResolvers } from "./schema-registry";
 
 const SPINE_RESOLVERS = [UserResolver, SessionResolver];
 
@@ -13,9 +14,9 @@ const SPINE_RESOLVERS = [UserResolver, SessionResolver];
  * The gateway's schema: the spine's resolvers plus every method's. `instances` are the
  * resolver objects built by the composition root; printing the schema needs none.
  */
-export function buildGatewaySchema(instances: object[] = [], bus?: EventBus): Promise<GraphQLSchema> {
+export async function buildGatewaySchema(instances: object[] = [], bus?: EventBus): Promise<GraphQLSchema> {
   const byClass = new Map<Function, object>(instances.map((i) => [i.constructor, i]));
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: [...SPINE_RESOLVERS, ...METHODS.flatMap((m) => m.resolvers)] as NonEmptyArray<Function>,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
@@ -34,6 +35,8 @@ export function buildGatewaySchema(instances: object[] = [], bus?: EventBus): Pr
       },
     },
   });
+  registerResolvers(schema, byClass);
+  return schema;
 }
 
 function requireBus(bus: EventBus | undefined): EventBus {

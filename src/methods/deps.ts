@@ -2,13 +2,19 @@ import type { Settings } from "../config/settings";
 import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, TotpRepo, UserRepo } from "../core/ports";
 import type { RecoveryCodes } from "../core/recovery-codes";
 import type { RateLimiter } from "../core/rate-limit";
+import type { RequestHandler } from "express";
 import type { SessionService } from "../sessions/session.service";
+import type { AccountService } from "../users/account.service";
 
 /** What the spine hands every sign-in method: ports and shared services, never infra. */
 export interface MethodDeps {
   settings: Settings;
   users: UserRepo;
   sessions: SessionService;
+  /** Passwordless sign-in with a proven email or phone (create or claim the account). */
+  accounts: AccountService;
+  /** Plain HTTP routes a method serves beside /graphql (e.g. a link's confirm page). */
+  routes: { add(path: string, handler: RequestHandler): void };
   totpFactors: TotpRepo;
   /** Issued by TOTP enrolment, spent by the recovery-codes method and by disableTotp. */
   recoveryCodes: RecoveryCodes;

@@ -10,7 +10,7 @@ import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
 import { PrismaRecoveryCodeRepo } from "../../src/infra/db/recovery-code.repo";
 import { PrismaTotpRepo } from "../../src/infra/db/totp.repo";
 import { PrismaUserRepo } from "../../src/infra/db/user.repo";
-import { generateKeyEntry } from "../../src/methods/totp/secret-box";
+import { generateKeyEntry } from "../../src/core/secret-box";
 import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";

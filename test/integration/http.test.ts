@@ -138,16 +138,16 @@ describe("WebSocket /graphql", () => {
     expect(status).toBe(401);
   });
 
-  it("answers a not-yet-available subscription with its contract error", async () => {
+  it("answers a refused subscription with its contract error code", async () => {
     const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0 });
     try {
       const outcome = await new Promise<unknown>((resolve) => {
         client.subscribe(
-          { query: 'subscription { magicLinkStatus(requestId: "x", listenToken: "y") { state } }' },
+          { query: 'subscription { magicLinkStatus(requestId: "00000000-0000-0000-0000-000000000000", listenToken: "y") { state } }' },
           { next: (v) => resolve(v), error: (e) => resolve({ error: e }), complete: () => resolve("complete") },
         );
       });
-      expect(JSON.stringify(outcome)).toContain("NOT_AVAILABLE");
+      expect(JSON.stringify(outcome)).toContain("INVALID_CODE");
     } finally {
       await client.dispose();
     }

@@ -5,12 +5,16 @@ export enum MagicLinkState {
   PENDING = "PENDING",
   OPENED = "OPENED",
   CONFIRMED = "CONFIRMED",
+  CONSUMED = "CONSUMED",
   DENIED = "DENIED",
   EXPIRED = "EXPIRED",
 }
 registerEnumType(MagicLinkState, {
   name: "MagicLinkState",
-  valuesConfig: { OPENED: { description: "The link's page was opened; nothing is approved yet." } },
+  valuesConfig: {
+    OPENED: { description: "The link's page was opened; nothing is approved yet." },
+    CONSUMED: { description: "The link signed in the device that opened it only (no match code given)." },
+  },
 });
 
 @InputType()

@@ -12,6 +12,7 @@ export const otpMethod: AuthMethod<MethodDeps> = {
     const o = d.settings.otp;
     const service = new OtpService({
       users: d.users,
+      accounts: d.accounts,
       sessions: d.sessions,
       challenges: new OtpChallengeStore(d.store, d.clock, d.secret("otp-challenge")),
       smsGuard: new SmsGuard(d.store, d.clock, d.audit, d.log, d.settings.sms.guard),

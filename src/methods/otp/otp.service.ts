@@ -3,6 +3,7 @@ import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
+import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
 import type { SmsGuard } from "./sms-guard";
@@ -30,6 +31,7 @@ export interface OtpLimits {
 
 export interface OtpServiceDeps {
   users: UserRepo;
+  accounts: AccountService;
   sessions: SessionService;
   challenges: OtpChallengeStore;
   /** Toll-fraud limits on codes sent to phones (SMS and voice). */
@@ -147,41 +149,13 @@ export class OtpService {
       await this.d.audit.record({ type: "contact.verified", ok: true, userId: user.id, client, detail: { channel } });
       return { status: "CONTACT_VERIFIED", user };
     }
-    return this.signIn(d, amr, client);
-  }
-
-  /** A proven address signs in its account, or creates one (unless sign-up is off). */
-  private async signIn(d: Destination, amr: string, client: ClientInfo): Promise<AuthResult> {
-    const byEmail = d.channel === "EMAIL";
-    const existing = byEmail ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address);
-    if (!existing) {
-      if (!this.d.settings.signUp) throw invalidCode();
-      const created = await this.d.users.create(byEmail ? { email: d.address, emailVerified: true } : { phone: d.address, phoneVerified: true });
-      const user = created ?? (byEmail ? await this.d.users.findByEmail(d.address) : await this.d.users.findByPhone(d.address));
-      if (!user) throw invalidCode();
-      if (created) await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: `otp.${d.channel.toLowerCase()}` } });
-      return this.d.sessions.completeFirstFactor(user, [amr], client, created !== null);
-    }
-    const user = await this.claimIfUnproven(existing, d);
-    await this.d.audit.record({ type: "login.otp", ok: true, userId: user.id, client, detail: { channel: d.channel } });
-    return this.d.sessions.completeFirstFactor(user, [amr], client);
-  }
-
-  /**
-   * Someone may have signed up with this address before its owner (pre-account hijacking).
-   * The owner has now proven it: the address is marked verified, and a password and
-   * sessions set up by whoever created the unproven account stop working.
-   */
-  private async claimIfUnproven(user: UserRecord, d: Destination): Promise<UserRecord> {
-    const proven = d.channel === "EMAIL" ? user.emailVerified : user.phoneVerified;
-    if (proven) return user;
-    const patch = d.channel === "EMAIL" ? { emailVerified: true } : { phoneVerified: true };
-    const updated = (await this.d.users.update(user.id, user.passwordHash ? { ...patch, passwordHash: null } : patch)) ?? user;
-    if (user.passwordHash) {
-      await this.d.sessions.revokeAll(user.id, "unproven_account_claimed");
-      await this.d.audit.record({ type: "account.claimed", ok: true, userId: user.id, detail: { channel: d.channel } });
-    }
-    return updated;
+    const contact = { kind: d.channel === "EMAIL" ? ("email" as const) : ("phone" as const), address: d.address };
+    const signedIn = await this.d.accounts.signInWithProvenContact(contact, amr, client, {
+      signUp: this.d.settings.signUp,
+      method: `otp.${d.channel.toLowerCase()}`,
+    });
+    if (!signedIn) throw invalidCode();
+    return signedIn;
   }
 
   private async resolveTarget(

@@ -1,6 +1,6 @@
 import type { AuthMethod } from "../../core/auth-method";
 import type { MethodDeps } from "../deps";
-import { parseKeyList, SecretBox } from "./secret-box";
+import { parseKeyList, SecretBox } from "../../core/secret-box";
 import { TotpResolver } from "./totp.resolver";
 import { TotpService } from "./totp.service";
 

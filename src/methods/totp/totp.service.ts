@@ -3,7 +3,7 @@ import type { AuditLog, ClientInfo, Clock, KeyValueStore, TotpFactorRecord, Totp
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { RecoveryCodes } from "../../core/recovery-codes";
 import type { AuthResult, IssuedTokens, Principal, SessionService } from "../../sessions/session.service";
-import type { SecretBox } from "./secret-box";
+import type { SecretBox } from "../../core/secret-box";
 import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
 import { qrCodeDataUrl } from "./totp.qr";
 

@@ -1,0 +1,129 @@
+import { randomBytes } from "node:crypto";
+import express, { type Request, type Response, type Router } from "express";
+import { AuthError } from "../../core/errors";
+import type { ClientInfo } from "../../core/ports";
+import type { LinkRequest } from "./magic-link.store";
+import type { MagicLinkService } from "./magic-link.service";
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A readable browser name from a User-Agent, for "requested from Firefox on Linux". */
+export function describeBrowser(ua: string | null): string {
+  if (!ua) return "an unknown browser";
+  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : null;
+  const os = /Windows/.test(ua) ? "Windows" : /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : null;
+  if (!browser) return ua.slice(0, 60);
+  return os ? `${browser} on ${os}` : browser;
+}
+
+/**
+ * The link's page: server-rendered, no external assets, no script, a strict CSP. A GET
+ * only marks the request OPENED (mail scanners fetch links); the person's click POSTs the
+ * form, which consumes the link. The token stays out of Referer headers and caches.
+ */
+export function magicLinkPage(links: MagicLinkService, appName: string): Router {
+  const router = express.Router();
+  router.use(express.urlencoded({ extended: false, limit: "4kb" }));
+
+  router.get("/", async (req, res) => {
+    const token = typeof req.query.token === "string" ? req.query.token : "";
+    try {
+      const request = await links.open(token);
+      send(res, 200, confirmForm(appName, token, request));
+    } catch (e) {
+      send(res, e instanceof AuthError ? 410 : 500, message(appName, "This link can't be used", failure(e)));
+    }
+  });
+
+  router.post("/", async (req, res) => {
+    const { token = "", matchCode = "", action = "" } = req.body as Record<string, string>;
+    const client: ClientInfo = { ip: req.ip ?? null, userAgent: req.get("user-agent")?.slice(0, 512) ?? null };
+    try {
+      if (action === "deny") {
+        await links.deny(token, client);
+        send(res, 200, message(appName, "Sign-in refused", "Nobody was signed in. If you did not ask for this link, you can ignore it."));
+        return;
+      }
+      if (action === "confirm" && !matchCode.trim()) {
+        const request = await links.open(token);
+        send(res, 400, confirmForm(appName, token, request, "Enter the number shown on your other device."));
+        return;
+      }
+      const result = await links.consume({ token, matchCode: action === "confirm" ? matchCode : null }, client);
+      if (result.redirectUrl) {
+        res.redirect(303, `${result.redirectUrl}#${new URLSearchParams(fragment(result)).toString()}`);
+        return;
+      }
+      const both = action === "confirm";
+      send(res, 200, message(appName, "You're signed in", both ? "Your other device is signed in too. You can close this page." : "You can close this page."));
+    } catch (e) {
+      if (e instanceof AuthError && e.code === "INVALID_CODE" && e.details.attemptsRemaining !== undefined) {
+        const request = await links.open(token).catch(() => null);
+        if (request) {
+          send(res, 400, confirmForm(appName, token, request, `That number does not match. ${e.details.attemptsRemaining} tries left.`));
+          return;
+        }
+      }
+      send(res, e instanceof AuthError ? 400 : 500, message(appName, "This link can't be used", failure(e)));
+    }
+  });
+  return router;
+}
+
+/** What the app at redirectUrl receives, in the URL fragment (never sent to any server). */
+function fragment(result: Awaited<ReturnType<MagicLinkService["consume"]>>): Record<string, string> {
+  if (result.status === "MFA_REQUIRED") return { mfa_token: result.mfaToken, mfa_methods: result.mfaMethods.join(",") };
+  const t = result.tokens;
+  return { access_token: t.accessToken, refresh_token: t.refreshToken, token_type: t.tokenType, expires_in: String(t.expiresIn) };
+}
+
+function failure(e: unknown): string {
+  return e instanceof AuthError ? e.message : "Something went wrong on our side.";
+}
+
+function send(res: Response, status: number, body: { html: string; nonce: string }): void {
+  res
+    .status(status)
+    .set({
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": `default-src 'none'; style-src 'nonce-${body.nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      "Cache-Control": "no-store",
+      "Referrer-Policy": "no-referrer",
+      "X-Content-Type-Options": "nosniff",
+      "X-Frame-Options": "DENY",
+    })
+    .send(body.html);
+}
+
+function page(appName: string, title: string, inner: string): { html: string; nonce: string } {
+  const nonce = randomBytes(16).toString("base64");
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${esc(title)} · ${esc(appName)}</title>
+<style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
+h1{font-size:1.4rem}.meta{background:#f3f3f6;border-radius:.5rem;padding:.75rem 1rem}.err{color:#a4001b}
+input{font-size:2rem;width:4ch;text-align:center;letter-spacing:.2em}button{font-size:1rem;padding:.6rem 1rem;margin:.3rem 0;width:100%}
+.secondary{background:none;border:1px solid #999}.danger{background:none;border:1px solid #a4001b;color:#a4001b}</style></head>
+<body><h1>${esc(title)}</h1>${inner}</body></html>`;
+  return { html, nonce };
+}
+
+function message(appName: string, title: string, text: string) {
+  return page(appName, title, `<p>${esc(text)}</p>`);
+}
+
+function confirmForm(appName: string, token: string, r: LinkRequest, error?: string) {
+  const when = new Date(r.createdAt).toUTCString();
+  return page(
+    appName,
+    `Sign in to ${appName}`,
+    `<div class="meta"><p>A sign-in was requested for <b>${esc(r.email)}</b><br>from <b>${esc(describeBrowser(r.userAgent))}</b>
+at IP <b>${esc(r.ip ?? "unknown")}</b><br>on ${esc(when)}.</p></div>
+${error ? `<p class="err">${esc(error)}</p>` : ""}
+<form method="post"><input type="hidden" name="token" value="${esc(token)}">
+<p><label for="m">Enter the number shown on the device that asked:</label><br>
+<input id="m" name="matchCode" inputmode="numeric" pattern="[0-9]{2}" maxlength="2" autocomplete="off" autofocus></p>
+<button name="action" value="confirm">Sign in on both devices</button>
+<button class="secondary" name="action" value="local">Sign in on this device only</button>
+<button class="danger" name="action" value="deny">This wasn't me</button></form>`,
+  );
+}

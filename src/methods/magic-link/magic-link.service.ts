@@ -1,0 +1,169 @@
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { normalizeEmail } from "../../core/contact";
+import { AuthError, badInput } from "../../core/errors";
+import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
+import type { Limit, RateLimiter } from "../../core/rate-limit";
+import type { SecretBox } from "../../core/secret-box";
+import type { AuthResult, SessionService } from "../../sessions/session.service";
+import type { AccountService } from "../../users/account.service";
+import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
+import { linkMessage } from "./magic-link.messages";
+
+export interface MagicLinkSettings {
+  publicUrl: string;
+  allowedOrigins: string[];
+  ttlSeconds: number;
+  signUp: boolean;
+  resendCooldownSeconds: number;
+  appName: string;
+}
+
+export interface MagicLinkLimits {
+  perEmail: Limit;
+  perIp: Limit;
+}
+
+export interface MagicLinkServiceDeps {
+  users: UserRepo;
+  accounts: AccountService;
+  sessions: SessionService;
+  links: MagicLinkStore;
+  delivery: DeliveryQueue;
+  bus: EventBus;
+  /** Seals the waiting device's tokens while they wait in the store. */
+  box: SecretBox;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  clock: Clock;
+  settings: MagicLinkSettings;
+  limits: MagicLinkLimits;
+}
+
+/** What travels on the bus: the new state only; tokens never do. */
+export interface LinkEvent {
+  requestId: string;
+  state: LinkState;
+}
+
+export const linkTopic = (requestId: string) => `magic-link:${requestId}`;
+const AMR = "otp"; // RFC 8176 has no "link": it is a one-time secret sent by email.
+const linkNotValid = () => new AuthError("INVALID_CODE", "This sign-in link is not valid or was used already. Ask for a new one.");
+
+export class MagicLinkService {
+  constructor(private readonly d: MagicLinkServiceDeps) {}
+
+  async request(input: { email: string; redirectUrl?: string | null }, client: ClientInfo) {
+    const email = normalizeEmail(input.email);
+    const redirectUrl = input.redirectUrl ? this.checkRedirect(input.redirectUrl) : null;
+    await this.d.limiter.consume("magic-link:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    if (this.d.settings.resendCooldownSeconds > 0) {
+      await this.d.limiter.consume("magic-link:cooldown", email, { max: 1, windowSeconds: this.d.settings.resendCooldownSeconds });
+    }
+    await this.d.limiter.consume("magic-link:email", email, this.d.limits.perEmail);
+
+    const user = await this.d.users.findByEmail(email);
+    const requestId = randomUUID();
+    const token = randomBytes(32).toString("base64url");
+    const listenToken = randomBytes(32).toString("base64url");
+    const matchCode = String(randomInt(0, 100)).padStart(2, "0");
+    const { ttlSeconds } = this.d.settings;
+    await this.d.links.create({ requestId, token, listenToken, matchCode, email, ttlSeconds, redirectUrl, userAgent: client.userAgent, ip: client.ip });
+    // An unknown address with sign-up off gets the same answer, and no email.
+    const deliver = user !== null || this.d.settings.signUp;
+    if (deliver) {
+      const link = `${this.d.settings.publicUrl}/auth/magic-link?token=${token}`;
+      await this.d.delivery.enqueue(linkMessage(email, link, ttlSeconds, this.d.settings.appName, user?.id ?? null));
+    }
+    await this.d.audit.record({ type: "magic_link.requested", ok: true, userId: user?.id ?? null, client, detail: { sent: deliver } });
+    return { requestId, listenToken, matchCode, expiresAt: new Date(this.d.clock.now().getTime() + ttlSeconds * 1000) };
+  }
+
+  /** The link's page was fetched: OPENED (a mail scanner may do this; nothing is approved). */
+  async open(token: string): Promise<LinkRequest> {
+    const r = await this.d.links.open(token);
+    if (r.status !== "OK") throw r.status === "EXPIRED" ? new AuthError("CODE_EXPIRED", "This sign-in link has expired. Ask for a new one.") : linkNotValid();
+    if (r.changed) await this.publish(r.request.requestId, "OPENED");
+    return r.request;
+  }
+
+  /**
+   * The person's click: signs in the device that opened the link, and with the right match
+   * code also the device that asked (its tokens wait, sealed, for its subscription).
+   */
+  async consume(input: { token: string; matchCode?: string | null }, client: ClientInfo): Promise<AuthResult & { redirectUrl: string | null }> {
+    const matchCode = input.matchCode?.trim() || null;
+    const r = await this.d.links.consume(input.token, matchCode);
+    switch (r.status) {
+      case "OK":
+        break;
+      case "WRONG_MATCH":
+        await this.d.audit.record({ type: "magic_link.wrong_match", ok: false, client, detail: { attemptsRemaining: r.attemptsRemaining } });
+        throw new AuthError("INVALID_CODE", "That number does not match the one on your other device. Nobody was signed in.", { attemptsRemaining: r.attemptsRemaining });
+      case "DENIED":
+        await this.publish(r.requestId, "DENIED");
+        throw new AuthError("TOO_MANY_ATTEMPTS", "Too many wrong numbers: this sign-in was refused. Ask for a new link.");
+      case "EXPIRED":
+        throw new AuthError("CODE_EXPIRED", "This sign-in link has expired. Ask for a new one.");
+      default:
+        throw linkNotValid();
+    }
+    const { request, matched } = r;
+    const opts = { signUp: this.d.settings.signUp, method: "magic_link" };
+    const here = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, AMR, client, opts);
+    if (!here) throw linkNotValid();
+    if (matched) {
+      // A session of its own for the waiting device, with the browser and IP it asked from.
+      const waiting = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, AMR, { ip: request.ip, userAgent: request.userAgent }, opts);
+      if (waiting) await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
+    }
+    await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
+    return { ...here, redirectUrl: request.redirectUrl };
+  }
+
+  /** "This wasn't me": nobody is signed in, and the waiting device hears DENIED. */
+  async deny(token: string, client: ClientInfo): Promise<void> {
+    const r = await this.d.links.deny(token);
+    if (r.status !== "OK") throw linkNotValid();
+    await this.d.audit.record({ type: "magic_link.denied", ok: true, client });
+    await this.publish(r.requestId, "DENIED");
+  }
+
+  /** Checks the listen token; the current request, or INVALID_CODE. */
+  async watch(requestId: string, listenToken: string): Promise<LinkRequest> {
+    const request = await this.d.links.watch(requestId, listenToken);
+    if (!request) throw new AuthError("INVALID_CODE", "Unknown request or wrong listenToken.");
+    return request;
+  }
+
+  state(requestId: string): Promise<LinkRequest | null> {
+    return this.d.links.state(requestId);
+  }
+
+  events(requestId: string): AsyncIterableIterator<LinkEvent> {
+    return this.d.bus.subscribe<LinkEvent>(linkTopic(requestId));
+  }
+
+  /** The waiting device's sign-in, once: the stored copy is deleted as it is read. */
+  async takeAuth(requestId: string): Promise<AuthResult | null> {
+    const sealed = await this.d.links.takeAuth(requestId);
+    if (!sealed) return null;
+    const result = JSON.parse(this.d.box.open(sealed, requestId).toString("utf8")) as AuthResult;
+    if (result.status === "AUTHENTICATED") result.user.createdAt = new Date(result.user.createdAt);
+    return result;
+  }
+
+  private async publish(requestId: string, state: LinkState): Promise<void> {
+    await this.d.bus.publish(linkTopic(requestId), { requestId, state } satisfies LinkEvent);
+  }
+
+  private checkRedirect(raw: string): string {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw badInput("redirectUrl", "Give an absolute URL.");
+    }
+    if (!this.d.settings.allowedOrigins.includes(url.origin)) throw badInput("redirectUrl", "This redirect address is not allowed.");
+    return url.toString();
+  }
+}

@@ -1,0 +1,240 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Clock, KeyValueStore } from "../../core/ports";
+import {
+  SNAPSHOT_FIELDS,
+  consumeLink,
+  createLinkRequest,
+  denyLink,
+  openLink,
+  putLinkAuth,
+  readLinkRequest,
+  readRequestPointer,
+  takeLinkAuth,
+  type RequestSnapshot,
+} from "./magic-link.scripts";
+
+/**
+ * How long a request (and its token index) outlives its link, so that a late click or
+ * a late read answers EXPIRED ("request a new link") rather than UNKNOWN.
+ */
+export const EXPIRED_LINK_GRACE_MS = 10 * 60_000;
+
+/** The hash holding one request: { tokenHash, listenHash, matchCode, state, attempts, ... }. */
+export const magicLinkRequestKey = (requestId: string): string => `ml:request:${requestId}`;
+
+/** Names the request a link's token belongs to; keyed by the token's hash, never the token. */
+export const magicLinkTokenKey = (token: string): string => `ml:token:${sha256Hex(token)}`;
+
+/**
+ * Names the newest request for an email; a new request moves it, which supersedes the
+ * older links. Hashed so that no address appears in a key name. The email is used as
+ * given: the service normalises it.
+ */
+export const magicLinkEmailKey = (email: string): string => `ml:current:${createHash("sha256").update(email).digest("base64url")}`;
+
+export type LinkState = "PENDING" | "OPENED" | "CONFIRMED" | "CONSUMED" | "DENIED" | "EXPIRED";
+
+export interface LinkRequest {
+  requestId: string;
+  email: string;
+  state: LinkState;
+  /** ms since the epoch, by the store's clock. */
+  createdAt: number;
+  expiresAt: number;
+  redirectUrl: string | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/**
+ * Why a link cannot act: UNKNOWN (never issued, or forgotten after the grace period),
+ * EXPIRED, or USED (already consumed or denied, or superseded by a newer request for the
+ * same email: to its holder a superseded link is as spent as a used one).
+ */
+export type LinkMiss = { status: "UNKNOWN" | "EXPIRED" | "USED" };
+
+export interface NewLinkRequest {
+  requestId: string;
+  /** The link's secret; only its SHA-256 is stored. */
+  token: string;
+  /** The waiting device's secret; only its SHA-256 is stored. */
+  listenToken: string;
+  matchCode: string;
+  email: string;
+  ttlSeconds: number;
+  redirectUrl: string | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export type OpenResult = { status: "OK"; request: LinkRequest; changed: boolean } | LinkMiss;
+
+export type ConsumeResult =
+  | { status: "OK"; request: LinkRequest; matched: boolean }
+  | { status: "WRONG_MATCH"; attemptsRemaining: number; requestId: string }
+  | { status: "DENIED"; requestId: string }
+  | LinkMiss;
+
+export type DenyResult = { status: "OK"; requestId: string } | LinkMiss;
+
+/**
+ * Magic-link requests in the `KeyValueStore`: the link's token and the waiting device's
+ * listen token stored only as SHA-256, every state change (open, consume, deny) made in
+ * one atomic script, and a newer request for the same email superseding the older links.
+ */
+export class MagicLinkStore {
+  private readonly maxMatchAttempts: number;
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly clock: Clock,
+    opts: { maxMatchAttempts: number },
+  ) {
+    if (!Number.isInteger(opts.maxMatchAttempts) || opts.maxMatchAttempts < 1) {
+      throw new RangeError(`maxMatchAttempts must be a positive integer, got ${opts.maxMatchAttempts}`);
+    }
+    this.maxMatchAttempts = opts.maxMatchAttempts;
+  }
+
+  async create(r: NewLinkRequest): Promise<void> {
+    if (r.requestId === "") throw new RangeError("requestId must not be empty");
+    // An empty secret would hash to a well-known value anyone can present.
+    if (r.token === "" || r.listenToken === "") throw new RangeError("token and listenToken must not be empty");
+    if (r.matchCode === "") throw new RangeError("matchCode must not be empty");
+    if (!Number.isFinite(r.ttlSeconds) || r.ttlSeconds <= 0) throw new RangeError(`ttlSeconds must be positive, got ${r.ttlSeconds}`);
+    const ttlMs = Math.ceil(r.ttlSeconds * 1000);
+    const createdAt = this.clock.now().getTime();
+    const pointer = magicLinkEmailKey(r.email);
+    const fields: Record<string, string> = {
+      tokenHash: sha256Hex(r.token),
+      listenHash: sha256Hex(r.listenToken),
+      matchCode: r.matchCode,
+      email: r.email,
+      state: "PENDING",
+      attempts: "0",
+      max: String(this.maxMatchAttempts),
+      createdAt: String(createdAt),
+      expiresAt: String(createdAt + ttlMs),
+      // A hash cannot hold null.
+      redirectUrl: r.redirectUrl ?? "",
+      userAgent: r.userAgent ?? "",
+      ip: r.ip ?? "",
+      // The unprefixed name: the scripts get it back as a KEY, which the store prefixes.
+      pointer,
+    };
+    await this.store.run(
+      createLinkRequest,
+      [magicLinkRequestKey(r.requestId), magicLinkTokenKey(r.token), pointer],
+      [r.requestId, ttlMs, ttlMs + EXPIRED_LINK_GRACE_MS, ...Object.entries(fields).flat()],
+    );
+  }
+
+  /** The link's page was opened (a GET: mail scanners too). Changes PENDING to OPENED only. */
+  async open(token: string): Promise<OpenResult> {
+    const target = await this.resolve(token);
+    if (!target) return { status: "UNKNOWN" };
+    const reply = await this.store.run(openLink, target.keys, target.args);
+    if (reply[0] !== "OK") return { status: reply[0] };
+    return { status: "OK", request: toRequest(target.requestId, reply[2]), changed: reply[1] === 1 };
+  }
+
+  /**
+   * Uses the link once. `matchCode` null signs in the opening device only (CONSUMED);
+   * the right one signs in the waiting device too (CONFIRMED, matched); a wrong one
+   * counts an attempt and the last allowed one DENIES the request.
+   */
+  async consume(token: string, matchCode: string | null): Promise<ConsumeResult> {
+    const target = await this.resolve(token);
+    if (!target) return { status: "UNKNOWN" };
+    const match = matchCode === null ? ["0", ""] : ["1", matchCode];
+    const reply = await this.store.run(consumeLink, target.keys, [...target.args, ...match]);
+    switch (reply[0]) {
+      case "OK":
+        return { status: "OK", request: toRequest(target.requestId, reply[2]), matched: reply[1] === 1 };
+      case "WRONG_MATCH":
+        return { status: "WRONG_MATCH", attemptsRemaining: reply[1], requestId: target.requestId };
+      case "DENIED":
+        return { status: "DENIED", requestId: target.requestId };
+      default:
+        return { status: reply[0] };
+    }
+  }
+
+  /** "This wasn't me": a PENDING or OPENED request becomes DENIED. */
+  async deny(token: string): Promise<DenyResult> {
+    const target = await this.resolve(token);
+    if (!target) return { status: "UNKNOWN" };
+    const reply = await this.store.run(denyLink, target.keys, target.args);
+    return reply[0] === "OK" ? { status: "OK", requestId: target.requestId } : { status: reply[0] };
+  }
+
+  /** The request, only for the holder of its listen token; null otherwise or when unknown. */
+  async watch(requestId: string, listenToken: string): Promise<LinkRequest | null> {
+    const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(requestId)], []);
+    if (!found || !sameHash(found.listenHash, sha256Hex(listenToken))) return null;
+    return this.asOfNow(toRequest(requestId, found.snapshot));
+  }
+
+  /** The request as it stands, EXPIRED once its link has expired unused; null when unknown. */
+  async state(requestId: string): Promise<LinkRequest | null> {
+    const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(requestId)], []);
+    return found && this.asOfNow(toRequest(requestId, found.snapshot));
+  }
+
+  /** Keeps the sealed session for the waiting device until taken or the request expires. */
+  async putAuth(requestId: string, sealed: string): Promise<void> {
+    // False when the request is gone: there is nobody left to deliver it to.
+    await this.store.run(putLinkAuth, [magicLinkRequestKey(requestId)], [sealed]);
+  }
+
+  /** The sealed session, once: a second call gets null. */
+  async takeAuth(requestId: string): Promise<string | null> {
+    return this.store.run(takeLinkAuth, [magicLinkRequestKey(requestId)], []);
+  }
+
+  /**
+   * The request a token names, with the scripts' KEYS and leading ARGV. The token index
+   * and the request's pointer never change for a request id, so these reads cannot go
+   * stale; the scripts re-check existence, and the token's hash against the request.
+   */
+  private async resolve(token: string): Promise<{ requestId: string; keys: string[]; args: Array<string | number> } | null> {
+    const requestId = await this.store.get(magicLinkTokenKey(token));
+    if (requestId === null) return null;
+    const requestKey = magicLinkRequestKey(requestId);
+    const pointer = await this.store.run(readRequestPointer, [requestKey], []);
+    if (pointer === null) return null;
+    return { requestId, keys: [requestKey, pointer], args: [sha256Hex(token), requestId, this.clock.now().getTime()] };
+  }
+
+  /** Reading writes nothing: a live request past its expiry is reported EXPIRED. */
+  private asOfNow(request: LinkRequest): LinkRequest {
+    const live = request.state === "PENDING" || request.state === "OPENED";
+    return live && request.expiresAt <= this.clock.now().getTime() ? { ...request, state: "EXPIRED" } : request;
+  }
+}
+
+function toRequest(requestId: string, snapshot: RequestSnapshot): LinkRequest {
+  const field = (name: (typeof SNAPSHOT_FIELDS)[number]): string => snapshot[SNAPSHOT_FIELDS.indexOf(name)];
+  const orNull = (value: string): string | null => (value === "" ? null : value);
+  return {
+    requestId,
+    email: field("email"),
+    state: field("state") as LinkState,
+    createdAt: Number(field("createdAt")),
+    expiresAt: Number(field("expiresAt")),
+    redirectUrl: orNull(field("redirectUrl")),
+    userAgent: orNull(field("userAgent")),
+    ip: orNull(field("ip")),
+  };
+}
+
+function sha256Hex(value: string): string {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+function sameHash(stored: string, presented: string): boolean {
+  const a = Buffer.from(stored);
+  const b = Buffer.from(presented);
+  // Both are SHA-256 hex, so lengths only differ if the hash was tampered with.
+  return a.length === b.length && timingSafeEqual(a, b);
+}

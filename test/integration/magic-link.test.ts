@@ -1,0 +1,215 @@
+import { createClient, type Client } from "graphql-ws";
+import { print } from "graphql";
+import WebSocket from "ws";
+import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument } from "../__generated__/graphql";
+import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+
+let gw: TestGateway;
+let ws: Client;
+beforeAll(async () => {
+  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", OTP_RESEND_COOLDOWN_SECONDS: "0" } });
+  ws = createClient({ url: gw.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
+});
+afterAll(async () => {
+  await ws.dispose();
+  await gw.close();
+});
+
+interface StatusEvent {
+  state: string;
+  auth: { status: string; tokens: { accessToken: string } | null } | null;
+}
+
+/** Subscribes as the waiting device would; collects events until the server completes. */
+function watch(requestId: string, listenToken: string) {
+  const events: StatusEvent[] = [];
+  let failure: unknown;
+  const done = new Promise<void>((resolve) => {
+    ws.subscribe(
+      { query: print(MagicLinkStatusDocument), variables: { requestId, listenToken } },
+      {
+        next: (r) => {
+          if (r.errors) failure = r.errors;
+          if (r.data) events.push((r.data as { magicLinkStatus: StatusEvent }).magicLinkStatus);
+        },
+        error: (e) => {
+          failure = e;
+          resolve();
+        },
+        complete: resolve,
+      },
+    );
+  });
+  return { events, done, failure: () => failure };
+}
+
+async function linkSentTo(email: string): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const m = gw.outbox!.list().find((x) => x.to === email);
+    const token = m?.text.match(/token=([\w-]+)/)?.[1];
+    if (token) return token;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no link for ${email}`);
+}
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+const ask = (email: string, redirectUrl?: string) => gw.request(RequestMagicLinkDocument, { input: { email, redirectUrl } });
+
+describe("requestMagicLink", () => {
+  it("answers a request id, a listen token, a two-digit match code and an expiry", async () => {
+    const r = (await ask("first@example.com")).data!.requestMagicLink;
+    expect(r.matchCode).toMatch(/^\d{2}$/);
+    expect(r.listenToken.length).toBeGreaterThanOrEqual(43);
+    expect(Date.parse(r.expiresAt) - Date.now()).toBeGreaterThan(800_000);
+    expect(await linkSentTo("first@example.com")).toMatch(/^[\w-]{43}$/);
+  });
+
+  it("refuses a redirectUrl outside ALLOWED_ORIGINS", async () => {
+    const r = await ask("redirect@example.com", "https://evil.example/steal");
+    expect(errorCode(r)).toBe("BAD_USER_INPUT");
+    expect(r.errors![0].extensions!.field).toBe("redirectUrl");
+  });
+});
+
+describe("the waiting device", () => {
+  it("is signed in live when the link is confirmed with its number: PENDING, OPENED, CONFIRMED with working tokens", async () => {
+    const r = (await ask("live@example.com")).data!.requestMagicLink;
+    const sub = watch(r.requestId, r.listenToken);
+    await until(() => sub.events.length === 1);
+    const token = await linkSentTo("live@example.com");
+
+    const page = await fetch(`${gw.url}/auth/magic-link?token=${token}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toMatch(/default-src 'none'/);
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    const html = await page.text();
+    expect(html).toContain("live@example.com");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+    await until(() => sub.events.length === 2);
+
+    const here = await gw.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
+    expect(here.data!.consumeMagicLink).toMatchObject({ status: "AUTHENTICATED", isNewUser: true, user: { email: "live@example.com", emailVerified: true } });
+    await sub.done;
+    expect(sub.events.map((e) => e.state)).toEqual(["PENDING", "OPENED", "CONFIRMED"]);
+    const waiting = sub.events[2].auth!;
+    expect(waiting.status).toBe("AUTHENTICATED");
+    const me = await gw.request(MeDocument, {}, { token: waiting.tokens!.accessToken });
+    expect(me.data!.me!.email).toBe("live@example.com");
+    // Two devices, two sessions.
+    expect(waiting.tokens!.accessToken).not.toBe(here.data!.consumeMagicLink.tokens!.accessToken);
+  });
+
+  it("a late subscriber gets the current state first, tokens included, once", async () => {
+    const r = (await ask("late@example.com")).data!.requestMagicLink;
+    const token = await linkSentTo("late@example.com");
+    await gw.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
+    const first = watch(r.requestId, r.listenToken);
+    await first.done;
+    expect(first.events.map((e) => [e.state, e.auth?.status])).toEqual([["CONFIRMED", "AUTHENTICATED"]]);
+  });
+
+  it("a wrong number signs in nobody; the link stays usable until too many", async () => {
+    const r = (await ask("wrong@example.com")).data!.requestMagicLink;
+    const sub = watch(r.requestId, r.listenToken);
+    await until(() => sub.events.length === 1);
+    const token = await linkSentTo("wrong@example.com");
+    const wrong = String((Number(r.matchCode) + 1) % 100).padStart(2, "0");
+    const attempt = () => gw.request(ConsumeMagicLinkDocument, { input: { token, matchCode: wrong } });
+    const first = await attempt();
+    expect(errorCode(first)).toBe("INVALID_CODE");
+    expect(first.errors![0].extensions!.attemptsRemaining).toBe(4);
+    for (let i = 0; i < 3; i++) await attempt();
+    expect(errorCode(await attempt())).toBe("TOO_MANY_ATTEMPTS");
+    await sub.done;
+    expect(sub.events.map((e) => e.state)).toEqual(["PENDING", "DENIED"]);
+    expect(sub.events.every((e) => e.auth === null)).toBe(true);
+    expect(errorCode(await gw.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } }))).toBe("INVALID_CODE");
+  });
+
+  it("'This wasn't me' on the page: DENIED, nobody signed in", async () => {
+    const r = (await ask("deny@example.com")).data!.requestMagicLink;
+    const sub = watch(r.requestId, r.listenToken);
+    await until(() => sub.events.length === 1);
+    const token = await linkSentTo("deny@example.com");
+    const res = await fetch(`${gw.url}/auth/magic-link`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token, action: "deny" }).toString(),
+    });
+    expect(res.status).toBe(200);
+    await sub.done;
+    expect(sub.events.map((e) => e.state)).toEqual(["PENDING", "DENIED"]);
+  });
+
+  it("a wrong listenToken gets an error and no events", async () => {
+    const r = (await ask("spy@example.com")).data!.requestMagicLink;
+    const sub = watch(r.requestId, "not-the-listen-token");
+    await sub.done;
+    expect(sub.events).toEqual([]);
+    expect(JSON.stringify(sub.failure())).toContain("INVALID_CODE");
+  });
+});
+
+describe("the device that opened the link", () => {
+  it("'Sign in on this device only' redirects with tokens in the fragment; the waiting device hears CONSUMED, no tokens", async () => {
+    const r = (await ask("local@example.com", "https://app.example.test/welcome")).data!.requestMagicLink;
+    const sub = watch(r.requestId, r.listenToken);
+    await until(() => sub.events.length === 1);
+    const token = await linkSentTo("local@example.com");
+    const res = await fetch(`${gw.url}/auth/magic-link`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token, action: "local" }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get("location")!);
+    expect(location.origin + location.pathname).toBe("https://app.example.test/welcome");
+    const access = new URLSearchParams(location.hash.slice(1)).get("access_token")!;
+    expect((await gw.request(MeDocument, {}, { token: access })).data!.me!.email).toBe("local@example.com");
+    await sub.done;
+    expect(sub.events.map((e) => [e.state, e.auth])).toEqual([
+      ["PENDING", null],
+      ["CONSUMED", null],
+    ]);
+  });
+
+  it("a link works once", async () => {
+    await ask("once@example.com");
+    const token = await linkSentTo("once@example.com");
+    expect((await gw.request(ConsumeMagicLinkDocument, { input: { token } })).data!.consumeMagicLink.status).toBe("AUTHENTICATED");
+    expect(errorCode(await gw.request(ConsumeMagicLinkDocument, { input: { token } }))).toBe("INVALID_CODE");
+    expect((await fetch(`${gw.url}/auth/magic-link?token=${token}`)).status).toBe(410);
+  });
+});
+
+describe("WebSocket hygiene", () => {
+  it("caps live subscriptions per connection: the eleventh is RATE_LIMITED", async () => {
+    const client = createClient({ url: gw.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const waits: string[][] = [];
+      for (let i = 0; i < 10; i++) {
+        const r = (await ask(`cap${i}@example.com`)).data!.requestMagicLink;
+        const events: string[] = [];
+        client.subscribe(
+          { query: print(MagicLinkStatusDocument), variables: { requestId: r.requestId, listenToken: r.listenToken } },
+          { next: (v) => events.push(JSON.stringify(v)), error: () => {}, complete: () => {} },
+        );
+        waits.push(events);
+      }
+      await until(() => waits.every((e) => e.length === 1));
+      const r = (await ask("cap-over@example.com")).data!.requestMagicLink;
+      const refused = await new Promise<unknown>((resolve) =>
+        client.subscribe(
+          { query: print(MagicLinkStatusDocument), variables: { requestId: r.requestId, listenToken: r.listenToken } },
+          { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => resolve("complete") },
+        ),
+      );
+      expect(JSON.stringify(refused)).toContain("RATE_LIMITED");
+    } finally {
+      await client.dispose();
+    }
+  });
+});
