@@ -1,7 +1,7 @@
 import { createClient, type Client } from "graphql-ws";
 import { print } from "graphql";
 import WebSocket from "ws";
-import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument } from "../__generated__/graphql";
+import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 let gw: TestGateway;
@@ -211,5 +211,51 @@ describe("WebSocket hygiene", () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe("expiry, sign-up off, and a second factor", () => {
+  let other: TestGateway;
+  let client: Client;
+  const TTL_MS = 60_000;
+  // The gateway's clock runs almost a whole link lifetime behind: its links expire ~1.5 s from now.
+  const clock = { now: () => new Date(Date.now() - TTL_MS + 1_500) };
+  beforeAll(async () => {
+    other = await startTestGateway({ clock, env: { MAGIC_LINK_TTL_SECONDS: "60", MAGIC_LINK_SIGNUP: "false", OTP_RESEND_COOLDOWN_SECONDS: "0" } });
+    client = createClient({ url: other.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
+  });
+  afterAll(async () => {
+    await client.dispose();
+    await other.close();
+  });
+
+  it("the waiting device hears EXPIRED when the link runs out, and the subscription ends", async () => {
+    await other.request(SignUpDocument, { input: { email: "expires@example.com", password: "correct horse battery" } });
+    const r = (await other.request(RequestMagicLinkDocument, { input: { email: "expires@example.com" } })).data!.requestMagicLink;
+    const states: string[] = [];
+    await new Promise<void>((resolve, reject) =>
+      client.subscribe(
+        { query: print(MagicLinkStatusDocument), variables: { requestId: r.requestId, listenToken: r.listenToken } },
+        { next: (v) => states.push((v.data as { magicLinkStatus: { state: string } }).magicLinkStatus.state), error: reject, complete: resolve },
+      ),
+    );
+    expect(states).toEqual(["PENDING", "EXPIRED"]);
+  });
+
+  it("with MAGIC_LINK_SIGNUP=false an unknown email gets the same answer and no email", async () => {
+    const r = await other.request(RequestMagicLinkDocument, { input: { email: "nobody-here@example.com" } });
+    expect(r.data!.requestMagicLink.matchCode).toMatch(/^\d{2}$/);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(other.outbox!.list().some((m) => m.to === "nobody-here@example.com")).toBe(false);
+  });
+
+  it("an account with TOTP gets MFA_REQUIRED from the link, not a session", async () => {
+    const s = await other.request(SignUpDocument, { input: { email: "mfa-link@example.com", password: "correct horse battery" } });
+    await other.db.db.prisma.user.update({ where: { id: s.data!.signUp.user!.id }, data: { totpEnabled: true } });
+    await other.request(RequestMagicLinkDocument, { input: { email: "mfa-link@example.com" } });
+    let token = "";
+    await until(() => !!(token = other.outbox!.list().find((m) => m.to === "mfa-link@example.com")?.text.match(/token=([\w-]+)/)?.[1] ?? ""));
+    const c = await other.request(ConsumeMagicLinkDocument, { input: { token } });
+    expect(c.data!.consumeMagicLink).toMatchObject({ status: "MFA_REQUIRED", tokens: null, user: null, mfaMethods: ["TOTP", "RECOVERY_CODE", "EMAIL_OTP"] });
   });
 });
