@@ -12,7 +12,9 @@ import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type UserRepo } from "./core/ports";
 import { RateLimiter } from "./core/rate-limit";
-import type { GatewayContext } from "./graphql/context";
+import { userLoader, type GatewayContext } from "./graphql/context";
+import { registerResolvers, resolversOf } from "./graphql/schema-registry";
+import { toSubgraphSchema } from "./federation/subgraph";
 import { contractError, formatError } from "./graphql/format-error";
 import { maxAuthMutations } from "./graphql/limits";
 import { buildGatewaySchema } from "./graphql/schema";
@@ -89,11 +91,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     log,
     secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
   };
-  const schema = await buildGatewaySchema([
+  const apiSchema = await buildGatewaySchema([
     new UserResolver(new UserService(infra.users)),
     new SessionResolver(sessions),
     ...METHODS.flatMap((m) => m.create(deps)),
   ], infra.bus);
+  // What is served: the same schema as a Federation 2 subgraph (User is an entity).
+  const schema = toSubgraphSchema(apiSchema);
+  registerResolvers(schema, resolversOf(apiSchema));
 
   const principalFrom = async (authorization: unknown): Promise<Principal | null> => {
     const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
@@ -170,6 +175,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
           principal: await principalFrom(ctx.connectionParams?.authorization),
           client: { ip: wsClientIp(req, settings.trustProxy), userAgent: truncate(req.headers["user-agent"]) },
           log,
+          users: userLoader(infra.users),
         };
       },
       // Subscriptions get the same masking and codes as HTTP.
@@ -205,6 +211,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         principal: await principalFrom(req.headers.authorization),
         client: httpClient(req),
         log: req.log,
+        users: userLoader(infra.users),
       }),
     }),
   );

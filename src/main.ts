@@ -14,7 +14,7 @@ import { createLogger, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore } from "./infra/store";
 import { generateKeyEntry } from "./core/secret-box";
-import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey } from "./sessions/signing-keys";
+import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey, publicJwksFromPem } from "./sessions/signing-keys";
 
 /** The composition root: settings → infrastructure → services → schema → server. */
 async function main(): Promise<void> {
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       bus,
       delivery: delivery.queue,
       devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
-      keyRing: createKeyRing(key),
+      keyRing: createKeyRing(key, publicJwksFromPem(settings.jwt.additionalPublicKeys ?? "")),
       readiness: { postgres: () => db.ping(), redis: () => store.ping() },
     },
     log,

@@ -46,6 +46,7 @@ const EnvSchema = z.object({
   TWILIO_API_BASE_URL: urlWith(["http:", "https:"]),
   JWT_PRIVATE_KEY: z.string().includes("PRIVATE KEY", { message: "must be a PEM private key" }).optional(),
   JWT_AUDIENCE: z.string().min(1).default("graphql"),
+  JWT_ADDITIONAL_PUBLIC_KEYS: z.string().includes("PUBLIC KEY", { message: "must hold PEM public keys" }).optional(),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
   REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
   OTP_LENGTH: int(6, 6, 10),
@@ -101,6 +102,8 @@ export interface Settings {
   allowedOrigins: string[];
   jwt: {
     privateKeyPem?: string;
+    /** PEM public keys published in the JWKS and accepted beside the signing key (rotation). */
+    additionalPublicKeys?: string;
     audience: string;
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
@@ -204,6 +207,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     allowedOrigins,
     jwt: {
       privateKeyPem: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
+      additionalPublicKeys: e.JWT_ADDITIONAL_PUBLIC_KEYS?.replace(/\\n/g, "\n"),
       audience: e.JWT_AUDIENCE,
       accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86400,

@@ -96,6 +96,8 @@ export interface NewUser {
 
 export interface UserRepo {
   findById(id: string): Promise<UserRecord | null>;
+  /** Users by id in one query; missing ids are simply absent. */
+  findByIds(ids: readonly string[]): Promise<UserRecord[]>;
   findByEmail(email: string): Promise<UserRecord | null>;
   findByPhone(phone: string): Promise<UserRecord | null>;
   /** Null when the email or phone is already taken (a unique-constraint race included). */

@@ -1,5 +1,6 @@
+import DataLoader from "dataloader";
 import type { Logger } from "pino";
-import type { ClientInfo } from "../core/ports";
+import type { ClientInfo, UserRecord, UserRepo } from "../core/ports";
 import type { Principal } from "../sessions/session.service";
 
 /** What every resolver gets: who is calling, from where, and a logger tied to the request. */
@@ -8,4 +9,14 @@ export interface GatewayContext {
   principal: Principal | null;
   client: ClientInfo;
   log: Logger;
+  /** Users by id, batched per request (federation references resolve through it). */
+  users: DataLoader<string, UserRecord | null>;
+}
+
+/** A fresh loader per request: one query for all the ids the request asks for. */
+export function userLoader(users: UserRepo): DataLoader<string, UserRecord | null> {
+  return new DataLoader(async (ids) => {
+    const found = new Map((await users.findByIds(ids)).map((u) => [u.id, u]));
+    return ids.map((id) => found.get(id) ?? null);
+  });
 }

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 
 /** Shared GraphQL types of the spine; each sign-in method keeps its own beside it. */
 
@@ -16,6 +16,8 @@ export enum MfaMethodEnum {
 }
 registerEnumType(MfaMethodEnum, { name: "MfaMethod" });
 
+/** A federation entity: other subgraphs extend it by id (e.g. `orders`). */
+@Directive('@key(fields: "id")')
 @ObjectType()
 export class User {
   @Field(() => ID)

@@ -67,6 +67,22 @@ export function loadSigningKey(opts: { pem?: string; dataDir: string }): { key: 
   return { key: signingKeyFromPem(pem), source: "generated" };
 }
 
+/**
+ * Public keys given as PEM blocks (several may follow each other in one setting): the next
+ * key, published before it signs, or the previous one, still verifying its tokens.
+ */
+export function publicJwksFromPem(pems: string): PublicJwk[] {
+  const blocks = pems.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  return blocks.map((pem) => {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+      throw new Error("JWT_ADDITIONAL_PUBLIC_KEYS must hold EC P-256 public keys");
+    }
+    const { x, y } = key.export({ format: "jwk" }) as { x: string; y: string };
+    return { kty: "EC", crv: "P-256", x, y, kid: thumbprint(x, y), alg: "ES256", use: "sig" };
+  });
+}
+
 /** Extra public keys verify tokens signed before a rotation (or by the next key, published early). */
 export function createKeyRing(signing: SigningKey, extraPublicKeys: PublicJwk[] = []): KeyRing {
   const byKid = new Map<string, KeyObject>([[signing.kid, signing.publicKey]]);

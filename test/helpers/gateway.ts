@@ -15,7 +15,7 @@ import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
-import { createKeyRing, deriveSecret, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
+import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./database";
 
@@ -79,8 +79,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     store = createRedisStore({ url, keyPrefix: prefix });
     bus = createRedisBus({ url, topicPrefix: prefix });
   }
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-  const keyRing = createKeyRing(signingKeyFromPem(privateKey.export({ format: "pem", type: "pkcs8" }).toString()));
+  const pem = settings.jwt.privateKeyPem ?? generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+  const keyRing = createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
   const audit = new PrismaAuditLog(db.db.prisma);
   // Unless a test configures SMTP/Twilio, messages land in the development outbox.
   const delivery = createDelivery(settings, {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { buildSchema, findBreakingChanges, isObjectType, type GraphQLSchema } from "graphql";
 import { spawnSync } from "node:child_process";
+import { toSubgraphSchema } from "../../src/federation/subgraph";
 import { buildGatewaySchema } from "../../src/graphql/schema";
 import { printGatewaySchema, SCHEMA_FILE } from "../../src/graphql/print-schema";
 
@@ -32,6 +33,13 @@ describe("the shared contract", () => {
   it("has no breaking change against the served schema", () => {
     const contract = buildSchema(fs.readFileSync(contractFile, "utf8"));
     expect(findBreakingChanges(contract, served)).toEqual([]);
+  });
+
+  it("has no breaking change against the subgraph schema actually served (federation)", () => {
+    const contract = buildSchema(fs.readFileSync(contractFile, "utf8"));
+    const subgraph = toSubgraphSchema(served);
+    expect(findBreakingChanges(contract, subgraph)).toEqual([]);
+    expect(subgraph.getQueryType()!.getFields()).toHaveProperty("_entities");
   });
 
   it("has every contract field served", () => {

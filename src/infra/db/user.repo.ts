@@ -10,6 +10,12 @@ export class PrismaUserRepo implements UserRepo {
     return this.prisma.user.findUnique({ where: { id } });
   }
 
+  findByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    // Ids that are not UUIDs cannot exist, and would make Postgres reject the whole query.
+    const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+    return valid.length ? this.prisma.user.findMany({ where: { id: { in: valid } } }) : Promise.resolve([]);
+  }
+
   findByEmail(email: string): Promise<UserRecord | null> {
     return this.prisma.user.findUnique({ where: { email } });
   }
