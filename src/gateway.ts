@@ -190,6 +190,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Apollo's own messages go through pino as JSON lines too.
+    logger: apolloLogger(log),
     // main.ts owns the signals: it closes the server, then Redis and Postgres, then exits.
     stopOnTerminationSignals: false,
     validationRules: [maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation)],
@@ -253,6 +255,15 @@ function subscriptionCaps(perConnection: number, perIp: number) {
       if (left > 0) byIp.set(ip, left);
       else byIp.delete(ip);
     },
+  };
+}
+
+function apolloLogger(log: Logger) {
+  return {
+    debug: (msg: string) => log.debug(msg),
+    info: (msg: string) => log.info(msg),
+    warn: (msg: string) => log.warn(msg),
+    error: (msg: string) => log.error(msg),
   };
 }
 
