@@ -32,7 +32,10 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
     child.on("close", (code, signal) => resolve({ code, signal })),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not ready in ${timeoutMs} ms:\n${lines.join("\n")}\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // never leave a half-started gateway behind
+      reject(new Error(`gateway not ready in ${timeoutMs} ms:\n${lines.join("\n")}\n${stderr}`));
+    }, timeoutMs);
     let buffer = "";
     child.stdout!.on("data", (d) => {
       buffer += d;

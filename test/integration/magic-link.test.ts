@@ -259,3 +259,39 @@ describe("expiry, sign-up off, and a second factor", () => {
     expect(c.data!.consumeMagicLink).toMatchObject({ status: "MFA_REQUIRED", tokens: null, user: null, mfaMethods: ["TOTP", "RECOVERY_CODE", "EMAIL_OTP"] });
   });
 });
+
+describe("a waiting device that goes away", () => {
+  it("frees its subscription at once (not when the link expires), so its slot can be used again", async () => {
+    const capped = await startTestGateway({ env: { WS_MAX_SUBSCRIPTIONS_PER_IP: "2", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "100000" } });
+    const url = capped.url.replace("http", "ws") + "/graphql";
+    const subscribeTwo = async (client: Client) => {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const r = (await capped.request(RequestMagicLinkDocument, { input: { email: `slot${Math.random()}@example.com` } })).data!.requestMagicLink;
+        client.subscribe(
+          { query: print(MagicLinkStatusDocument), variables: { requestId: r.requestId, listenToken: r.listenToken } },
+          { next: (v) => outcomes.push(JSON.stringify(v)), error: (e) => outcomes.push(JSON.stringify(e)), complete: () => {} },
+        );
+      }
+      await until(() => outcomes.length === 2);
+      return outcomes;
+    };
+    try {
+      const first = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+      expect((await subscribeTwo(first)).every((o) => o.includes("PENDING"))).toBe(true);
+      await first.dispose();
+      const second = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+      let outcomes: string[] = [];
+      // The server frees the slots when it sees the socket close: give it a moment.
+      for (let i = 0; i < 50; i++) {
+        outcomes = await subscribeTwo(second);
+        if (outcomes.every((o) => o.includes("PENDING"))) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(outcomes.every((o) => o.includes("PENDING"))).toBe(true);
+      await second.dispose();
+    } finally {
+      await capped.close();
+    }
+  });
+});

@@ -14,9 +14,33 @@ const AUTH_GRACE_MS = 5_000;
  * final state; EXPIRED when the link runs out. The CONFIRMED event carries the tokens,
  * taken from the store once. The device never polls.
  */
-export async function* linkStatusEvents(links: MagicLinkService, requestId: string, listenToken: string): AsyncGenerator<MagicLinkEvent> {
+export function linkStatusEvents(links: MagicLinkService, requestId: string, listenToken: string): AsyncIterableIterator<MagicLinkEvent> {
+  let events: AsyncIterableIterator<LinkEvent> | undefined;
+  const stream = statusStream(links, requestId, listenToken, (e) => (events = e));
+  // A client that leaves must free its subscription at once, not when the link expires: a
+  // generator's return() waits for its pending await, so end the bus iterator first.
+  return {
+    next: () => stream.next(),
+    return: async (value?: unknown) => {
+      await events?.return?.();
+      return stream.return(value as never);
+    },
+    throw: (error?: unknown) => stream.throw(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* statusStream(
+  links: MagicLinkService,
+  requestId: string,
+  listenToken: string,
+  onSubscribed: (events: AsyncIterableIterator<LinkEvent>) => void,
+): AsyncGenerator<MagicLinkEvent> {
   const request = await links.watch(requestId, listenToken); // a wrong listenToken: an error, no events
   const events = links.events(requestId); // subscribed before reading the state: nothing falls in between
+  onSubscribed(events);
   const event = (state: LinkState, auth: AuthPayload | null = null): MagicLinkEvent => ({ requestId, state: MagicLinkState[state], auth });
   try {
     const current = (await links.state(requestId))?.state ?? "EXPIRED";
