@@ -81,7 +81,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     accounts: new AccountService({ users: infra.users, sessions, audit: infra.audit }),
     routes: { add: (path, handler) => methodRoutes.push([path, handler]) },
     totpFactors: infra.totpFactors,
-    recoveryCodes: new RecoveryCodes(infra.recoveryCodes, deriveSecret(infra.keyRing.signing, "recovery-codes"), clock),
+    recoveryCodes: new RecoveryCodes(infra.recoveryCodes, clock),
     store: infra.store,
     bus: infra.bus,
     delivery: infra.delivery,

@@ -231,8 +231,10 @@ export interface TotpRepo {
 export interface RecoveryCodeRepo {
   /** Replaces every code of the user with these hashes. */
   replaceAll(userId: string, codeHashes: string[]): Promise<void>;
-  /** Marks one unused code used; false when there is none (wrong or already used). */
-  consume(userId: string, codeHash: string, now: Date): Promise<boolean>;
+  /** The user's unused codes, as stored (slow hashes). */
+  listUnused(userId: string): Promise<Array<{ id: string; codeHash: string }>>;
+  /** Marks a code used; false when it was used meanwhile (a concurrent use). */
+  markUsed(id: string, now: Date): Promise<boolean>;
   countUnused(userId: string): Promise<number>;
   removeAll(userId: string): Promise<void>;
 }

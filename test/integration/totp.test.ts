@@ -200,7 +200,7 @@ describe("TOTP_ENCRYPTION_KEY rotation", () => {
       const s = await before.request(SignUpDocument, { input: { email: "rotate@example.com", password: "correct horse battery" } });
       const token = s.data!.signUp.tokens!.accessToken;
       const app = appFromQr((await before.request(EnrollTotpDocument, {}, { token })).data!.enrollTotp.qrCodeDataUrl);
-      await before.request(ConfirmTotpDocument, { code: codeOf(app) }, { token });
+      const recovery = (await before.request(ConfirmTotpDocument, { code: codeOf(app) }, { token })).data!.confirmTotp.codes;
       nextStep();
       const row = () => before.db.db.prisma.totpFactor.findFirstOrThrow({ where: { user: { email: "rotate@example.com" } } });
       expect((await row()).secretSealed).toMatch(/^v1\.k1\./);
@@ -210,6 +210,10 @@ describe("TOTP_ENCRYPTION_KEY rotation", () => {
       expect(r.data!.verifyTotp.status).toBe("AUTHENTICATED");
       expect((await row()).secretSealed).toMatch(/^v1\.k2\./);
       nextStep();
+      // The two gateways also sign with different keys: recovery codes survive that too.
+      const mfa2 = (await after.request(LoginDocument, { input: { email: "rotate@example.com", password: "correct horse battery" } })).data!.login.mfaToken!;
+      const viaCode = await after.request(UseRecoveryCodeDocument, { input: { mfaToken: mfa2, code: recovery[0] } });
+      expect(viaCode.data!.useRecoveryCode.status).toBe("AUTHENTICATED");
     } finally {
       await after.close();
       await before.close();

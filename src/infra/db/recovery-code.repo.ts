@@ -11,9 +11,13 @@ export class PrismaRecoveryCodeRepo implements RecoveryCodeRepo {
     ]);
   }
 
-  async consume(userId: string, codeHash: string, now: Date): Promise<boolean> {
+  listUnused(userId: string): Promise<Array<{ id: string; codeHash: string }>> {
+    return this.prisma.recoveryCode.findMany({ where: { userId, usedAt: null }, select: { id: true, codeHash: true } });
+  }
+
+  async markUsed(id: string, now: Date): Promise<boolean> {
     // Conditional: of two concurrent uses of one code, only one sees count 1.
-    const { count } = await this.prisma.recoveryCode.updateMany({ where: { userId, codeHash, usedAt: null }, data: { usedAt: now } });
+    const { count } = await this.prisma.recoveryCode.updateMany({ where: { id, usedAt: null }, data: { usedAt: now } });
     return count === 1;
   }
 
