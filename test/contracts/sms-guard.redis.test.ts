@@ -1,39 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { createRedisStore } from "../../src/infra/store";
+import { useRedisKeyspace } from "../helpers/redis-keyspace";
 import { SMS_GUARD_DEFAULTS, SmsGuard } from "../../src/methods/otp/sms-guard";
 import { MemoryAuditLog } from "../helpers/audit";
 import { ManualClock } from "./otp-challenge.contract";
 import { CapturingLog, START, describeSmsGuardContract, gb } from "./sms-guard.contract";
 
-// global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
-const url = process.env.REDIS_URL as string;
-// This file's keys only, so parallel test files sharing the Redis cannot collide.
-const filePrefix = `test:sms-guard:${randomUUID()}:`;
-
-/** Sees the keys as stored, without the prefix. */
-let raw: Redis;
-
-async function keysUnder(prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  return found;
-}
-
-beforeAll(() => {
-  raw = new Redis(url);
-});
-
-afterAll(async () => {
-  const keys = await keysUnder(filePrefix);
-  if (keys.length > 0) await raw.del(...keys);
-  await raw.quit();
-});
+const { url, keyPrefix: filePrefix, raw: redis, keysUnder } = useRedisKeyspace("sms-guard");
 
 // A prefix per test: the guard's keys are named by country and day, which tests share.
 // Redis keeps real time for its TTLs; the windows come from the moved clock, so
@@ -73,7 +46,7 @@ describe("SmsGuard on Redis", () => {
       ]);
       for (const key of keys) {
         expect(key).not.toMatch(/44770/);
-        expect(await raw.pttl(key)).toBeGreaterThan(0);
+        expect(await redis().pttl(key)).toBeGreaterThan(0);
       }
     } finally {
       await store.close();

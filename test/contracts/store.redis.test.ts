@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { RedisStore, createRedisStore } from "../../src/infra/store";
-import { consumeSecret, describeStoreContract, inspectHash, storeSecret } from "./store.contract";
+import { consumeSecret, describeStoreContract, storeSecret } from "./store.contract";
 
 // global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
 const url = process.env.REDIS_URL as string;

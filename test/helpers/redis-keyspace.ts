@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+
+/**
+ * A Redis key prefix of this test file's own (so files sharing a Redis cannot collide), a
+ * plain client that sees keys as stored, and cleanup of every key under the prefix.
+ * Registers its beforeAll/afterAll; call it at the top of a test file.
+ */
+export function useRedisKeyspace(name: string) {
+  // global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
+  const url = process.env.REDIS_URL as string;
+  const keyPrefix = `test:${name}:${randomUUID()}:`;
+  let raw: Redis | undefined;
+
+  const client = (): Redis => {
+    if (!raw) throw new Error("useRedisKeyspace: the client exists from beforeAll on");
+    return raw;
+  };
+
+  async function keysUnder(prefix = keyPrefix): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await client().scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+    return found;
+  }
+
+  beforeAll(() => {
+    raw = new Redis(url);
+  });
+
+  afterAll(async () => {
+    const keys = await keysUnder();
+    if (keys.length > 0) await client().del(...keys);
+    await client().quit();
+  });
+
+  return { url, keyPrefix, raw: client, keysUnder };
+}
