@@ -48,10 +48,10 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("delivers every message to every subscriber of the topic", async () => {
       const t = topic("fan-out");
-      const a = bus.subscribe<Numbered>(t);
-      const b = bus.subscribe<Numbered>(t);
+      // listen() resolves once listening, so no wait is needed before publishing.
+      const a = await bus.listen<Numbered>(t);
+      const b = await bus.listen<Numbered>(t);
       const [firstA, firstB] = [a.next(), b.next()];
-      await subject.subscribed(t);
       await bus.publish(t, { n: 1 });
       await bus.publish(t, { n: 2 });
       expect([await firstA, await a.next()]).toEqual([
@@ -63,6 +63,16 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
         { value: { n: 2 }, done: false },
       ]);
       await Promise.all([a.return?.(), b.return?.()]);
+    });
+
+    it("listen(): what is published as soon as it resolves arrives, and return() stops it", async () => {
+      const t = topic("listen");
+      const messages = await bus.listen<Numbered>(t);
+      await bus.publish(t, { n: 7 });
+      expect(await messages.next()).toEqual({ value: { n: 7 }, done: false });
+      await messages.return?.();
+      await bus.publish(t, { n: 8 });
+      expect(await messages.next()).toEqual({ value: undefined, done: true });
     });
 
     it("sends payloads as JSON", async () => {

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import type { EventBus } from "../../core/ports";
 import { closeRedis, connectRedis } from "../store/redis-connection";
+import { PushIterator } from "./push-iterator";
 
 export interface RedisBusOptions {
   /** `redis://` or `rediss://` (TLS). */
@@ -50,6 +51,21 @@ export class RedisBus implements EventBus {
       return stop ? stop(value) : { value: undefined, done: true };
     };
     this.open.add(iterator);
+    return iterator;
+  }
+
+  /**
+   * Resolves once Redis has acknowledged the SUBSCRIBE: every message published after
+   * that arrives. (Redis drops what is published before; `subscribe` alone is lazy.)
+   */
+  async listen<T>(topic: string): Promise<AsyncIterableIterator<T>> {
+    let subscription: number | undefined;
+    const iterator: PushIterator<T> = new PushIterator<T>(async () => {
+      this.open.delete(iterator);
+      if (subscription !== undefined) this.pubsub.unsubscribe(subscription);
+    });
+    this.open.add(iterator);
+    subscription = await this.pubsub.subscribe<T>(this.channel(topic), (message) => iterator.push(message));
     return iterator;
   }
 

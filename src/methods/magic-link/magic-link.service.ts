@@ -139,8 +139,9 @@ export class MagicLinkService {
     return this.d.links.state(requestId);
   }
 
-  events(requestId: string): AsyncIterableIterator<LinkEvent> {
-    return this.d.bus.subscribe<LinkEvent>(linkTopic(requestId));
+  /** Resolves once listening, so a state read afterwards misses no change. */
+  events(requestId: string): Promise<AsyncIterableIterator<LinkEvent>> {
+    return this.d.bus.listen<LinkEvent>(linkTopic(requestId));
   }
 
   /** The waiting device's sign-in, once: the stored copy is deleted as it is read. */

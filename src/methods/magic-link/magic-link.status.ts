@@ -39,7 +39,7 @@ async function* statusStream(
   onSubscribed: (events: AsyncIterableIterator<LinkEvent>) => void,
 ): AsyncGenerator<MagicLinkEvent> {
   const request = await links.watch(requestId, listenToken); // a wrong listenToken: an error, no events
-  const events = links.events(requestId); // subscribed before reading the state: nothing falls in between
+  const events = await links.events(requestId); // listening before the state is read: nothing falls in between
   onSubscribed(events);
   const event = (state: LinkState, auth: AuthPayload | null = null): MagicLinkEvent => ({ requestId, state: MagicLinkState[state], auth });
   try {
