@@ -11,6 +11,7 @@ import {
   type NewLinkRequest,
 } from "../../src/methods/magic-link/magic-link.store";
 import type { ManualClock } from "./otp-challenge.contract";
+import { inspectKey } from "../helpers/inspect-key";
 
 export interface MagicLinkStoreUnderTest {
   store: KeyValueStore;
@@ -18,34 +19,6 @@ export interface MagicLinkStoreUnderTest {
   clock: ManualClock;
   cleanup: () => Promise<void>;
 }
-
-/** A key as stored: [exists, PTTL, sorted "field=value" of a hash or [value] of a string]. */
-const inspectKey: AtomicScript<[number, number, string[]]> = {
-  name: "test-magic-link-inspect-key",
-  lua: `
-local kind = redis.call('TYPE', KEYS[1]).ok
-local values = {}
-if kind == 'hash' then
-  local flat = redis.call('HGETALL', KEYS[1])
-  for i = 1, #flat, 2 do values[#values + 1] = flat[i] .. '=' .. flat[i + 1] end
-  table.sort(values)
-elseif kind == 'string' then
-  values[1] = redis.call('GET', KEYS[1])
-end
-return {redis.call('EXISTS', KEYS[1]), redis.call('PTTL', KEYS[1]), values}
-`,
-  local(redis, [key]) {
-    if (!redis.exists(key)) return [0, -2, []];
-    let values: string[];
-    try {
-      values = [redis.get(key) as string];
-    } catch {
-      values = Object.entries(redis.hgetall(key)).map(([field, value]) => `${field}=${value}`).sort();
-    }
-    return [1, redis.pttl(key), values];
-  },
-  parse: (reply) => reply as [number, number, string[]],
-};
 
 /** The raw reply of the consume script, to hold both twins to the same shape. */
 const rawConsume: AtomicScript<unknown> = { ...consumeLink, parse: (reply) => reply };

@@ -8,6 +8,7 @@ import {
   otpDestinationKey,
   type NewOtpChallenge,
 } from "../../src/methods/otp/otp-challenge.store";
+import { inspectKey } from "../helpers/inspect-key";
 
 /** A clock the test moves by hand, so expiry is tested without sleeping. */
 export class ManualClock implements Clock {
@@ -26,34 +27,6 @@ export interface OtpStoreUnderTest {
   clock: ManualClock;
   cleanup: () => Promise<void>;
 }
-
-/** A key as stored: [exists, PTTL, sorted "field=value" of a hash or [value] of a string]. */
-const inspectKey: AtomicScript<[number, number, string[]]> = {
-  name: "test-otp-inspect-key",
-  lua: `
-local kind = redis.call('TYPE', KEYS[1]).ok
-local values = {}
-if kind == 'hash' then
-  local flat = redis.call('HGETALL', KEYS[1])
-  for i = 1, #flat, 2 do values[#values + 1] = flat[i] .. '=' .. flat[i + 1] end
-  table.sort(values)
-elseif kind == 'string' then
-  values[1] = redis.call('GET', KEYS[1])
-end
-return {redis.call('EXISTS', KEYS[1]), redis.call('PTTL', KEYS[1]), values}
-`,
-  local(redis, [key]) {
-    if (!redis.exists(key)) return [0, -2, []];
-    let values: string[];
-    try {
-      values = [redis.get(key) as string];
-    } catch {
-      values = Object.entries(redis.hgetall(key)).map(([field, value]) => `${field}=${value}`).sort();
-    }
-    return [1, redis.pttl(key), values];
-  },
-  parse: (reply) => reply as [number, number, string[]],
-};
 
 /** The raw reply of the verify script, to hold both twins to the same shape. */
 const rawVerify: AtomicScript<unknown> = { ...verifyChallenge, parse: (reply) => reply };
