@@ -53,7 +53,13 @@ async function main(): Promise<void> {
   const { store, bus } = openStore(settings, log);
   const audit = new PrismaAuditLog(db.prisma);
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
-  const delivery = createDelivery(settings, { log, audit, redisUrl: settings.redisUrl, payloadKey: deriveSecret(key, "delivery-queue") });
+  const delivery = createDelivery(settings, {
+    log,
+    audit,
+    redisUrl: settings.redisUrl,
+    queuePrefix: `${settings.redisKeyPrefix}delivery`,
+    payloadKey: deriveSecret(key, "delivery-queue"),
+  });
   if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox (GET /dev/outbox)");
   if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox (GET /dev/outbox)" : "SMS is turned off");
 
@@ -106,7 +112,11 @@ function openStore(settings: Settings, log: Logger): { store: KeyValueStore; bus
   }
   const onError = (err: Error) => log.warn({ err: { message: err.message } }, "redis connection error");
   log.info("Redis: using REDIS_URL for codes, limits and pub/sub");
-  return { store: createRedisStore({ url: settings.redisUrl, onError }), bus: createRedisBus({ url: settings.redisUrl, onError }) };
+  const prefix = settings.redisKeyPrefix;
+  return {
+    store: createRedisStore({ url: settings.redisUrl, keyPrefix: prefix || undefined, onError }),
+    bus: createRedisBus({ url: settings.redisUrl, topicPrefix: prefix, onError }),
+  };
 }
 
 /** In order, each on its own: one failing to close must not keep the others open. */

@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: urlWith(["postgres:", "postgresql:"]),
   REDIS_URL: urlWith(["redis:", "rediss:"]),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, "letters, digits, _ : . - only").default(""),
   SMTP_URL: urlWith(["smtp:", "smtps:"]),
   MAIL_FROM: z.string().email().default("no-reply@localhost"),
   SMS_ENABLED: flag(true),
@@ -97,6 +98,8 @@ export interface Settings {
   logLevel: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Before every Redis key, channel and queue name: deployments sharing a Redis stay apart. */
+  redisKeyPrefix: string;
   trustProxy: boolean;
   /** Origins (scheme://host[:port]) allowed for CORS, WebSockets and redirects. */
   allowedOrigins: string[];
@@ -203,6 +206,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     trustProxy: e.TRUST_PROXY,
     allowedOrigins,
     jwt: {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
+import { Redis } from "ioredis";
 import WebSocket from "ws";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
 import { runGatewayToExit, startGatewayProcess, type GatewayProcess } from "../helpers/process";
@@ -72,15 +73,32 @@ describe("the gateway process (npm start)", () => {
     let pg: EmptyPostgresDatabase | undefined;
     afterEach(async () => pg?.drop());
 
-    it("migrates a fresh database itself and reports ready", async () => {
+    it("migrates a fresh database itself, reports ready, and keeps its Redis keys under REDIS_KEY_PREFIX", async () => {
       pg = await createTestDatabaseUrl();
-      const env: Record<string, string> = { DATA_DIR: dataDir, REDIS_URL: process.env.REDIS_URL! };
+      const prefix = `gw-process-${Date.now()}:`;
+      const env: Record<string, string> = { DATA_DIR: dataDir, REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: prefix };
       if (pg) env.DATABASE_URL = pg.url;
       gw = await startGatewayProcess(env);
       const ready = await fetch(`${gw.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(gw.lines.some((l) => l.includes("REDIS_URL unset"))).toBe(false);
       if (pg) expect(gw.lines.some((l) => l.includes("Postgres: connected"))).toBe(true);
+      await gql(gw.url, `mutation { requestOtp(input: { channel: EMAIL, destination: "prefixed@example.com" }) { challengeId } }`);
+      const redis = new Redis(process.env.REDIS_URL!);
+      try {
+        const keys: string[] = [];
+        let cursor = "0";
+        do {
+          const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+          keys.push(...found);
+          cursor = next;
+        } while (cursor !== "0");
+        expect(keys.some((k) => k.startsWith(`${prefix}otp:challenge:`))).toBe(true);
+        expect(keys.some((k) => k.startsWith(`${prefix}delivery`))).toBe(true);
+        if (keys.length) await redis.del(...keys);
+      } finally {
+        await redis.quit();
+      }
       gw.child.kill("SIGTERM");
       expect((await gw.exited).code).toBe(0);
     });
