@@ -13,29 +13,15 @@
  */
 import "reflect-metadata";
 import { fork, type ChildProcess } from "node:child_process";
-import { generateKeyPairSync, randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
+import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import { Redis } from "ioredis";
 import WebSocket from "ws";
-import { loadSettings } from "../src/config/settings";
-import { generateKeyEntry } from "../src/core/secret-box";
-import { createGateway, type Gateway } from "../src/gateway";
-import { PrismaAuditLog } from "../src/infra/db/audit.log";
-import { PrismaRecoveryCodeRepo } from "../src/infra/db/recovery-code.repo";
-import { PrismaSessionRepo } from "../src/infra/db/session.repo";
-import { PrismaTotpRepo } from "../src/infra/db/totp.repo";
-import { PrismaUserRepo } from "../src/infra/db/user.repo";
-import { createDelivery, devOutboxRouter, type DevOutbox } from "../src/infra/delivery";
-import { createLogger } from "../src/infra/log/logger";
-import { createRedisBus } from "../src/infra/pubsub";
-import { createRedisStore } from "../src/infra/store";
-import { createKeyRing, deriveSecret, signingKeyFromPem, type KeyRing } from "../src/sessions/signing-keys";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, RequestMagicLinkDocument } from "../test/__generated__/graphql";
-import { createTestDatabase, type TestDatabase } from "../test/helpers/database";
+import { startTestGateway, type TestGateway } from "../test/helpers/gateway";
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 5000);
@@ -46,74 +32,14 @@ const WATCHDOG_MS = 10 * 60_000;
 // ---------------------------------------------------------------------------------------
 // Two instances of one deployment
 
-/** What instances of one deployment share: Redis (and its prefix), the database, the keys. */
+/** What the measurements need to know of the deployment the two instances form. */
 interface Deployment {
   redisUrl: string;
   prefix: string;
-  db: TestDatabase;
-  keyRing: KeyRing;
-  env: Record<string, string>;
 }
 
-interface Instance {
-  url: string;
-  gateway: Gateway;
-  outbox?: DevOutbox;
-  close(): Promise<void>;
-}
-
-/** One gateway instance, built as test/helpers/gateway.ts builds one, on the deployment's shared parts. */
-async function startInstance(d: Deployment): Promise<Instance> {
-  const settings = loadSettings(d.env);
-  // Warnings and errors only, to stderr: a benchmark that hides failures measures nothing.
-  const toStderr = new Writable({
-    write(chunk, _encoding, done) {
-      process.stderr.write(chunk);
-      done();
-    },
-  });
-  const log = createLogger({ level: settings.logLevel, destination: toStderr });
-  const store = createRedisStore({ url: d.redisUrl, keyPrefix: d.prefix });
-  const bus = createRedisBus({ url: d.redisUrl, topicPrefix: d.prefix });
-  const audit = new PrismaAuditLog(d.db.db.prisma);
-  const delivery = createDelivery(settings, {
-    log,
-    audit,
-    redisUrl: d.redisUrl,
-    queuePrefix: `${d.prefix}delivery`,
-    payloadKey: deriveSecret(d.keyRing.signing, "delivery-queue"),
-  });
-  const prisma = d.db.db.prisma;
-  const gateway = await createGateway(
-    settings,
-    {
-      users: new PrismaUserRepo(prisma),
-      sessions: new PrismaSessionRepo(prisma),
-      totpFactors: new PrismaTotpRepo(prisma),
-      recoveryCodes: new PrismaRecoveryCodeRepo(prisma),
-      audit,
-      store,
-      bus,
-      delivery: delivery.queue,
-      devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
-      keyRing: d.keyRing,
-      readiness: { postgres: () => d.db.db.ping(), redis: () => store.ping() },
-    },
-    log,
-  );
-  const port = await gateway.listen(0, "127.0.0.1");
-  return {
-    url: `http://127.0.0.1:${port}`,
-    gateway,
-    outbox: delivery.outbox,
-    async close() {
-      await gateway.close();
-      await delivery.close();
-      await bus.close();
-      await store.close();
-    },
-  };
-}
+/** One gateway instance (test/helpers/gateway.ts builds it; a peer shares Redis, DB and keys). */
+type Instance = TestGateway;
 
 async function gql<TData, TVars>(url: string, doc: TypedDocumentNode<TData, TVars>, variables: TVars) {
   const res = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: print(doc), variables }) });
@@ -411,27 +337,19 @@ async function main(): Promise<void> {
     process.exit(1);
   }, WATCHDOG_MS).unref();
 
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-  const d: Deployment = {
-    redisUrl: process.env.REDIS_URL,
-    prefix: `bench:${randomUUID()}:`,
-    db: await createTestDatabase(),
-    keyRing: createKeyRing(signingKeyFromPem(privateKey.export({ format: "pem", type: "pkcs8" }).toString())),
-    env: {
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      PUBLIC_URL: "http://gateway.bench.test",
-      TOTP_ENCRYPTION_KEY: generateKeyEntry(),
-      OTP_RESEND_COOLDOWN_SECONDS: "0",
+  const env = {
+    LOG_LEVEL: "warn",
+    PUBLIC_URL: "http://gateway.bench.test",
+    OTP_RESEND_COOLDOWN_SECONDS: "0",
       OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "100000",
       WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION_CAP),
       // Every benchmark client comes from 127.0.0.1; room for both rounds even if the first is not released.
       WS_MAX_SUBSCRIPTIONS_PER_IP: String(Math.max(100, SUBSCRIPTIONS * 3)),
-    },
   };
-  const a = await startInstance(d);
-  const b = await startInstance(d);
+  // Warnings and errors also to stderr: a benchmark that hides failures measures nothing.
+  const a = await startTestGateway({ env, logDestination: process.stderr });
+  const b = await startTestGateway({ env, logDestination: process.stderr, peerOf: a });
+  const d: Deployment = { redisUrl: process.env.REDIS_URL, prefix: a.keyPrefix };
   const both = [a, b];
   try {
     // A few sign-ins first, so compiled code paths and pools are warm.
@@ -442,7 +360,7 @@ async function main(): Promise<void> {
 
     const memory = [await memoryPerSubscription(a, d, SUBSCRIPTIONS, 1), await memoryPerSubscription(a, d, SUBSCRIPTIONS, PER_CONNECTION_CAP)];
 
-    console.log(`\nMagic links across two instances in one process; Redis ${d.redisUrl}, ${d.db.url ? "Postgres" : "PGlite (in memory)"}, Node ${process.version}`);
+    console.log(`\nMagic links across two instances in one process; Redis ${d.redisUrl}, ${a.db.url ? "Postgres" : "PGlite (in memory)"}, Node ${process.version}`);
     console.log(`\n(a) click-to-notification, sequential, ms               n      p50      p99      max`);
     const row = (name: string, xs: number[]) => console.log(`${name.padEnd(52)} ${String(xs.length).padStart(5)}  ${ms(pct(xs, 50))}  ${ms(pct(xs, 99))}  ${ms(Math.max(...xs))}`);
     row("open link on B    -> OPENED on A", cross.opened);
@@ -460,9 +378,8 @@ async function main(): Promise<void> {
     console.log("(clients run in a child process: A's heap and RSS hold only the server side of each socket and subscription;");
     console.log(" \"held\" counts Redis channels A still listens on after every client of that round disconnected)");
   } finally {
-    await a.close();
     await b.close();
-    await d.db.cleanup();
+    await a.close();
   }
 }
 

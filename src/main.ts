@@ -4,11 +4,7 @@ import { loadSettings, SettingsError, type Settings } from "./config/settings";
 import type { EventBus, KeyValueStore } from "./core/ports";
 import { createGateway } from "./gateway";
 import { openDatabase } from "./infra/db";
-import { PrismaAuditLog } from "./infra/db/audit.log";
-import { PrismaSessionRepo } from "./infra/db/session.repo";
-import { PrismaRecoveryCodeRepo } from "./infra/db/recovery-code.repo";
-import { PrismaTotpRepo } from "./infra/db/totp.repo";
-import { PrismaUserRepo } from "./infra/db/user.repo";
+import { prismaRepositories } from "./infra/db/repositories";
 import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
@@ -51,7 +47,8 @@ async function main(): Promise<void> {
   }
 
   const { store, bus } = openStore(settings, log);
-  const audit = new PrismaAuditLog(db.prisma);
+  const repositories = prismaRepositories(db.prisma);
+  const { audit } = repositories;
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
   const delivery = createDelivery(settings, {
     log,
@@ -67,11 +64,7 @@ async function main(): Promise<void> {
   const gateway = await createGateway(
     settings,
     {
-      users: new PrismaUserRepo(db.prisma),
-      sessions: new PrismaSessionRepo(db.prisma),
-      totpFactors: new PrismaTotpRepo(db.prisma),
-      recoveryCodes: new PrismaRecoveryCodeRepo(db.prisma),
-      audit,
+      ...repositories,
       store,
       bus,
       delivery: delivery.queue,

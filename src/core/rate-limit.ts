@@ -49,6 +49,11 @@ export class RateLimiter {
     if (count >= limit.max) throw rateLimited(resetInMs);
   }
 
+  /** Counts one event without refusing it (e.g. a failure that `assertUnder` checks later). */
+  async record(name: string, subject: string, windowSeconds: number): Promise<void> {
+    await this.store.hit(this.key(name, subject), windowSeconds * 1000);
+  }
+
   /** Forgets the count, e.g. failed logins after a successful one. */
   async reset(name: string, subject: string): Promise<void> {
     await this.store.del(this.key(name, subject));

@@ -5,12 +5,8 @@ import { print, type DocumentNode } from "graphql";
 import { loadSettings, type Settings } from "../../src/config/settings";
 import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
-import { PrismaAuditLog } from "../../src/infra/db/audit.log";
-import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
-import { PrismaRecoveryCodeRepo } from "../../src/infra/db/recovery-code.repo";
-import { PrismaTotpRepo } from "../../src/infra/db/totp.repo";
-import { PrismaUserRepo } from "../../src/infra/db/user.repo";
 import { generateKeyEntry } from "../../src/core/secret-box";
+import { prismaRepositories } from "../../src/infra/db/repositories";
 import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
@@ -34,6 +30,13 @@ export interface TestGatewayOptions {
   override?: (infra: Infrastructure) => Partial<Infrastructure>;
   /** Share another test gateway's database (as a second instance would); left open on close. */
   db?: TestDatabase;
+  /**
+   * A second instance of the same deployment: shares `peerOf`'s database, Redis key prefix,
+   * signing key and TOTP key (its own env still applies on top).
+   */
+  peerOf?: TestGateway;
+  /** Where log lines go besides `logs` (e.g. stderr for a benchmark). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 export interface TestGateway {
@@ -43,6 +46,8 @@ export interface TestGateway {
   db: TestDatabase;
   store: KeyValueStore;
   keyRing: KeyRing;
+  /** This deployment's Redis key prefix (shared by its peers). */
+  keyPrefix: string;
   /** The development outbox, when SMTP/Twilio are not configured. */
   outbox?: DevOutbox;
   /** Every log line the gateway wrote, parsed. */
@@ -57,17 +62,27 @@ export interface TestGateway {
 
 /** A whole gateway in this process, on real Postgres/PGlite and real Redis, on a free port. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const settings = loadSettings({ NODE_ENV: "test", LOG_LEVEL: "info", PORT: "0", TOTP_ENCRYPTION_KEY: generateKeyEntry(), ...options.env });
+  const peer = options.peerOf;
+  const settings = loadSettings({
+    NODE_ENV: "test",
+    LOG_LEVEL: "info",
+    PORT: "0",
+    TOTP_ENCRYPTION_KEY: peer?.settings.totp.encryptionKey ?? generateKeyEntry(),
+    ...(peer && { PUBLIC_URL: peer.settings.publicUrl }),
+    ...options.env,
+  });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
       for (const line of String(chunk).split("\n").filter(Boolean)) logs.push(JSON.parse(line));
+      options.logDestination?.write(chunk);
       done();
     },
   });
   const log = createLogger({ level: settings.logLevel, destination: sink });
-  const db = options.db ?? (await createTestDatabase());
-  const prefix = `test:${randomUUID()}:`;
+  const sharedDb = options.db ?? peer?.db;
+  const db = sharedDb ?? (await createTestDatabase());
+  const prefix = peer?.keyPrefix ?? `test:${randomUUID()}:`;
   let store: KeyValueStore;
   let bus: EventBus;
   if (options.store === "memory") {
@@ -80,8 +95,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     bus = createRedisBus({ url, topicPrefix: prefix });
   }
   const pem = settings.jwt.privateKeyPem ?? generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
-  const keyRing = createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
-  const audit = new PrismaAuditLog(db.db.prisma);
+  const keyRing = peer && !settings.jwt.privateKeyPem ? peer.keyRing : createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
+  const repositories = prismaRepositories(db.db.prisma);
+  const { audit } = repositories;
   // Unless a test configures SMTP/Twilio, messages land in the development outbox.
   const delivery = createDelivery(settings, {
     log,
@@ -92,11 +108,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     payloadKey: deriveSecret(keyRing.signing, "delivery-queue"),
   });
   const base: Infrastructure = {
-    users: new PrismaUserRepo(db.db.prisma),
-    sessions: new PrismaSessionRepo(db.db.prisma),
-    totpFactors: new PrismaTotpRepo(db.db.prisma),
-    recoveryCodes: new PrismaRecoveryCodeRepo(db.db.prisma),
-    audit,
+    ...repositories,
     store,
     bus,
     delivery: delivery.queue,
@@ -116,6 +128,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     db,
     store,
     keyRing,
+    keyPrefix: prefix,
     logs,
     async request(doc, variables, opts = {}) {
       const query = typeof doc === "string" ? doc : print(doc as DocumentNode);
@@ -137,7 +150,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await delivery.close();
       await bus.close();
       await store.close();
-      if (!options.db) await db.cleanup();
+      if (!sharedDb) await db.cleanup();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import express, { type Request, type Response, type Router } from "express";
+import express, { type Response, type Router } from "express";
 import { AuthError } from "../../core/errors";
 import type { ClientInfo } from "../../core/ports";
 import type { LinkRequest } from "./magic-link.store";

@@ -121,7 +121,7 @@ export class OtpService {
         break;
       case "INVALID":
         await this.d.audit.record({ type: "otp.verified", ok: false, client, detail: { attemptsRemaining: result.attemptsRemaining } });
-        await this.d.limiter.consume("otp:verify:failed", result.subject, { ...failLimit, max: Number.MAX_SAFE_INTEGER });
+        await this.d.limiter.record("otp:verify:failed", result.subject, failLimit.windowSeconds);
         throw invalidCode(result.attemptsRemaining);
       case "EXPIRED":
         throw new AuthError("CODE_EXPIRED");
