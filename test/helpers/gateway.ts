@@ -14,6 +14,7 @@ import { createMemoryStore, createRedisStore } from "../../src/infra/store";
 import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { deleteKeysUnder } from "./redis-keyspace";
 
 export interface GqlResult<T> {
   data?: T | null;
@@ -151,6 +152,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await bus.close();
       await store.close();
       if (!sharedDb) await db.cleanup();
+      // Peers share the prefix; its owner clears it (BullMQ's queue metadata never expires).
+      if (options.store !== "memory" && !peer) await deleteKeysUnder(process.env.REDIS_URL!, prefix);
     },
   };
 }

@@ -17,26 +17,38 @@ export function useRedisKeyspace(name: string) {
     return raw;
   };
 
-  async function keysUnder(prefix = keyPrefix): Promise<string[]> {
-    const found: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, keys] = await client().scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-      found.push(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-    return found;
-  }
+  const keysUnder = (prefix = keyPrefix): Promise<string[]> => scanKeys(client(), prefix);
 
   beforeAll(() => {
     raw = new Redis(url);
   });
 
   afterAll(async () => {
-    const keys = await keysUnder();
-    if (keys.length > 0) await client().del(...keys);
+    await deleteKeysUnder(client(), keyPrefix);
     await client().quit();
   });
 
   return { url, keyPrefix, raw: client, keysUnder };
+}
+
+async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  return found;
+}
+
+/** Removes every key under `prefix` (a test's own keyspace, queue metadata included). */
+export async function deleteKeysUnder(redis: Redis | string, prefix: string): Promise<void> {
+  const client = typeof redis === "string" ? new Redis(redis) : redis;
+  try {
+    const keys = await scanKeys(client, prefix);
+    for (let i = 0; i < keys.length; i += 500) await client.del(...keys.slice(i, i + 500));
+  } finally {
+    if (client !== redis) await client.quit();
+  }
 }

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomInt, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { generateKeyEntry } from "../../src/core/secret-box";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument } from "../__generated__/graphql";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
 import type { GqlResult } from "../helpers/gateway";
+import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { sleep, waitFor } from "../helpers/wait";
 
@@ -30,17 +31,6 @@ async function gql<TData, TVars>(url: string, doc: TypedDocumentNode<TData, TVar
   return (await res.json()) as GqlResult<TData>;
 }
 
-/**
- * The same Redis server for both processes, in a logical database of its own: main.ts
- * keys Redis without a prefix, so another gateway process on this server (another test
- * file, another run) would otherwise share our rate limits and delivery queue, and its
- * worker, holding another key, would take our email job and fail to open it.
- */
-function isolatedRedisUrl(serverUrl: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${randomInt(1, 16)}`;
-  return url.toString();
-}
 
 /** The token of the link emailed to `email`, from whichever outbox got it (bounded polling). */
 async function linkIn(instances: GatewayProcess[], email: string, timeoutMs = 10_000): Promise<string> {
@@ -66,6 +56,7 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
   const processes: GatewayProcess[] = [];
   let pg: EmptyPostgresDatabase | undefined;
   let ws: Client | undefined;
+  const deploymentPrefix = `ml-processes-${randomUUID().slice(0, 8)}:`;
 
   afterAll(async () => {
     await ws?.dispose();
@@ -76,6 +67,7 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
       }
     }
     await pg?.drop();
+    await deleteKeysUnder(process.env.REDIS_URL!, deploymentPrefix);
     for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -87,9 +79,10 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
       JWT_PRIVATE_KEY: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
       TOTP_ENCRYPTION_KEY: generateKeyEntry(),
       PUBLIC_URL: "http://gateway.example.test",
-      REDIS_URL: isolatedRedisUrl(process.env.REDIS_URL!),
-      // Repeated runs against the same Redis must not trip the per-IP request limit for 127.0.0.1.
-      OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "100000",
+      REDIS_URL: process.env.REDIS_URL!,
+      // Both share one prefix of their own: another gateway on this Redis (another test file,
+      // another run) must not share our limits and delivery queue.
+      REDIS_KEY_PREFIX: deploymentPrefix,
       ...(pg && { DATABASE_URL: pg.url }),
     };
     const start = () => {
