@@ -14,11 +14,11 @@ export function normalizeEmail(raw: string, field = "email"): string {
   return email;
 }
 
-/** Parses an international number to E.164 (`+447700900123`); BAD_USER_INPUT naming `field` otherwise. */
+/** Parses an international number to E.164 (`+447911123456`); BAD_USER_INPUT naming `field` otherwise. */
 export function normalizePhone(raw: string, field = "phone"): { e164: string; country: string | undefined } {
   const parsed = parsePhoneNumberFromString(raw.trim());
   if (!parsed || !parsed.isValid()) {
-    throw badInput(field, "Enter a phone number in international format, e.g. +447700900123.");
+    throw badInput(field, "Enter a phone number in international format, e.g. +447911123456.");
   }
   return { e164: parsed.number, country: parsed.country };
 }
