@@ -20,7 +20,8 @@ import { maxAuthMutations } from "./graphql/limits";
 import { buildGatewaySchema } from "./graphql/schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
 import { METHODS, type MethodDeps } from "./methods";
-import { SessionResolver } from "./sessions/session.resolver";
+import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
+import { refreshCookieFor } from "./sessions/refresh-cookie";
 import { SessionService, type Principal } from "./sessions/session.service";
 import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
 import { TokenService } from "./sessions/tokens";
@@ -94,6 +95,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const apiSchema = await buildGatewaySchema([
     new UserResolver(new UserService(infra.users)),
     new SessionResolver(sessions),
+    new AuthTokensResolver(),
     ...METHODS.flatMap((m) => m.create(deps)),
   ], infra.bus);
   // What is served: the same schema as a Federation 2 subgraph (User is an entity).
@@ -103,6 +105,12 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const principalFrom = async (authorization: unknown): Promise<Principal | null> => {
     const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
     return match ? sessions.authenticate(match[1]) : null;
+  };
+
+  const refreshCookieOptions = {
+    ...settings.jwt.refreshCookie,
+    maxAgeSeconds: settings.jwt.refreshTtlSeconds,
+    allowedOrigins: settings.allowedOrigins,
   };
 
   const app = express();
@@ -208,12 +216,13 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     cors<cors.CorsRequest>({ origin: settings.allowedOrigins, credentials: true, maxAge: 600 }),
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GatewayContext> => ({
+      context: async ({ req, res }): Promise<GatewayContext> => ({
         requestId: String(req.id),
         principal: await principalFrom(req.headers.authorization),
         client: httpClient(req),
         log: req.log,
         users: userLoader(infra.users),
+        refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
       }),
     }),
   );

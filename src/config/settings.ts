@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   JWT_ADDITIONAL_PUBLIC_KEYS: z.string().includes("PUBLIC KEY", { message: "must hold PEM public keys" }).optional(),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
   REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
+  REFRESH_TOKEN_COOKIE: flag(false),
+  REFRESH_TOKEN_COOKIE_PATH: z.string().regex(/^\/[\w/.-]*$/, "must be a URL path such as /graphql").default("/graphql"),
   OTP_LENGTH: int(6, 6, 10),
   OTP_TTL_SECONDS: int(300, 30, 3600),
   OTP_MAX_ATTEMPTS: int(5, 1, 20),
@@ -110,6 +112,8 @@ export interface Settings {
     audience: string;
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
+    /** Browsers may ask for the refresh token as an httpOnly cookie (opt-in per request). */
+    refreshCookie: { enabled: boolean; path: string };
   };
   mail: { smtpUrl?: string; from: string };
   sms: {
@@ -215,6 +219,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       audience: e.JWT_AUDIENCE,
       accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86400,
+      refreshCookie: { enabled: e.REFRESH_TOKEN_COOKIE, path: e.REFRESH_TOKEN_COOKIE_PATH },
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     sms: {

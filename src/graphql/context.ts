@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { Logger } from "pino";
 import type { ClientInfo, UserRecord, UserRepo } from "../core/ports";
+import type { RefreshCookie } from "../sessions/refresh-cookie";
 import type { Principal } from "../sessions/session.service";
 
 /** What every resolver gets: who is calling, from where, and a logger tied to the request. */
@@ -11,6 +12,8 @@ export interface GatewayContext {
   log: Logger;
   /** Users by id, batched per request (federation references resolve through it). */
   users: DataLoader<string, UserRecord | null>;
+  /** Set when a browser asked for its refresh token as an httpOnly cookie (HTTP only). */
+  refreshCookie?: RefreshCookie;
 }
 
 /** A fresh loader per request: one query for all the ids the request asks for. */

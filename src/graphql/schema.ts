@@ -2,13 +2,13 @@ import type { GraphQLSchema } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { METHODS } from "../methods";
-import { SessionResolver } from "../sessions/session.resolver";
+import { AuthTokensResolver, SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
 import type { EventBus } from "../core/ports";
 import { authChecker } from "./auth";
 import { registerResolvers } from "./schema-registry";
 
-const SPINE_RESOLVERS = [UserResolver, SessionResolver];
+const SPINE_RESOLVERS = [UserResolver, SessionResolver, AuthTokensResolver];
 
 /**
  * The gateway's schema: the spine's resolvers plus every method's. `instances` are the

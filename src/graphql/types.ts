@@ -74,7 +74,7 @@ export class AuthTokens {
   @Field({ description: "JWT (ES256, kid in header), verifiable with GET /.well-known/jwks.json." })
   accessToken!: string;
 
-  @Field({ description: "Opaque; single use (rotated by refreshTokens)." })
+  @Field({ description: "Opaque; single use (rotated by refreshTokens). Empty when delivered as an httpOnly cookie instead (X-Refresh-Token-Delivery: cookie)." })
   refreshToken!: string;
 
   @Field()

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { AuthError } from "../core/errors";
 import { CurrentUser } from "../graphql/auth";
 import type { GatewayContext } from "../graphql/context";
 import { AuthTokens, Session } from "../graphql/types";
@@ -14,20 +15,52 @@ export class SessionResolver {
     return this.service.list(principal);
   }
 
-  @Mutation(() => AuthTokens, { description: "Rotates a refresh token. Reusing an already-rotated token revokes the whole session." })
-  refreshTokens(@Arg("refreshToken") refreshToken: string, @Ctx() ctx: GatewayContext) {
-    return this.service.refresh(refreshToken, ctx.client);
+  @Mutation(() => AuthTokens, {
+    description:
+      "Rotates a refresh token. Reusing an already-rotated token revokes the whole session. Without the argument, the refresh cookie is used (X-Refresh-Token-Delivery: cookie).",
+  })
+  async refreshTokens(
+    @Arg("refreshToken", () => String, { nullable: true }) refreshToken: string | null | undefined,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    const token = refreshToken ?? ctx.refreshCookie?.read();
+    if (!token) throw new AuthError("UNAUTHENTICATED", "No refresh token: pass refreshToken, or send the refresh cookie.");
+    try {
+      return await this.service.refresh(token, ctx.client);
+    } catch (e) {
+      // A cookie that no longer works is dropped, so the browser stops sending it.
+      if (!refreshToken) ctx.refreshCookie?.clear();
+      throw e;
+    }
   }
 
-  @Authorized()
-  @Mutation(() => Boolean, { description: "Ends the current session." })
-  logout(@CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext) {
-    return this.service.logout(principal, ctx.client);
+  @Mutation(() => Boolean, { description: "Ends the current session: the access token's, or else the refresh cookie's (and clears the cookie)." })
+  async logout(@Ctx() ctx: GatewayContext) {
+    const cookie = ctx.refreshCookie;
+    try {
+      if (ctx.principal) return await this.service.logout(ctx.principal, ctx.client);
+      const token = cookie?.read();
+      if (token) return await this.service.logoutWithRefreshToken(token, ctx.client);
+      throw new AuthError("UNAUTHENTICATED");
+    } finally {
+      cookie?.clear();
+    }
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: "Ends one of the signed-in user's sessions." })
   revokeSession(@Arg("id", () => ID) id: string, @CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext) {
     return this.service.revoke(principal, id, ctx.client);
+  }
+}
+
+/** Every mutation that issues tokens goes through here: cookie delivery is decided in one place. */
+@Resolver(() => AuthTokens)
+export class AuthTokensResolver {
+  @FieldResolver(() => String)
+  refreshToken(@Root() tokens: AuthTokens, @Ctx() ctx: GatewayContext): string {
+    if (!ctx.refreshCookie) return tokens.refreshToken;
+    ctx.refreshCookie.set(tokens.refreshToken);
+    return "";
   }
 }

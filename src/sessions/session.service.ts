@@ -133,6 +133,14 @@ export class SessionService {
     return true;
   }
 
+  /** Logout from the refresh cookie alone (a browser that lost its in-memory access token). */
+  async logoutWithRefreshToken(refreshToken: string, client: ClientInfo): Promise<boolean> {
+    const found = await this.d.sessions.findByRefreshTokenHash(hashToken(refreshToken));
+    if (!found || found.session.revokedAt) throw invalidRefresh();
+    const { session } = found;
+    return this.logout({ userId: session.userId, sessionId: session.id, aal: session.aal, amr: session.amr }, client);
+  }
+
   /** Only the owner may end a session; someone else's id answers like an unknown one. */
   async revoke(principal: Principal, sessionId: string, client: ClientInfo): Promise<boolean> {
     const session = await this.d.sessions.findById(sessionId);

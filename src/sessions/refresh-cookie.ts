@@ -1,0 +1,54 @@
+import { parseCookie, stringifySetCookie } from "cookie";
+import type { Request, Response } from "express";
+import { GraphQLError } from "graphql";
+
+/** The header a browser app sends on every GraphQL request to ask for cookie delivery. */
+export const DELIVERY_HEADER = "x-refresh-token-delivery";
+export const REFRESH_COOKIE = "refresh_token";
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/**
+ * The refresh token as an httpOnly cookie, for one HTTP request whose client asked for it.
+ * Page scripts never see the token: replies carry `refreshToken: ""` and the cookie instead.
+ */
+export interface RefreshCookie {
+  read(): string | undefined;
+  set(token: string): void;
+  clear(): void;
+}
+
+export interface RefreshCookieOptions {
+  enabled: boolean;
+  path: string;
+  maxAgeSeconds: number;
+  allowedOrigins: readonly string[];
+}
+
+/**
+ * Cookie delivery for this request, or undefined when the gateway has it off or the client
+ * did not ask (`X-Refresh-Token-Delivery: cookie`): native apps and services keep tokens in
+ * the body. CSRF: the cookie is `SameSite=Strict`; it is only read when the custom header is
+ * present (a cross-site page cannot send one without a CORS preflight, which only
+ * ALLOWED_ORIGINS pass); and a request whose Origin is not allowed is refused outright.
+ */
+export function refreshCookieFor(req: Request, res: Response, options: RefreshCookieOptions): RefreshCookie | undefined {
+  if (!options.enabled || req.headers[DELIVERY_HEADER] !== "cookie") return undefined;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
+    // Thrown while building the context: Apollo answers 403 with this code, running nothing.
+    throw new GraphQLError("This origin may not use the refresh-token cookie.", { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+  }
+  const attributes = {
+    httpOnly: true,
+    sameSite: "strict" as const,
+    // Browsers treat http://localhost as secure enough; anywhere else the cookie needs TLS.
+    secure: !LOCAL_HOSTS.has(req.hostname),
+    path: options.path,
+  };
+  return {
+    read: () => parseCookie(req.headers.cookie ?? "")[REFRESH_COOKIE] || undefined,
+    set: (token) => void res.append("Set-Cookie", stringifySetCookie(REFRESH_COOKIE, token, { ...attributes, maxAge: options.maxAgeSeconds })),
+    clear: () => void res.append("Set-Cookie", stringifySetCookie(REFRESH_COOKIE, "", { ...attributes, maxAge: 0 })),
+  };
+}
