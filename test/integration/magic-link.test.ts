@@ -83,6 +83,8 @@ describe("the waiting device", () => {
     const page = await fetch(`${gw.url}/auth/magic-link?token=${token}`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toMatch(/default-src 'none'/);
+    // The POST's redirect to the app is a form target too: browsers block it unless listed.
+    expect(page.headers.get("content-security-policy")).toMatch(/form-action 'self' https:\/\/app\.example\.test;/);
     expect(page.headers.get("referrer-policy")).toBe("no-referrer");
     const html = await page.text();
     expect(html).toContain("live@example.com");

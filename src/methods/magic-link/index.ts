@@ -36,7 +36,7 @@ export const magicLinkMethod: AuthMethod<MethodDeps> = {
         perIp: { max: settings.otp.maxRequestsPerIpPerHour, windowSeconds: 3600 },
       },
     });
-    d.routes.add("/auth/magic-link", magicLinkPage(service, settings.appName));
+    d.routes.add("/auth/magic-link", magicLinkPage(service, settings.appName, settings.allowedOrigins));
     return [new MagicLinkResolver(service)];
   },
 };

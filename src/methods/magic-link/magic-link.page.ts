@@ -21,8 +21,12 @@ export function describeBrowser(ua: string | null): string {
  * only marks the request OPENED (mail scanners fetch links); the person's click POSTs the
  * form, which consumes the link. The token stays out of Referer headers and caches.
  */
-export function magicLinkPage(links: MagicLinkService, appName: string): Router {
+export function magicLinkPage(links: MagicLinkService, appName: string, allowedOrigins: readonly string[]): Router {
   const router = express.Router();
+  // Browsers apply form-action to the redirect that follows the POST: the app's origins
+  // (where redirectUrl may point) must be listed, or the device that opened the link stays here.
+  const formAction = ["'self'", ...allowedOrigins].join(" ");
+  const send = (res: Response, status: number, body: { html: string; nonce: string }) => sendPage(res, status, body, formAction);
   router.use(express.urlencoded({ extended: false, limit: "4kb" }));
 
   router.get("/", async (req, res) => {
@@ -81,12 +85,12 @@ function failure(e: unknown): string {
   return e instanceof AuthError ? e.message : "Something went wrong on our side.";
 }
 
-function send(res: Response, status: number, body: { html: string; nonce: string }): void {
+function sendPage(res: Response, status: number, body: { html: string; nonce: string }, formAction: string): void {
   res
     .status(status)
     .set({
       "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": `default-src 'none'; style-src 'nonce-${body.nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      "Content-Security-Policy": `default-src 'none'; style-src 'nonce-${body.nonce}'; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`,
       "Cache-Control": "no-store",
       "Referrer-Policy": "no-referrer",
       "X-Content-Type-Options": "nosniff",
