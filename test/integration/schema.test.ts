@@ -64,4 +64,15 @@ describe("codegen", () => {
     expect(run.stdout + run.stderr).not.toMatch(/stale files/);
     expect(run.status).toBe(0);
   });
+
+  it("examples/web/src/gql is current and the example app type-checks against it (run `npm run web:codegen`)", () => {
+    const web = path.join(root, "examples/web");
+    const bin = path.join(root, "node_modules/@graphql-codegen/cli/cjs/bin.js");
+    const check = spawnSync(process.execPath, [bin, "--config", "codegen.yml", "--check"], { cwd: web, encoding: "utf8" });
+    expect(check.stdout + check.stderr).not.toMatch(/stale files/);
+    expect(check.status).toBe(0);
+    const tsc = spawnSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", web, "--noEmit"], { encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  });
 });

@@ -1,0 +1,102 @@
+import { useApolloClient } from "@apollo/client/react";
+import { useEffect, useState } from "react";
+import { DevOutbox } from "./DevOutbox";
+import type { AuthFragment, ChallengeFragment, MfaMethod, RequestOtpInput } from "./gql/graphql";
+import { NetworkBanner } from "./NetworkBanner";
+import { Account } from "./screens/Account";
+import { CodeEntry } from "./screens/CodeEntry";
+import { MagicLinkWait } from "./screens/MagicLinkWait";
+import { Mfa } from "./screens/Mfa";
+import { SignIn, type MagicLinkRequest, type SignInMethod } from "./screens/SignIn";
+import { SignUp } from "./screens/SignUp";
+import { signIn, useSession } from "./session";
+
+/** The screens before you are signed in: a small state machine, no router needed. */
+export type Screen =
+  | { name: "signIn"; method: SignInMethod; notice?: string }
+  | { name: "signUp" }
+  | { name: "code"; request: RequestOtpInput; challenge: ChallengeFragment }
+  | { name: "mfa"; mfaToken: string; methods: MfaMethod[] }
+  | { name: "magicLink"; email: string; request: MagicLinkRequest };
+
+const START: Screen = { name: "signIn", method: "password" };
+
+export function App({ initialScreen = START }: { initialScreen?: Screen }) {
+  const session = useSession();
+  const client = useApolloClient();
+  const [screen, setScreen] = useState<Screen>(initialScreen);
+
+  // Nothing of the last user stays in the cache once signed out.
+  useEffect(() => {
+    if (session.status === "signedOut") void client.clearStore();
+  }, [client, session.status]);
+
+  /** Every sign-in ends here: signed in, or on to the second step. */
+  const onAuth = async (auth: AuthFragment) => {
+    if (auth.status === "MFA_REQUIRED" && auth.mfaToken) {
+      setScreen({ name: "mfa", mfaToken: auth.mfaToken, methods: auth.mfaMethods });
+      return;
+    }
+    try {
+      if (auth.tokens) await signIn(auth.tokens);
+      setScreen(START);
+    } catch {
+      setScreen({ name: "signIn", method: "password", notice: "We couldn't finish signing you in. Please try again." });
+    }
+  };
+  const back = () => setScreen(START);
+
+  let content;
+  if (session.status === "starting") {
+    content = <p className="muted">Loading…</p>;
+  } else if (session.status === "signedIn") {
+    content = <Account />;
+  } else {
+    switch (screen.name) {
+      case "signIn":
+        content = (
+          <SignIn
+            method={screen.method}
+            notice={screen.notice ?? session.notice}
+            onMethod={(method) => setScreen({ name: "signIn", method })}
+            onAuth={onAuth}
+            onChallenge={(request, challenge) => setScreen({ name: "code", request, challenge })}
+            onMagicLink={(email, request) => setScreen({ name: "magicLink", email, request })}
+            onCreateAccount={() => setScreen({ name: "signUp" })}
+          />
+        );
+        break;
+      case "signUp":
+        content = <SignUp onAuth={onAuth} onBack={back} />;
+        break;
+      case "code":
+        content = (
+          <section>
+            <h1>Enter your code</h1>
+            <CodeEntry request={screen.request} challenge={screen.challenge} onAuth={onAuth} />
+            <p className="aside">
+              <button type="button" className="link" onClick={back}>
+                Back to sign in
+              </button>
+            </p>
+          </section>
+        );
+        break;
+      case "mfa":
+        content = <Mfa mfaToken={screen.mfaToken} methods={screen.methods} onAuth={onAuth} onBack={back} />;
+        break;
+      case "magicLink":
+        content = <MagicLinkWait email={screen.email} request={screen.request} onAuth={onAuth} onBack={back} />;
+        break;
+    }
+  }
+
+  return (
+    <>
+      <NetworkBanner />
+      <header className="brand">GraphQL Auth Gateway · example app</header>
+      <main className="page">{content}</main>
+      <DevOutbox />
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+import { ApolloProvider } from "@apollo/client/react";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { client } from "./apollo";
+import { App, type Screen } from "./App";
+import { ErrorBoundary } from "./ErrorBoundary";
+import { takeRedirectResult } from "./redirect";
+import { endSession, restoreSession, signIn } from "./session";
+import "./styles.css";
+
+// Before anything renders: a magic link's confirm page may have sent this device here with
+// tokens (or an MFA step) in the URL fragment. Take them out of the URL at once.
+const redirect = takeRedirectResult();
+let initialScreen: Screen | undefined;
+if (redirect?.kind === "tokens") {
+  // Swap the page-readable refresh token into the httpOnly cookie, then forget it.
+  signIn({ accessToken: redirect.accessToken, expiresIn: redirect.expiresIn, refreshToken: redirect.refreshToken, tokenType: "Bearer" }).catch(() =>
+    endSession("We couldn't finish signing you in. Please try again."),
+  );
+} else {
+  if (redirect?.kind === "mfa") initialScreen = { name: "mfa", mfaToken: redirect.mfaToken, methods: redirect.mfaMethods };
+  // A reload keeps you signed in: the refresh cookie gets a new access token.
+  void restoreSession();
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <ErrorBoundary>
+      <ApolloProvider client={client}>
+        <App initialScreen={initialScreen} />
+      </ApolloProvider>
+    </ErrorBoundary>
+  </StrictMode>,
+);

@@ -1,0 +1,186 @@
+import { graphql } from "./gql";
+
+/*
+ * Every GraphQL operation the app sends, in one place. `npm run web:codegen` reads the
+ * graphql(`...`) calls below and writes their types to src/gql/, so each hook's data and
+ * variables are typed from the gateway's schema.
+ */
+
+graphql(`
+  fragment Tokens on AuthTokens {
+    accessToken
+    expiresIn
+    tokenType
+    refreshToken
+  }
+`);
+
+graphql(`
+  fragment Auth on AuthPayload {
+    status
+    mfaToken
+    mfaMethods
+    isNewUser
+    tokens {
+      ...Tokens
+    }
+  }
+`);
+
+graphql(`
+  fragment Challenge on OtpChallenge {
+    challengeId
+    channel
+    codeLength
+    destinationHint
+    expiresAt
+    resendAvailableAt
+  }
+`);
+
+export const SignUpDocument = graphql(`
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+export const LoginDocument = graphql(`
+  mutation Login($input: LoginInput!) {
+    login(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+export const RequestOtpDocument = graphql(`
+  mutation RequestOtp($input: RequestOtpInput!) {
+    requestOtp(input: $input) {
+      ...Challenge
+    }
+  }
+`);
+
+export const VerifyOtpDocument = graphql(`
+  mutation VerifyOtp($input: VerifyOtpInput!) {
+    verifyOtp(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+export const VerifyTotpDocument = graphql(`
+  mutation VerifyTotp($input: VerifyTotpInput!) {
+    verifyTotp(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+export const UseRecoveryCodeDocument = graphql(`
+  mutation UseRecoveryCode($input: UseRecoveryCodeInput!) {
+    useRecoveryCode(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+export const RequestMagicLinkDocument = graphql(`
+  mutation RequestMagicLink($input: RequestMagicLinkInput!) {
+    requestMagicLink(input: $input) {
+      requestId
+      listenToken
+      matchCode
+      expiresAt
+    }
+  }
+`);
+
+export const MagicLinkStatusDocument = graphql(`
+  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {
+    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {
+      requestId
+      state
+      auth {
+        ...Auth
+      }
+    }
+  }
+`);
+
+/** Without an argument the gateway reads the refresh cookie; with one it swaps it into the cookie. */
+export const RefreshDocument = graphql(`
+  mutation Refresh($refreshToken: String) {
+    refreshTokens(refreshToken: $refreshToken) {
+      ...Tokens
+    }
+  }
+`);
+
+export const LogoutDocument = graphql(`
+  mutation Logout {
+    logout
+  }
+`);
+
+export const AccountDocument = graphql(`
+  query Account {
+    me {
+      id
+      email
+      emailVerified
+      phone
+      phoneVerified
+      totpEnabled
+    }
+    sessions {
+      id
+      aal
+      amr
+      createdAt
+      lastUsedAt
+      userAgent
+      ip
+      current
+    }
+  }
+`);
+
+export const RevokeSessionDocument = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+
+export const EnrollTotpDocument = graphql(`
+  mutation EnrollTotp {
+    enrollTotp {
+      secret
+      qrCodeDataUrl
+      otpauthUrl
+    }
+  }
+`);
+
+export const ConfirmTotpDocument = graphql(`
+  mutation ConfirmTotp($code: String!) {
+    confirmTotp(code: $code) {
+      codes
+    }
+  }
+`);
+
+export const DisableTotpDocument = graphql(`
+  mutation DisableTotp($code: String!) {
+    disableTotp(code: $code)
+  }
+`);
+
+export const RegenerateRecoveryCodesDocument = graphql(`
+  mutation RegenerateRecoveryCodes($code: String!) {
+    regenerateRecoveryCodes(code: $code) {
+      codes
+    }
+  }
+`);

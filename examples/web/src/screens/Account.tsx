@@ -1,0 +1,156 @@
+import { useMutation, useQuery } from "@apollo/client/react";
+import { useState } from "react";
+import { describeError } from "../errors";
+import type { AccountQuery } from "../gql/graphql";
+import { AccountDocument, LogoutDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
+import { forgetSession, signIn } from "../session";
+import { timeAgo } from "../time";
+import { Alert, codeInput, Field, formValues } from "../ui";
+import { TwoStep } from "./TwoStep";
+
+type User = NonNullable<AccountQuery["me"]>;
+type Session = AccountQuery["sessions"][number];
+
+/** What the account page has open; one thing at a time keeps the page calm. */
+export type Task = "enroll" | "disable" | "regenerate" | "stepUp" | null;
+
+/** Signed in: who you are, two-step verification, and your sessions. */
+export function Account() {
+  const { data, error, loading, refetch } = useQuery(AccountDocument, { fetchPolicy: "cache-and-network" });
+  const [task, setTask] = useState<Task>(null);
+  const [logout, loggingOut] = useMutation(LogoutDocument);
+  // Whatever the answer (even offline), this device forgets the access token.
+  const signOut = () => void logout().then(forgetSession, forgetSession);
+
+  const user = data?.me;
+  const sessions = data?.sessions ?? [];
+  const current = sessions.find((s) => s.current);
+
+  return (
+    <section>
+      <div className="title-row">
+        <h1>Your account</h1>
+        <button type="button" className="secondary" disabled={loggingOut.loading} onClick={signOut}>
+          Sign out
+        </button>
+      </div>
+      {!data && loading && <p className="muted">Loading your account…</p>}
+      {!data && error && (
+        <>
+          <Alert message={describeError(error)} />
+          <button type="button" onClick={() => void refetch()}>
+            Try again
+          </button>
+        </>
+      )}
+      {user && (
+        <>
+          <p className="signed-in-as" data-testid="signed-in-as">
+            Signed in as {user.email ?? user.phone}
+          </p>
+          <Contacts user={user} />
+          <TwoStep user={user} task={task} setTask={setTask} onChanged={() => void refetch()} />
+          <StepUp totpEnabled={user.totpEnabled} aal={current?.aal} open={task === "stepUp"} setTask={setTask} onDone={() => void refetch()} />
+          <Sessions sessions={sessions} onChanged={() => void refetch()} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function Contacts({ user }: { user: User }) {
+  const rows: Array<[string, string, boolean]> = [];
+  if (user.email) rows.push(["Email", user.email, user.emailVerified]);
+  if (user.phone) rows.push(["Phone", user.phone, user.phoneVerified]);
+  return (
+    <dl className="contacts" data-testid="contacts">
+      {rows.map(([kind, value, verified]) => (
+        <div key={kind}>
+          <dt>{kind}</dt>
+          <dd>
+            {value} <span className={verified ? "badge ok" : "badge"}>{verified ? "Verified" : "Not verified"}</span>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+type StepUpProps = { totpEnabled: boolean; aal: string | undefined; open: boolean; setTask: (task: Task) => void; onDone: () => void };
+
+/** Step-up: a fresh TOTP code lifts this session to aal2 (new tokens, same session). */
+function StepUp({ totpEnabled, aal, open, setTask, onDone }: StepUpProps) {
+  const [verifyTotp, { loading, error }] = useMutation(VerifyTotpDocument, {
+    onCompleted: async (data) => {
+      // Without mfaToken this replaces the session's tokens; the refresh token comes as a cookie.
+      if (data.verifyTotp.tokens) await signIn(data.verifyTotp.tokens);
+      setTask(null);
+      onDone();
+    },
+  });
+  return (
+    <section className="card">
+      <h2>Step-up verification</h2>
+      <p data-testid="session-level">{aal === "aal2" ? "Verified with two steps" : "Verified with one step"}</p>
+      {aal !== "aal2" && !totpEnabled && <p className="muted">Set up an authenticator app to confirm sensitive actions with a second step.</p>}
+      {aal !== "aal2" && totpEnabled && !open && (
+        <button type="button" onClick={() => setTask("stepUp")}>
+          Confirm it's you
+        </button>
+      )}
+      {open && (
+        <form noValidate onSubmit={(event) => void verifyTotp({ variables: { input: { code: formValues(event).code } } })}>
+          <Field label="Code from your authenticator app" name="code" autoFocus {...codeInput(6)} />
+          <Alert message={describeError(error)} />
+          <div className="actions">
+            <button type="submit" disabled={loading}>
+              Verify
+            </button>
+            <button type="button" className="secondary" onClick={() => setTask(null)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function Sessions({ sessions, onChanged }: { sessions: Session[]; onChanged: () => void }) {
+  const [revokeSession, { error }] = useMutation(RevokeSessionDocument, { onCompleted: onChanged });
+  const newestFirst = [...sessions].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  return (
+    <section className="card">
+      <h2>Sessions</h2>
+      <p className="muted">Where you're signed in. Revoke any you don't recognise.</p>
+      <Alert message={describeError(error)} />
+      <ul className="sessions" data-testid="sessions">
+        {newestFirst.map((s) => (
+          <li key={s.id} data-testid="session">
+            <div>
+              <strong>{describeBrowser(s.userAgent)}</strong>
+              {s.current && <span className="badge ok">This device</span>}
+              <div className="muted">
+                Started {timeAgo(s.createdAt)} · last used {timeAgo(s.lastUsedAt)} · {s.aal === "aal2" ? "two steps" : "one step"} ({s.aal})
+              </div>
+            </div>
+            {!s.current && (
+              <button type="button" className="secondary" onClick={() => void revokeSession({ variables: { id: s.id } })}>
+                Revoke
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** "Chrome on Linux" from a User-Agent string. */
+function describeBrowser(ua: string | null): string {
+  if (!ua) return "Unknown browser";
+  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrom(e|ium)\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : null;
+  const os = /Windows/.test(ua) ? "Windows" : /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : null;
+  if (!browser) return ua.length > 40 ? `${ua.slice(0, 40)}…` : ua;
+  return os ? `${browser} on ${os}` : browser;
+}

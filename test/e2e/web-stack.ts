@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
+import { deleteKeysUnder } from "../helpers/redis-keyspace";
+import { ROOT, startGatewayProcess, type GatewayProcess } from "../helpers/process";
+import { startSmtpServer, type CapturedMail, type TestSmtpServer } from "../helpers/smtp-server";
+import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
+import { sleep, waitFor } from "../helpers/wait";
+
+/** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it when missing). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const SCREENSHOTS = path.join(ROOT, "test-output/e2e");
+
+/**
+ * The whole product as a user runs it: the gateway process (`node dist/src/main.js`, as
+ * `npm start` runs it) with real SMTP and a Twilio-compatible endpoint, the production build
+ * of the example app served by `npm run web:preview`, and headless Chromium.
+ */
+export interface WebStack {
+  /** Where the browser opens the app. */
+  appUrl: string;
+  gateway: GatewayProcess;
+  smtp: TestSmtpServer;
+  twilio: TwilioEndpoint;
+  /** A new browser profile (cookies and all): one per device in a scenario. */
+  newDevice(): Promise<{ context: BrowserContext; page: Page }>;
+  /** The newest mail to `to` received after `after` mails to anyone were already there. */
+  mailTo(to: string, after?: number): Promise<CapturedMail>;
+  /** The newest SMS body sent to `to`. */
+  smsTo(to: string, after?: number): Promise<string>;
+  screenshot(page: Page, name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startWebStack(): Promise<WebStack> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  };
+  try {
+    // The production build, as the README has it.
+    await run("npm", ["run", "web:build"], { ...process.env });
+
+    const smtp = await startSmtpServer();
+    cleanups.push(() => smtp.close());
+    const twilio = await startTwilioEndpoint();
+    cleanups.push(() => twilio.close());
+
+    const [gatewayPort, webPort] = [await freePort(), await freePort()];
+    // Vite listens on localhost, which is 127.0.0.1 here; one spelling keeps origins exact.
+    const appUrl = `http://127.0.0.1:${webPort}`;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-e2e-"));
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const pg: EmptyPostgresDatabase | undefined = await createTestDatabaseUrl();
+    if (pg) cleanups.push(() => pg.drop());
+
+    const redisPrefix = `e2e-${randomBytes(4).toString("hex")}:`;
+    if (process.env.REDIS_URL) cleanups.push(() => deleteKeysUnder(process.env.REDIS_URL!, redisPrefix));
+    const gateway = await startGatewayProcess({
+      PORT: String(gatewayPort),
+      PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+      DATA_DIR: dataDir,
+      ...(pg && { DATABASE_URL: pg.url }),
+      ...(process.env.REDIS_URL && { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: redisPrefix }),
+      SMTP_URL: smtp.url,
+      MAIL_FROM: "auth@example.test",
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM: "+15005550006",
+      TWILIO_API_BASE_URL: twilio.baseUrl,
+      REFRESH_TOKEN_COOKIE: "true",
+      ALLOWED_ORIGINS: appUrl,
+      APP_NAME: "Example App",
+    });
+    cleanups.push(async () => {
+      gateway.child.kill("SIGTERM");
+      await gateway.exited;
+    });
+
+    const preview = spawn("npm", ["run", "web:preview"], {
+      cwd: ROOT,
+      env: { ...process.env, WEB_PORT: String(webPort), GATEWAY_URL: gateway.url },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: npm → vite, all stopped together.
+      detached: true,
+    });
+    cleanups.push(() => stopGroup(preview));
+    let previewOutput = "";
+    preview.stdout!.on("data", (d) => (previewOutput += d));
+    preview.stderr!.on("data", (d) => (previewOutput += d));
+    const deadline = Date.now() + 60_000;
+    while (!(await fetch(appUrl).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline || preview.exitCode !== null) throw new Error(`vite preview did not answer on ${appUrl}:\n${previewOutput}`);
+      await sleep(200);
+    }
+
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // This machine's network is closed: without these Chromium keeps trying Google's hosts.
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    cleanups.push(() => browser.close());
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+
+    return {
+      appUrl,
+      gateway,
+      smtp,
+      twilio,
+      async newDevice() {
+        const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        return { context, page };
+      },
+      async mailTo(to, after = 0) {
+        return waitFor(() => smtp.messages.slice(after).filter((m) => m.to.includes(to)).at(-1), `a mail to ${to}`, 15_000);
+      },
+      async smsTo(to, after = 0) {
+        const req = await waitFor(() => twilio.requests.slice(after).filter((r) => r.kind === "message" && r.form.To === to).at(-1), `an SMS to ${to}`, 15_000);
+        return req.form.Body;
+      },
+      async screenshot(page, name) {
+        const file = path.join(SCREENSHOTS, `${name}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        return file;
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Runs a command in the repo to its end; rejects with its output when it fails. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output}`))));
+  });
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const ended = new Promise((resolve) => child.once("close", resolve));
+  process.kill(-child.pid!, "SIGTERM");
+  await Promise.race([ended, sleep(5000).then(() => process.kill(-child.pid!, "SIGKILL"))]);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

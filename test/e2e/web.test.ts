@@ -1,0 +1,256 @@
+import { Secret, TOTP } from "otpauth";
+import type { Page } from "playwright-core";
+import { startWebStack, type WebStack } from "./web-stack";
+
+/**
+ * The example app (examples/web) in headless Chromium against the gateway process: every
+ * scenario a person would go through, by clicking, typing and reading the screen. Mail
+ * arrives at a real SMTP server, texts at a Twilio-compatible endpoint, TOTP codes come from
+ * `otpauth` (not the gateway's own code). Each scenario ends with a screenshot in
+ * test-output/e2e/.
+ */
+
+jest.setTimeout(90_000);
+
+let stack: WebStack;
+beforeAll(async () => {
+  stack = await startWebStack();
+}, 240_000);
+afterAll(() => stack?.close());
+
+const PASSWORD = "correct horse battery staple";
+let n = 0;
+const newEmail = (what: string) => `${what}-${Date.now()}-${++n}@example.com`;
+
+/** A code from an authenticator app holding `secret`; `stepsAhead` picks a later 30 s step (the gateway accepts ±1). */
+const totpCode = (secret: string, stepsAhead = 0) =>
+  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+
+const button = (page: Page, name: string | RegExp) => page.getByRole("button", { name, exact: typeof name === "string" });
+const tab = (page: Page, name: string) => page.getByRole("tab", { name, exact: true });
+
+async function signedInAs(page: Page, who: string): Promise<void> {
+  await page.getByTestId("signed-in-as").filter({ hasText: who }).waitFor();
+}
+
+async function onSignInScreen(page: Page): Promise<void> {
+  await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+}
+
+async function signUp(page: Page, email: string): Promise<void> {
+  await page.goto(stack.appUrl);
+  await onSignInScreen(page);
+  await button(page, "Create account").click();
+  await page.getByRole("heading", { name: "Create account" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await button(page, "Create account").click();
+  await signedInAs(page, email);
+}
+
+async function passwordLogin(page: Page, email: string): Promise<void> {
+  await tab(page, "Password").click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await button(page, "Sign in").click();
+}
+
+/** Turns TOTP on through the screens; returns the key read off the page and the recovery codes shown once. */
+async function enrolTotp(page: Page): Promise<{ secret: string; codes: string[] }> {
+  await button(page, "Set up authenticator app").click();
+  await page.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+  await page.getByLabel("Code from your authenticator app").fill(totpCode(secret));
+  await button(page, "Turn on").click();
+  const list = page.getByTestId("recovery-codes");
+  await list.waitFor();
+  const codes = (await list.locator("li").allTextContents()).map((c) => c.trim());
+  expect(codes).toHaveLength(10);
+  const done = button(page, "Done");
+  expect(await done.isDisabled()).toBe(true);
+  await page.getByLabel("I have saved these codes").check();
+  await done.click();
+  await list.waitFor({ state: "detached" });
+  return { secret, codes };
+}
+
+/** The page keeps nothing in storage, and the refresh cookie is out of scripts' reach. */
+async function expectNoTokensReadableByScripts(page: Page): Promise<void> {
+  // A string, evaluated in the page (the test's own TypeScript has no DOM types).
+  const seen = await page.evaluate("({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie })");
+  expect(seen).toEqual({ local: 0, session: 0, cookie: "" });
+  const cookies = await page.context().cookies();
+  expect(cookies).toEqual([expect.objectContaining({ name: "refresh_token", httpOnly: true, sameSite: "Strict", path: "/graphql" })]);
+}
+
+const codeIn = (text: string) => text.match(/\b(\d{6})\b/)![1];
+
+describe("the example web app in a real browser", () => {
+  it("sign up → turn on TOTP (key read off the page) → sign out → sign in with password + TOTP", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("totp");
+    await signUp(page, email);
+    await expectNoTokensReadableByScripts(page);
+    // A reload keeps the session: the access token was in memory only, the cookie brings it back.
+    await page.reload();
+    await signedInAs(page, email);
+
+    const { secret } = await enrolTotp(page);
+    await page.getByText("Authenticator app:").filter({ hasText: "On" }).waitFor();
+
+    await button(page, "Sign out").click();
+    await onSignInScreen(page);
+    expect(await context.cookies()).toEqual([]);
+
+    await passwordLogin(page, email);
+    await page.getByRole("heading", { name: "One more step" }).waitFor();
+    // The next 30 s step: the code used to turn TOTP on may not be replayed.
+    await page.getByLabel("Code from your authenticator app").fill(totpCode(secret, 1));
+    await button(page, "Verify").click();
+    await signedInAs(page, email);
+    await page.getByTestId("session-level").filter({ hasText: "Verified with two steps" }).waitFor();
+    await stack.screenshot(page, "1-password-and-totp");
+    await context.close();
+  });
+
+  it("passwordless email code: a wrong code shows the tries left, the right one signs in", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("otp");
+    await page.goto(stack.appUrl);
+    await tab(page, "Email code").click();
+    const before = stack.smtp.messages.length;
+    await page.getByLabel("Email").fill(email);
+    await button(page, "Send code").click();
+    await page.getByRole("heading", { name: "Enter your code" }).waitFor();
+    await page.getByTestId("resend-countdown").filter({ hasText: /You can ask for a new code in \d+:\d\d/ }).waitFor();
+    expect(await button(page, "Send a new code").isDisabled()).toBe(true);
+
+    const code = codeIn((await stack.mailTo(email, before)).text);
+    const wrong = code === "000000" ? "111111" : "000000";
+    await page.getByLabel("Code").fill(wrong);
+    await button(page, "Verify").click();
+    await page.getByRole("alert").filter({ hasText: /4 tries left/ }).waitFor();
+
+    await page.getByLabel("Code").fill(code);
+    await button(page, "Verify").click();
+    await signedInAs(page, email);
+    await expectNoTokensReadableByScripts(page);
+    await stack.screenshot(page, "2-passwordless-email-code");
+    await context.close();
+  });
+
+  it("passwordless SMS code through the Twilio-compatible endpoint", async () => {
+    const { page, context } = await stack.newDevice();
+    const phone = `+1650555${String(1000 + n++).slice(-4)}`;
+    await page.goto(stack.appUrl);
+    await tab(page, "Text message code").click();
+    const before = stack.twilio.requests.length;
+    await page.getByLabel("Phone number").fill(phone);
+    await button(page, "Send code").click();
+    await page.getByRole("heading", { name: "Enter your code" }).waitFor();
+    await page.getByLabel("Code").fill(codeIn(await stack.smsTo(phone, before)));
+    await button(page, "Verify").click();
+    await signedInAs(page, phone);
+    await stack.screenshot(page, "3-passwordless-sms-code");
+    await context.close();
+  });
+
+  it("a recovery code signs in once; the second use is refused on screen", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("recovery");
+    await signUp(page, email);
+    const { codes } = await enrolTotp(page);
+    await button(page, "Sign out").click();
+    await onSignInScreen(page);
+
+    const useRecoveryCode = async () => {
+      await passwordLogin(page, email);
+      await page.getByRole("heading", { name: "One more step" }).waitFor();
+      await tab(page, "Recovery code").click();
+      await page.getByLabel("Recovery code").fill(codes[0]);
+      await button(page, "Verify").click();
+    };
+    await useRecoveryCode();
+    await signedInAs(page, email);
+    await button(page, "Sign out").click();
+    await onSignInScreen(page);
+
+    await useRecoveryCode();
+    await page.getByRole("alert").filter({ hasText: "That recovery code isn't right, or was used already." }).waitFor();
+    expect(await page.getByTestId("signed-in-as").count()).toBe(0);
+    await stack.screenshot(page, "4-recovery-code-used-twice");
+    await context.close();
+  });
+
+  it("magic link on two devices: a wrong number signs in nobody; the right one signs in the waiting device live", async () => {
+    const a = await stack.newDevice();
+    const b = await stack.newDevice();
+    const email = newEmail("magic");
+    await a.page.goto(stack.appUrl);
+    await tab(a.page, "Magic link").click();
+    const before = stack.smtp.messages.length;
+    await a.page.getByLabel("Email").fill(email);
+    await button(a.page, "Email me a link").click();
+    await a.page.getByRole("heading", { name: "Check your email" }).waitFor();
+    const matchCode = (await a.page.getByTestId("match-code").textContent())!.replace(/\s/g, "");
+    expect(matchCode).toMatch(/^\d{2}$/);
+    // A's page must not reload: a marker set now has to survive until A is signed in.
+    await a.page.evaluate("window.marker = 'same page'");
+
+    const link = (await stack.mailTo(email, before)).text.match(/https?:\/\/\S+\/auth\/magic-link\?token=[\w-]+/)![0];
+    await b.page.goto(link);
+    await a.page.getByRole("status").filter({ hasText: "The link was opened. Enter the number on the other device." }).waitFor();
+
+    const wrong = matchCode === "11" ? "22" : "11";
+    await b.page.getByLabel(/number/i).fill(wrong);
+    await b.page.getByRole("button", { name: "Sign in on both devices" }).click();
+    await b.page.getByText(/That number does not match/).waitFor();
+    // Nobody signed in: A still waits, B has no session.
+    await a.page.getByRole("status").filter({ hasText: "The link was opened" }).waitFor();
+    expect(await b.context.cookies()).toEqual([]);
+
+    await b.page.getByLabel(/number/i).fill(matchCode);
+    await b.page.getByRole("button", { name: "Sign in on both devices" }).click();
+    // A: signed in live, over the subscription, on the very same page.
+    await signedInAs(a.page, email);
+    expect(await a.page.evaluate("window.marker")).toBe("same page");
+    await expectNoTokensReadableByScripts(a.page);
+    // B: sent back to the app by the confirm page, signed in there too.
+    await signedInAs(b.page, email);
+    await expectNoTokensReadableByScripts(b.page);
+    expect(b.page.url()).not.toMatch(/token/);
+    await stack.screenshot(a.page, "5-magic-link-waiting-device");
+    await stack.screenshot(b.page, "5-magic-link-other-device");
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it("revoking the other session from the list signs that device out on its next request", async () => {
+    const a = await stack.newDevice();
+    const b = await stack.newDevice();
+    const email = newEmail("revoke");
+    await signUp(a.page, email);
+    await b.page.goto(stack.appUrl);
+    await passwordLogin(b.page, email);
+    await signedInAs(b.page, email);
+
+    await a.page.reload();
+    await signedInAs(a.page, email);
+    const sessions = a.page.getByTestId("session");
+    await a.page.getByTestId("sessions").locator("li").nth(1).waitFor();
+    expect(await sessions.count()).toBe(2);
+    expect(await sessions.filter({ hasText: "This device" }).count()).toBe(1);
+    await sessions.filter({ hasNotText: "This device" }).getByRole("button", { name: "Revoke" }).click();
+    await a.page.getByTestId("sessions").locator("li").nth(1).waitFor({ state: "detached" });
+
+    // B's next request (any action) is refused; its refresh is too: back to sign-in, told why.
+    await button(b.page, "Set up authenticator app").click();
+    await onSignInScreen(b.page);
+    await b.page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await stack.screenshot(b.page, "6-revoked-device-signed-out");
+    await stack.screenshot(a.page, "6-sessions-after-revoke");
+    await a.context.close();
+    await b.context.close();
+  });
+});
