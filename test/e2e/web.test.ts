@@ -156,11 +156,19 @@ describe("the example web app in a real browser", () => {
     await context.close();
   });
 
-  it("a recovery code signs in once; the second use is refused on screen", async () => {
+  it("step-up with TOTP; then a recovery code signs in once, the second use is refused on screen", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("recovery");
     await signUp(page, email);
-    const { codes } = await enrolTotp(page);
+    const { secret, codes } = await enrolTotp(page);
+
+    // Step-up: the session signed in with a password alone proves the second factor.
+    await page.getByTestId("session-level").filter({ hasText: "Verified with one step" }).waitFor();
+    await button(page, "Confirm it's you").click();
+    await page.getByLabel("Code from your authenticator app").fill(totpCode(secret, 1));
+    await button(page, "Verify").click();
+    await page.getByTestId("session-level").filter({ hasText: "Verified with two steps" }).waitFor();
+    await page.getByTestId("session").filter({ hasText: "This device" }).filter({ hasText: "aal2" }).waitFor();
     await button(page, "Sign out").click();
     await onSignInScreen(page);
 
@@ -252,5 +260,24 @@ describe("the example web app in a real browser", () => {
     await stack.screenshot(a.page, "6-sessions-after-revoke");
     await a.context.close();
     await b.context.close();
+  });
+
+  it("network loss shows a banner and keeps the screen; the app recovers when the network is back", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("offline");
+    await signUp(page, email);
+    await context.setOffline(true);
+    await button(page, "Set up authenticator app").click();
+    await page.getByTestId("network-banner").filter({ hasText: "Can't reach the server" }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "That didn't go through" }).waitFor();
+    // No blank page: still the account screen, still signed in.
+    await signedInAs(page, email);
+    await stack.screenshot(page, "7-offline");
+
+    await context.setOffline(false);
+    await button(page, "Set up authenticator app").click();
+    await page.getByTestId("totp-secret").waitFor();
+    await page.getByTestId("network-banner").waitFor({ state: "detached" });
+    await context.close();
   });
 });
