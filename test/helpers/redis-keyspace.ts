@@ -31,7 +31,8 @@ export function useRedisKeyspace(name: string) {
   return { url, keyPrefix, raw: client, keysUnder };
 }
 
-async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
+/** Every key under `prefix` (SCAN, never KEYS). */
+export async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = "0";
   do {

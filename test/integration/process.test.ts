@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import WebSocket from "ws";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
 import { runGatewayToExit, startGatewayProcess, type GatewayProcess } from "../helpers/process";
+import { deleteKeysUnder, scanKeys } from "../helpers/redis-keyspace";
 
 const gql = (url: string, query: string, variables?: object) =>
   fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
@@ -86,16 +87,10 @@ describe("the gateway process (npm start)", () => {
       await gql(gw.url, `mutation { requestOtp(input: { channel: EMAIL, destination: "prefixed@example.com" }) { challengeId } }`);
       const redis = new Redis(process.env.REDIS_URL!);
       try {
-        const keys: string[] = [];
-        let cursor = "0";
-        do {
-          const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-          keys.push(...found);
-          cursor = next;
-        } while (cursor !== "0");
+        const keys = await scanKeys(redis, prefix);
         expect(keys.some((k) => k.startsWith(`${prefix}otp:challenge:`))).toBe(true);
         expect(keys.some((k) => k.startsWith(`${prefix}delivery`))).toBe(true);
-        if (keys.length) await redis.del(...keys);
+        await deleteKeysUnder(redis, prefix);
       } finally {
         await redis.quit();
       }

@@ -10,6 +10,7 @@ import { Mfa } from "./screens/Mfa";
 import { SignIn, type MagicLinkRequest, type SignInMethod } from "./screens/SignIn";
 import { SignUp } from "./screens/SignUp";
 import { signIn, useSession } from "./session";
+import { BackToSignIn } from "./ui";
 
 /** The screens before you are signed in: a small state machine, no router needed. */
 export type Screen =
@@ -74,11 +75,7 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
           <section>
             <h1>Enter your code</h1>
             <CodeEntry request={screen.request} challenge={screen.challenge} onAuth={onAuth} />
-            <p className="aside">
-              <button type="button" className="link" onClick={back}>
-                Back to sign in
-              </button>
-            </p>
+            <BackToSignIn onBack={back} />
           </section>
         );
         break;

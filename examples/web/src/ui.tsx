@@ -29,6 +29,31 @@ export function Field({ label, hint, ...input }: FieldProps) {
   );
 }
 
+/** The way back to the start, under a screen. */
+export function BackToSignIn({ onBack }: { onBack: () => void }) {
+  return (
+    <p className="aside">
+      <button type="button" className="link" onClick={onBack}>
+        Back to sign in
+      </button>
+    </p>
+  );
+}
+
+/** A form's submit button and its Cancel. */
+export function SubmitOrCancel({ label, busy, onCancel, danger = false }: { label: string; busy: boolean; onCancel: () => void; danger?: boolean }) {
+  return (
+    <div className="actions">
+      <button type="submit" className={danger ? "danger" : undefined} disabled={busy}>
+        {label}
+      </button>
+      <button type="button" className="secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
 /** Props for a one-time code input: a digit keyboard, the right length, autofill from SMS/email. */
 export function codeInput(length = 6): InputHTMLAttributes<HTMLInputElement> {
   return { inputMode: "numeric", autoComplete: "one-time-code", maxLength: length, required: true, className: "code" };

@@ -5,7 +5,7 @@ import type { AccountQuery } from "../gql/graphql";
 import { AccountDocument, LogoutDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
 import { forgetSession, signIn } from "../session";
 import { timeAgo } from "../time";
-import { Alert, codeInput, Field, formValues } from "../ui";
+import { Alert, codeInput, Field, formValues, SubmitOrCancel } from "../ui";
 import { TwoStep } from "./TwoStep";
 
 type User = NonNullable<AccountQuery["me"]>;
@@ -102,14 +102,7 @@ function StepUp({ totpEnabled, aal, open, setTask, onDone }: StepUpProps) {
         <form noValidate onSubmit={(event) => void verifyTotp({ variables: { input: { code: formValues(event).code } } })}>
           <Field label="Code from your authenticator app" name="code" autoFocus {...codeInput(6)} />
           <Alert message={describeError(error)} />
-          <div className="actions">
-            <button type="submit" disabled={loading}>
-              Verify
-            </button>
-            <button type="button" className="secondary" onClick={() => setTask(null)}>
-              Cancel
-            </button>
-          </div>
+          <SubmitOrCancel label="Verify" busy={loading} onCancel={() => setTask(null)} />
         </form>
       )}
     </section>

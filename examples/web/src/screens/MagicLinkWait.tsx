@@ -4,7 +4,7 @@ import { describeError } from "../errors";
 import type { AuthFragment, MagicLinkState } from "../gql/graphql";
 import { MagicLinkStatusDocument, RequestMagicLinkDocument } from "../operations";
 import { clock, secondsUntil } from "../time";
-import { Alert, useNow } from "../ui";
+import { Alert, BackToSignIn, useNow } from "../ui";
 import type { MagicLinkRequest } from "./SignIn";
 
 type Props = { email: string; request: MagicLinkRequest; onAuth: (auth: AuthFragment) => void; onBack: () => void };
@@ -61,11 +61,7 @@ export function MagicLinkWait({ email, request: first, onAuth, onBack }: Props) 
           Send a new link
         </button>
       )}
-      <p className="aside">
-        <button type="button" className="link" onClick={onBack}>
-          Back to sign in
-        </button>
-      </p>
+      <BackToSignIn onBack={onBack} />
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { describeError, type MessageOverrides } from "../errors";
 import type { AuthFragment, ChallengeFragment, MfaMethod, OtpChannel, RequestOtpInput } from "../gql/graphql";
 import { RequestOtpDocument, UseRecoveryCodeDocument, VerifyTotpDocument } from "../operations";
-import { Alert, codeInput, Field, formValues, Tabs } from "../ui";
+import { Alert, BackToSignIn, codeInput, Field, formValues, Tabs } from "../ui";
 import { CodeEntry } from "./CodeEntry";
 
 const METHOD_NAMES: Record<MfaMethod, string> = {
@@ -33,11 +33,7 @@ export function Mfa({ mfaToken, methods, onAuth, onBack }: Props) {
         {method === "SMS_OTP" && <OtpStep key="sms" channel="SMS" mfaToken={mfaToken} onAuth={onAuth} />}
         {!method && <Alert message="This account has no second step this app can use." />}
       </div>
-      <p className="aside">
-        <button type="button" className="link" onClick={onBack}>
-          Back to sign in
-        </button>
-      </p>
+      <BackToSignIn onBack={onBack} />
     </section>
   );
 }

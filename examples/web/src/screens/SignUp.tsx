@@ -2,7 +2,7 @@ import { useMutation } from "@apollo/client/react";
 import { describeError } from "../errors";
 import type { AuthFragment } from "../gql/graphql";
 import { SignUpDocument } from "../operations";
-import { Alert, Field, formValues } from "../ui";
+import { Alert, BackToSignIn, Field, formValues } from "../ui";
 
 /** Email + password account (a phone number is optional); signs in straight away. */
 export function SignUp({ onAuth, onBack }: { onAuth: (auth: AuthFragment) => void; onBack: () => void }) {
@@ -25,11 +25,7 @@ export function SignUp({ onAuth, onBack }: { onAuth: (auth: AuthFragment) => voi
           Create account
         </button>
       </form>
-      <p className="aside">
-        <button type="button" className="link" onClick={onBack}>
-          Back to sign in
-        </button>
-      </p>
+      <BackToSignIn onBack={onBack} />
     </section>
   );
 }

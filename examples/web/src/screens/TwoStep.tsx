@@ -3,7 +3,7 @@ import { useState } from "react";
 import { describeError } from "../errors";
 import type { AccountQuery, EnrollTotpMutation } from "../gql/graphql";
 import { ConfirmTotpDocument, DisableTotpDocument, EnrollTotpDocument, RegenerateRecoveryCodesDocument } from "../operations";
-import { Alert, codeInput, Field, formValues } from "../ui";
+import { Alert, codeInput, Field, formValues, SubmitOrCancel } from "../ui";
 import type { Task } from "./Account";
 
 type Props = {
@@ -89,14 +89,7 @@ function Enroll({ enrollment, onCancel, onCodes }: FormProps & { enrollment: Enr
       <form noValidate onSubmit={(event) => void confirm({ variables: { code: formValues(event).code } })}>
         <Field label="Code from your authenticator app" name="code" {...codeInput(6)} />
         <Alert message={describeError(error)} />
-        <div className="actions">
-          <button type="submit" disabled={loading}>
-            Turn on
-          </button>
-          <button type="button" className="secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <SubmitOrCancel label="Turn on" busy={loading} onCancel={onCancel} />
       </form>
     </>
   );
@@ -108,14 +101,7 @@ function DisableForm({ onCancel, onDone }: FormProps & { onDone: () => void }) {
     <form noValidate onSubmit={(event) => void disable({ variables: { code: formValues(event).code } })}>
       <Field label="Authenticator or recovery code" name="code" autoComplete="one-time-code" autoFocus required />
       <Alert message={describeError(error)} />
-      <div className="actions">
-        <button type="submit" className="danger" disabled={loading}>
-          Turn off two-step verification
-        </button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Turn off two-step verification" busy={loading} onCancel={onCancel} danger />
     </form>
   );
 }
@@ -127,14 +113,7 @@ function RegenerateForm({ onCancel, onCodes }: FormProps & { onCodes: (codes: st
       <p className="muted">Your old recovery codes stop working.</p>
       <Field label="Code from your authenticator app" name="code" autoFocus {...codeInput(6)} />
       <Alert message={describeError(error)} />
-      <div className="actions">
-        <button type="submit" disabled={loading}>
-          Get new recovery codes
-        </button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Get new recovery codes" busy={loading} onCancel={onCancel} />
     </form>
   );
 }
