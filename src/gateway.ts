@@ -16,6 +16,7 @@ import { userLoader, type GatewayContext } from "./graphql/context";
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
 import { toSubgraphSchema } from "./federation/subgraph";
 import { contractError, formatError } from "./graphql/format-error";
+import { documentCache } from "./graphql/document-cache";
 import { maxAuthMutations } from "./graphql/limits";
 import { buildGatewaySchema } from "./graphql/schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
@@ -169,10 +170,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
     verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
   });
+  // Shared ASTs for repeated subscriptions, and the HTTP side's validation limits over WebSockets too.
+  const documents = documentCache([maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation)]);
   const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp);
   const wsCleanup = useServer<Record<string, unknown>, { active?: Set<string> }>(
     {
       schema,
+      parse: documents.parse,
+      validate: documents.validate,
       connectionInitWaitTimeout: 10_000,
       onSubscribe: (ctx, id) => caps.admit(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),
       onComplete: (ctx, id) => caps.release(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),

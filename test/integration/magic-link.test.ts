@@ -214,6 +214,15 @@ describe("WebSocket hygiene", () => {
       await client.dispose();
     }
   });
+
+  it("a mutation sent over the WebSocket meets the same per-operation limit as over HTTP", async () => {
+    const fields = [0, 1, 2, 3, 4, 5].map((i) => `a${i}: requestMagicLink(input: { email: "ws-batch${i}@example.com" }) { requestId }`);
+    const answer = await new Promise<unknown>((resolve) =>
+      ws.subscribe({ query: `mutation { ${fields.join(" ")} }` }, { next: resolve, error: resolve, complete: () => resolve("complete") }),
+    );
+    expect(JSON.stringify(answer)).toMatch(/at most 5 authentication mutations/);
+    expect(gw.outbox!.list().some((m) => m.to.startsWith("ws-batch"))).toBe(false);
+  });
 });
 
 describe("expiry, sign-up off, and a second factor", () => {
