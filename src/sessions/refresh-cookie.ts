@@ -5,6 +5,8 @@ import { GraphQLError } from "graphql";
 /** The header a browser app sends on every GraphQL request to ask for cookie delivery. */
 export const DELIVERY_HEADER = "x-refresh-token-delivery";
 export const REFRESH_COOKIE = "refresh_token";
+/** Over TLS: the prefix makes browsers refuse the cookie unless set Secure by an HTTPS origin. */
+export const SECURE_REFRESH_COOKIE = `__Secure-${REFRESH_COOKIE}`;
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
@@ -39,16 +41,13 @@ export function refreshCookieFor(req: Request, res: Response, options: RefreshCo
     // Thrown while building the context: Apollo answers 403 with this code, running nothing.
     throw new GraphQLError("This origin may not use the refresh-token cookie.", { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
   }
-  const attributes = {
-    httpOnly: true,
-    sameSite: "strict" as const,
-    // Browsers treat http://localhost as secure enough; anywhere else the cookie needs TLS.
-    secure: !LOCAL_HOSTS.has(req.hostname),
-    path: options.path,
-  };
+  // Browsers treat http://localhost as secure enough; anywhere else the cookie needs TLS.
+  const secure = !LOCAL_HOSTS.has(req.hostname);
+  const name = secure ? SECURE_REFRESH_COOKIE : REFRESH_COOKIE;
+  const attributes = { httpOnly: true, sameSite: "strict" as const, secure, path: options.path };
   return {
-    read: () => parseCookie(req.headers.cookie ?? "")[REFRESH_COOKIE] || undefined,
-    set: (token) => void res.append("Set-Cookie", stringifySetCookie(REFRESH_COOKIE, token, { ...attributes, maxAge: options.maxAgeSeconds })),
-    clear: () => void res.append("Set-Cookie", stringifySetCookie(REFRESH_COOKIE, "", { ...attributes, maxAge: 0 })),
+    read: () => parseCookie(req.headers.cookie ?? "")[name] || undefined,
+    set: (token) => void res.append("Set-Cookie", stringifySetCookie(name, token, { ...attributes, maxAge: options.maxAgeSeconds })),
+    clear: () => void res.append("Set-Cookie", stringifySetCookie(name, "", { ...attributes, maxAge: 0 })),
   };
 }

@@ -59,11 +59,20 @@ describe("refresh-token cookie", () => {
     expect(cookie.attrs).not.toContain("secure");
   });
 
-  it("is Secure for any host but localhost", async () => {
+  it("is Secure, with the __Secure- prefix, for any host but localhost, and read under that name only", async () => {
     const reply = await rawPost(gw.url, "auth.example.test", { query: "mutation { signUp(input: {email: \"host@example.com\", password: \"correct horse battery\"}) { tokens { refreshToken } } }" }, COOKIE_MODE);
     expect(JSON.parse(reply.body).data.signUp.tokens.refreshToken).toBe("");
-    const line = reply.setCookie.find((c) => c.startsWith("refresh_token="))!;
-    expect(line.toLowerCase().split(/;\s*/)).toContain("secure");
+    expect(reply.setCookie.some((c) => c.startsWith("refresh_token="))).toBe(false);
+    const line = reply.setCookie.find((c) => c.startsWith("__Secure-refresh_token="))!;
+    expect(line.toLowerCase().split(/;\s*/)).toEqual(expect.arrayContaining(["secure", "httponly", "samesite=strict", "path=/graphql"]));
+    const token = decodeURIComponent(line.split(";")[0].slice("__Secure-refresh_token=".length));
+
+    const refresh = { query: "mutation { refreshTokens { accessToken refreshToken } }" };
+    // The unprefixed name (which an insecure origin could have planted) is not read there.
+    const planted = await rawPost(gw.url, "auth.example.test", refresh, { ...COOKIE_MODE, cookie: `refresh_token=${token}` });
+    expect(JSON.parse(planted.body).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    const ok = await rawPost(gw.url, "auth.example.test", refresh, { ...COOKIE_MODE, cookie: `__Secure-refresh_token=${token}` });
+    expect(JSON.parse(ok.body).data.refreshTokens).toMatchObject({ refreshToken: "" });
   });
 
   it("refreshTokens without an argument rotates the cookie; the old cookie again revokes the session and is cleared", async () => {
