@@ -280,4 +280,27 @@ describe("the example web app in a real browser", () => {
     await page.getByTestId("network-banner").waitFor({ state: "detached" });
     await context.close();
   });
+
+  it("refreshes the access token silently before it expires (the page's clock fast-forwarded)", async () => {
+    const { page, context } = await stack.newDevice();
+    // The page's timers and Date are Playwright's from the start, so they can be moved on.
+    await page.clock.install();
+    const email = newEmail("silent");
+    await signUp(page, email);
+    const [cookieBefore] = await context.cookies();
+
+    const refreshed = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("refreshTokens"));
+    // Access tokens live 15 minutes; the app refreshes at 80% of that, with no help from the person.
+    await page.clock.fastForward("12:30");
+    const response = await refreshed;
+    const body = (await response.json()) as { data?: { refreshTokens: { refreshToken: string; accessToken: string } } };
+    expect(body.data!.refreshTokens.refreshToken).toBe("");
+    const [cookieAfter] = await context.cookies();
+    expect(cookieAfter.value).not.toBe(cookieBefore.value);
+    await signedInAs(page, email);
+    // Still working after the swap: the next request uses the new access token.
+    await button(page, "Set up authenticator app").click();
+    await page.getByTestId("totp-secret").waitFor();
+    await context.close();
+  });
 });
