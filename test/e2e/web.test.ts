@@ -303,4 +303,19 @@ describe("the example web app in a real browser", () => {
     await page.getByTestId("totp-secret").waitFor();
     await context.close();
   });
+
+  it("several tabs of one browser restore the session together without tripping refresh-token reuse", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("tabs");
+    await signUp(page, email);
+    const tabs = [page, await context.newPage(), await context.newPage(), await context.newPage()];
+    // As a browser restoring its tabs: every one starts at once and refreshes from the same cookie.
+    await Promise.all(tabs.map((tab) => tab.goto(stack.appUrl)));
+    for (const tab of tabs) await signedInAs(tab, email);
+    // The session survived (reuse would have revoked it): a new tab still gets in.
+    const late = await context.newPage();
+    await late.goto(stack.appUrl);
+    await signedInAs(late, email);
+    await context.close();
+  });
 });

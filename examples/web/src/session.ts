@@ -62,6 +62,16 @@ export function getAccessToken(): string | null {
  * gateway reads the cookie; with one, it rotates that token into the cookie.
  */
 async function requestRefresh(refreshToken?: string): Promise<TokensFragment> {
+  // Tabs share the cookie: two refreshing at once would present one token twice, which the
+  // gateway treats as theft and ends the session. A Web Lock makes the tabs take turns,
+  // and each turn sends the cookie as the previous one left it.
+  if (typeof navigator !== "undefined" && navigator.locks) {
+    return navigator.locks.request("graphql-auth-gateway:refresh", () => sendRefresh(refreshToken));
+  }
+  return sendRefresh(refreshToken);
+}
+
+async function sendRefresh(refreshToken?: string): Promise<TokensFragment> {
   const response = await trackedFetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
