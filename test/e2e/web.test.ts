@@ -318,4 +318,19 @@ describe("the example web app in a real browser", () => {
     await signedInAs(late, email);
     await context.close();
   });
+
+  it("signing in or out in one tab does the same in the others", async () => {
+    const { page: first, context } = await stack.newDevice();
+    const second = await context.newPage();
+    await first.goto(stack.appUrl);
+    await second.goto(stack.appUrl);
+    await onSignInScreen(second);
+    const email = newEmail("broadcast");
+    await signUp(first, email);
+    await signedInAs(second, email);
+    await button(second, "Sign out").click();
+    await onSignInScreen(first);
+    expect(await first.getByRole("alert").count()).toBe(0);
+    await context.close();
+  });
 });

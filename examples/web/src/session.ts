@@ -153,6 +153,7 @@ export function renewAfterRejection(usedAccessToken: string): Promise<void> {
 export async function signIn(tokens: TokensFragment): Promise<void> {
   if (tokens.refreshToken) await refresh(tokens.refreshToken);
   else keepTokens(tokens);
+  otherTabs?.postMessage("signedIn");
 }
 
 /** The session is over on the server (revoked, expired): back to sign-in, with a notice. */
@@ -163,7 +164,18 @@ export function endSession(notice = SESSION_ENDED_MESSAGE): void {
 /** Signed out on purpose (after logout): back to sign-in, no notice. */
 export function forgetSession(): void {
   forget({ status: "signedOut" });
+  otherTabs?.postMessage("signedOut");
 }
+
+/**
+ * The app's other tabs share the cookie, so a sign-in or a sign-out in one is one in all:
+ * a tab that hears "signedIn" restores from the cookie; "signedOut" drops its access token.
+ */
+const otherTabs = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("graphql-auth-gateway:session");
+otherTabs?.addEventListener("message", (event: MessageEvent) => {
+  if (event.data === "signedOut" && state.status === "signedIn") forget({ status: "signedOut" });
+  if (event.data === "signedIn" && state.status !== "signedIn") void restoreSession();
+});
 
 function forget(next: SessionState): void {
   generation++;
