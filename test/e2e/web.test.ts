@@ -333,4 +333,21 @@ describe("the example web app in a real browser", () => {
     expect(await first.getByRole("alert").count()).toBe(0);
     await context.close();
   });
+
+  it("opened while the gateway is unreachable, the app restores the session once it answers again", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("restore");
+    await signUp(page, email);
+    const tab = await context.newPage();
+    // The gateway is unreachable for this tab (the page itself still loads).
+    const down = (route: { abort(): Promise<void> }) => route.abort();
+    await tab.route("**/graphql", down);
+    await tab.goto(stack.appUrl);
+    await tab.getByTestId("network-banner").waitFor();
+    await onSignInScreen(tab);
+    await tab.unroute("**/graphql", down);
+    await signedInAs(tab, email);
+    await tab.getByTestId("network-banner").waitFor({ state: "detached" });
+    await context.close();
+  });
 });

@@ -127,12 +127,19 @@ async function silentRefresh(): Promise<void> {
 }
 
 /** On start: a reload keeps you signed in when the refresh cookie still works. */
-export async function restoreSession(): Promise<void> {
+export async function restoreSession(retryInMs = 2_000): Promise<void> {
   try {
     await refresh();
-  } catch {
+  } catch (error) {
     // No cookie, an ended session, or no network (the banner says so): sign in afresh.
     if (state.status === "starting") setState({ status: "signedOut" });
+    // Unreachable rather than refused: the cookie may still hold a session. Try again, less
+    // and less often, until the gateway answers or someone signs in.
+    if (!(error instanceof RefreshRejected)) {
+      setTimeout(() => {
+        if (state.status !== "signedIn") void restoreSession(Math.min(retryInMs * 2, 60_000));
+      }, retryInMs);
+    }
   }
 }
 
