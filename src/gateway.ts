@@ -4,13 +4,14 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
-import express, { type Request } from "express";
+import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
-import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type UserRepo } from "./core/ports";
+import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type RecoveryCodeRepo, type SessionRepo, type TotpRepo, type UserRepo } from "./core/ports";
+import { clientInfo, plainIp } from "./core/client-info";
 import { RateLimiter } from "./core/rate-limit";
 import { userLoader, type GatewayContext } from "./graphql/context";
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
@@ -29,7 +30,6 @@ import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
 import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
-import type { RecoveryCodeRepo, SessionRepo, TotpRepo } from "./core/ports";
 import { RecoveryCodes } from "./core/recovery-codes";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
@@ -108,6 +108,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     return match ? sessions.authenticate(match[1]) : null;
   };
 
+  // One validation limit for HTTP and WebSocket operations alike.
+  const authMutationLimit = maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation);
   const refreshCookieOptions = {
     ...settings.jwt.refreshCookie,
     maxAgeSeconds: settings.jwt.refreshTtlSeconds,
@@ -170,8 +172,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
     verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
   });
-  // Shared ASTs for repeated subscriptions, and the HTTP side's validation limits over WebSockets too.
-  const documents = documentCache([maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation)]);
+  // Shared ASTs for repeated subscriptions, validated with the HTTP side's limit too.
+  const documents = documentCache([authMutationLimit]);
   const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp);
   const wsCleanup = useServer<Record<string, unknown>, { active?: Set<string> }>(
     {
@@ -186,7 +188,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         return {
           requestId: randomUUID(),
           principal: await principalFrom(ctx.connectionParams?.authorization),
-          client: { ip: wsClientIp(req, settings.trustProxy), userAgent: truncate(req.headers["user-agent"]) },
+          client: clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]),
           log,
           users: userLoader(infra.users),
         };
@@ -207,7 +209,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     logger: apolloLogger(log),
     // main.ts owns the signals: it closes the server, then Redis and Postgres, then exits.
     stopOnTerminationSignals: false,
-    validationRules: [maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation)],
+    validationRules: [authMutationLimit],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdownTimeoutSeconds * 1000 - 1000 }),
       { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
@@ -224,7 +226,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       context: async ({ req, res }): Promise<GatewayContext> => ({
         requestId: String(req.id),
         principal: await principalFrom(req.headers.authorization),
-        client: httpClient(req),
+        client: clientInfo(req.ip, req.headers["user-agent"]),
         log: req.log,
         users: userLoader(infra.users),
         refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
@@ -294,16 +296,6 @@ function logUnexpectedErrors(): ApolloServerPlugin<GatewayContext> {
       },
     }),
   };
-}
-
-const truncate = (value: string | string[] | undefined, max = 512): string | null =>
-  typeof value === "string" ? value.slice(0, max) : null;
-
-/** IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d; store the plain address. */
-const plainIp = (ip: string | undefined | null): string | null => (ip ? ip.replace(/^::ffff:(?=\d+\.)/, "") : null);
-
-function httpClient(req: Request): ClientInfo {
-  return { ip: plainIp(req.ip), userAgent: truncate(req.headers["user-agent"]) };
 }
 
 function wsClientIp(req: http.IncomingMessage, trustProxy: boolean): string | null {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import type { SmsGuardSettings } from "../methods/otp/sms-guard";
+import { SMS_GUARD_DEFAULTS, type SmsGuardSettings } from "../methods/otp/sms-guard";
 
 /**
  * Every setting the gateway reads, validated once at start (contract README, "Settings").
@@ -233,7 +233,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         dailyBudgetPerCountry: e.SMS_DAILY_BUDGET_PER_COUNTRY,
         prefixVelocity: { max: e.SMS_PREFIX_VELOCITY_MAX, windowSeconds: e.SMS_PREFIX_VELOCITY_WINDOW_SECONDS },
         // A block of 10,000 numbers, the unit pumping rings cycle through.
-        prefixDigits: 4,
+        prefixDigits: SMS_GUARD_DEFAULTS.prefixDigits,
         breaker: {
           minSamples: e.SMS_BREAKER_MIN_SAMPLES,
           unverifiedRatio: e.SMS_BREAKER_UNVERIFIED_RATIO,

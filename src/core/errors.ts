@@ -40,5 +40,8 @@ export class AuthError extends Error {
 
 export const badInput = (field: string, message: string) => new AuthError("BAD_USER_INPUT", message, { field });
 
+/** RATE_LIMITED with `retryAfter` in whole seconds (at least 1) from a window's remaining ms. */
+export const rateLimited = (resetInMs: number) => new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(resetInMs / 1000)) });
+
 /** The single answer for wrong email, wrong password and unknown account alike. */
 export const invalidCredentials = () => new AuthError("UNAUTHENTICATED", "Invalid email or password.");

@@ -161,7 +161,7 @@ export interface SessionRepo {
   /** Raises a live session's assurance level (step-up) and adds methods to its amr. */
   elevate(sessionId: string, aal: Aal, amr: string[]): Promise<SessionRecord | null>;
   /** Retires every refresh token of the session and gives it this one (after a step-up). */
-  reissue(sessionId: string, nextHash: string): Promise<void>;
+  reissue(sessionId: string, nextHash: string, now: Date): Promise<void>;
   /** False when it was already revoked or does not exist. */
   revoke(sessionId: string, reason: string, now: Date): Promise<boolean>;
   /** Live sessions (not revoked, not expired), newest first. */

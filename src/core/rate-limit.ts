@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { AuthError } from "./errors";
+import { rateLimited } from "./errors";
 import type { AtomicScript, KeyValueStore } from "./ports";
 
 /** Reads a window counter without counting: [count, ms left] (0, 0 when absent). */
@@ -19,6 +19,9 @@ return { count, ttl }`,
     return { count, resetInMs };
   },
 };
+
+/** A stable, non-reversible stand-in for an address, IP or number block inside a store key. */
+export const keyPart = (s: string): string => createHash("sha256").update(s).digest("base64url").slice(0, 22);
 
 export interface Limit {
   /** Events allowed per window. */
@@ -61,8 +64,7 @@ export class RateLimiter {
 
   // Subjects are emails, phones and IPs: keep them out of the store's keys.
   private key(name: string, subject: string): string {
-    return `limit:${name}:${createHash("sha256").update(subject).digest("base64url").slice(0, 22)}`;
+    return `limit:${name}:${keyPart(subject)}`;
   }
 }
 
-const rateLimited = (resetInMs: number) => new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(resetInMs / 1000)) });

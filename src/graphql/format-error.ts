@@ -43,12 +43,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
  * (parsing, validation, coercion), i.e. with no foreign cause inside; otherwise null.
  */
 function raisedByGraphql(error: unknown): GraphQLError | null {
-  let e: unknown = error;
-  while (e instanceof GraphQLError) {
-    if (!e.originalError) return e;
-    e = e.originalError;
-  }
-  return null;
+  const cause = rootCause(error);
+  return cause instanceof GraphQLError ? cause : null;
 }
 
 /** The error a resolver (or a subscription's stream) threw, under any GraphQLError wrapping. */

@@ -76,13 +76,13 @@ export class SessionService {
     const session = await this.d.sessions.elevate(principal.sessionId, "aal2", [method, "mfa"]);
     if (!session) throw new AuthError("UNAUTHENTICATED");
     const refreshToken = newRefreshToken();
-    await this.d.sessions.reissue(session.id, hashToken(refreshToken));
+    await this.d.sessions.reissue(session.id, hashToken(refreshToken), this.d.clock.now());
     await this.d.audit.record({ type: "session.stepped_up", ok: true, userId: session.userId, client, detail: { sessionId: session.id, amr: session.amr } });
     return this.issue(session, refreshToken);
   }
 
   /** Starts a session for a user who has passed every factor required. */
-  async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
+  private async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
     const refreshToken = newRefreshToken();
     const session = await this.d.sessions.create({
       userId: user.id,
@@ -106,7 +106,7 @@ export class SessionService {
     const next = newRefreshToken();
     const rotated = found.rotatedAt === null && (await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now));
     if (!rotated) {
-      await this.revokeSession(session, "refresh_token_reuse");
+      await this.revokeSession(session.id, "refresh_token_reuse");
       await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
       throw invalidRefresh();
     }
@@ -127,8 +127,7 @@ export class SessionService {
   }
 
   async logout(principal: Principal, client: ClientInfo): Promise<boolean> {
-    const session = await this.d.sessions.findById(principal.sessionId);
-    if (session) await this.revokeSession(session, "logout");
+    await this.revokeSession(principal.sessionId, "logout");
     await this.d.audit.record({ type: "session.logout", ok: true, userId: principal.userId, client, detail: { sessionId: principal.sessionId } });
     return true;
   }
@@ -147,20 +146,21 @@ export class SessionService {
     if (!session || session.userId !== principal.userId || session.revokedAt) {
       throw new AuthError("BAD_USER_INPUT", "No such active session.", { field: "id" });
     }
-    await this.revokeSession(session, "revoked_by_user");
+    await this.revokeSession(session.id, "revoked_by_user");
     await this.d.audit.record({ type: "session.revoked", ok: true, userId: principal.userId, client, detail: { sessionId } });
     return true;
   }
 
   /** Ends every live session of a user (e.g. when an unproven account is claimed). */
   async revokeAll(userId: string, reason: string): Promise<void> {
-    for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session, reason);
+    for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session.id, reason);
   }
 
-  private async revokeSession(session: SessionRecord, reason: string): Promise<void> {
-    await this.d.sessions.revoke(session.id, reason, this.d.clock.now());
+  /** Idempotent: the row update only touches a live session. */
+  private async revokeSession(sessionId: string, reason: string): Promise<void> {
+    await this.d.sessions.revoke(sessionId, reason, this.d.clock.now());
     // Outlives every access token already issued for this session.
-    await this.d.store.set(revokedKey(session.id), reason, this.d.tokens.accessTtlSeconds * 1000);
+    await this.d.store.set(revokedKey(sessionId), reason, this.d.tokens.accessTtlSeconds * 1000);
   }
 
   private issue(session: SessionRecord, refreshToken: string): IssuedTokens {

@@ -52,9 +52,9 @@ export class PrismaSessionRepo implements SessionRepo {
     return toRecord(row);
   }
 
-  async reissue(sessionId: string, nextHash: string): Promise<void> {
+  async reissue(sessionId: string, nextHash: string, now: Date): Promise<void> {
     await this.prisma.$transaction([
-      this.prisma.refreshToken.updateMany({ where: { sessionId, rotatedAt: null }, data: { rotatedAt: new Date() } }),
+      this.prisma.refreshToken.updateMany({ where: { sessionId, rotatedAt: null }, data: { rotatedAt: now } }),
       this.prisma.refreshToken.create({ data: { sessionId, tokenHash: nextHash } }),
     ]);
   }

@@ -107,11 +107,6 @@ export class BullDeliveryQueue implements DeliveryQueue {
     await this.queue.add("deliver", { channel: message.channel, purpose: message.purpose, sealed: seal(this.payloadKey, message) });
   }
 
-  /** Resolves when the worker is connected and taking jobs. */
-  async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.worker.waitUntilReady()]);
-  }
-
   /**
    * Lets sends in flight finish, then disconnects. Jobs still waiting or backing off stay
    * in Redis for the next instance that starts a worker.

@@ -1,11 +1,8 @@
 import type { Settings } from "../../config/settings";
-import type { AuditLog } from "../../core/ports";
-import type { Logger } from "../log/logger";
 import { SmtpSender } from "../mail/smtp.sender";
 import { createTwilioSenders } from "../sms/twilio.sender";
 import { DevOutbox } from "./dev-outbox";
-import { createDeliveryQueue, type BullDeliveryQueue, type InProcessDeliveryQueue } from "./queue";
-import type { RetryPolicy } from "./retry-policy";
+import { createDeliveryQueue, type BullDeliveryQueue, type DeliveryQueueOptions, type InProcessDeliveryQueue } from "./queue";
 import type { ChannelSenders, Sender } from "./sender";
 
 export { DeliveryError, parseRetryAfter } from "./delivery.error";
@@ -15,18 +12,8 @@ export { BullDeliveryQueue, InProcessDeliveryQueue, createDeliveryQueue, type De
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy";
 export { CHANNELS, ChannelDisabledError, type Channel, type ChannelSenders, type Sender } from "./sender";
 
-export interface DeliveryDeps {
-  log: Logger;
-  audit: AuditLog;
-  /** settings.redisUrl: a BullMQ queue there; unset, an in-process queue. */
-  redisUrl?: string;
-  /** BullMQ key prefix (default "delivery"). */
-  queuePrefix?: string;
-  /** Required with `redisUrl`: the 32-byte key queued messages are sealed under in Redis. */
-  payloadKey?: Buffer;
-  retry?: Partial<RetryPolicy>;
-  concurrency?: number;
-}
+/** The queue's options but the senders, which createDelivery picks from the settings. */
+export type DeliveryDeps = Omit<DeliveryQueueOptions, "senders" | "random" | "connectWaitMs">;
 
 export interface Delivery {
   queue: BullDeliveryQueue | InProcessDeliveryQueue;

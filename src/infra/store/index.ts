@@ -1,3 +1,2 @@
 export { RedisStore, createRedisStore, type RedisStoreOptions } from "./redis.store";
-export { MemoryStore, MemoryKeyspace, createMemoryStore, toRedisReply, type MemoryStoreOptions } from "./memory.store";
-export { fixedWindowHit } from "./fixed-window.script";
+export { MemoryStore, MemoryKeyspace, createMemoryStore, type MemoryStoreOptions } from "./memory.store";

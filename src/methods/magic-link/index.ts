@@ -14,7 +14,6 @@ export const magicLinkMethod: AuthMethod<MethodDeps> = {
     const service = new MagicLinkService({
       users: d.users,
       accounts: d.accounts,
-      sessions: d.sessions,
       links: new MagicLinkStore(d.store, d.clock, { maxMatchAttempts: settings.otp.maxAttempts }),
       delivery: d.delivery,
       bus: d.bus,

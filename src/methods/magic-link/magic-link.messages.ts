@@ -1,6 +1,5 @@
 import type { OutgoingMessage } from "../../core/ports";
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml } from "../../core/text";
 
 /** The sign-in email: one link, no images or tracking. */
 export function linkMessage(to: string, link: string, ttlSeconds: number, appName: string, userId: string | null): OutgoingMessage {

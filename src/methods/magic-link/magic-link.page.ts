@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import express, { type Response, type Router } from "express";
 import { AuthError } from "../../core/errors";
-import type { ClientInfo } from "../../core/ports";
+import { clientInfo } from "../../core/client-info";
+import { escapeHtml as esc } from "../../core/text";
 import type { LinkRequest } from "./magic-link.store";
 import type { MagicLinkService } from "./magic-link.service";
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A readable browser name from a User-Agent, for "requested from Firefox on Linux". */
 export function describeBrowser(ua: string | null): string {
@@ -41,7 +41,7 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
 
   router.post("/", async (req, res) => {
     const { token = "", matchCode = "", action = "" } = req.body as Record<string, string>;
-    const client: ClientInfo = { ip: req.ip ?? null, userAgent: req.get("user-agent")?.slice(0, 512) ?? null };
+    const client = clientInfo(req.ip, req.headers["user-agent"]);
     try {
       if (action === "deny") {
         await links.deny(token, client);

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { safeEqual } from "../../core/text";
 import type { AtomicScript, LocalCommands } from "../../core/ports";
 
 /**
@@ -190,7 +190,7 @@ return {'WRONG_MATCH', max - attempts}
       redis.hset(requestKey, "state", "CONSUMED");
       return ["OK", 0, snapshot(redis, requestKey)];
     }
-    if (sameCode(redis.hget(requestKey, "matchCode") ?? "", submitted)) {
+    if (safeEqual(redis.hget(requestKey, "matchCode") ?? "", submitted)) {
       redis.hset(requestKey, "state", "CONFIRMED");
       return ["OK", 1, snapshot(redis, requestKey)];
     }
@@ -277,11 +277,4 @@ function parseReply<T>(name: string, reply: unknown, statuses: string[]): T {
 
 function isSnapshot(value: unknown): value is RequestSnapshot {
   return Array.isArray(value) && value.length === SNAPSHOT_FIELDS.length && value.every((v) => typeof v === "string");
-}
-
-function sameCode(stored: string, submitted: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(submitted);
-  // Length is no secret (the service fixes it); the digits are compared in constant time.
-  return a.length === b.length && timingSafeEqual(a, b);
 }

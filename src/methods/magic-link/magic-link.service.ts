@@ -4,7 +4,7 @@ import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
-import type { AuthResult, SessionService } from "../../sessions/session.service";
+import type { AuthResult } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";
@@ -26,7 +26,6 @@ export interface MagicLinkLimits {
 export interface MagicLinkServiceDeps {
   users: UserRepo;
   accounts: AccountService;
-  sessions: SessionService;
   links: MagicLinkStore;
   delivery: DeliveryQueue;
   bus: EventBus;

@@ -1,4 +1,6 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
+import { safeEqual } from "../../core/text";
+import { hashToken } from "../../sessions/tokens";
 import type { Clock, KeyValueStore } from "../../core/ports";
 import {
   SNAPSHOT_FIELDS,
@@ -23,7 +25,7 @@ export const EXPIRED_LINK_GRACE_MS = 10 * 60_000;
 export const magicLinkRequestKey = (requestId: string): string => `ml:request:${requestId}`;
 
 /** Names the request a link's token belongs to; keyed by the token's hash, never the token. */
-export const magicLinkTokenKey = (token: string): string => `ml:token:${sha256Hex(token)}`;
+export const magicLinkTokenKey = (token: string): string => `ml:token:${hashToken(token)}`;
 
 /**
  * Names the newest request for an email; a new request moves it, which supersedes the
@@ -106,8 +108,8 @@ export class MagicLinkStore {
     const createdAt = this.clock.now().getTime();
     const pointer = magicLinkEmailKey(r.email);
     const fields: Record<string, string> = {
-      tokenHash: sha256Hex(r.token),
-      listenHash: sha256Hex(r.listenToken),
+      tokenHash: hashToken(r.token),
+      listenHash: hashToken(r.listenToken),
       matchCode: r.matchCode,
       email: r.email,
       state: "PENDING",
@@ -171,7 +173,7 @@ export class MagicLinkStore {
   /** The request, only for the holder of its listen token; null otherwise or when unknown. */
   async watch(requestId: string, listenToken: string): Promise<LinkRequest | null> {
     const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(requestId)], []);
-    if (!found || !sameHash(found.listenHash, sha256Hex(listenToken))) return null;
+    if (!found || !safeEqual(found.listenHash, hashToken(listenToken))) return null;
     return this.asOfNow(toRequest(requestId, found.snapshot));
   }
 
@@ -203,7 +205,7 @@ export class MagicLinkStore {
     const requestKey = magicLinkRequestKey(requestId);
     const pointer = await this.store.run(readRequestPointer, [requestKey], []);
     if (pointer === null) return null;
-    return { requestId, keys: [requestKey, pointer], args: [sha256Hex(token), requestId, this.clock.now().getTime()] };
+    return { requestId, keys: [requestKey, pointer], args: [hashToken(token), requestId, this.clock.now().getTime()] };
   }
 
   /** Reading writes nothing: a live request past its expiry is reported EXPIRED. */
@@ -226,15 +228,4 @@ function toRequest(requestId: string, snapshot: RequestSnapshot): LinkRequest {
     userAgent: orNull(field("userAgent")),
     ip: orNull(field("ip")),
   };
-}
-
-function sha256Hex(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
-}
-
-function sameHash(stored: string, presented: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(presented);
-  // Both are SHA-256 hex, so lengths only differ if the hash was tampered with.
-  return a.length === b.length && timingSafeEqual(a, b);
 }

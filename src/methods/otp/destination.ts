@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { normalizeEmail, normalizePhone } from "../../core/contact";
 import { badInput } from "../../core/errors";
 
@@ -33,6 +32,3 @@ export function maskDestination(d: Pick<Destination, "channel" | "address">): st
   const keepEnd = 3;
   return `+${digits.slice(0, keepStart)}${"*".repeat(Math.max(0, digits.length - keepStart - keepEnd))}${digits.slice(-keepEnd)}`;
 }
-
-/** A stable, non-reversible handle for a destination in store keys and limits. */
-export const destinationKey = (d: Pick<Destination, "address">): string => createHash("sha256").update(d.address).digest("base64url").slice(0, 22);

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { safeEqual } from "../../core/text";
 import type { AtomicScript } from "../../core/ports";
 
 /**
@@ -127,7 +127,7 @@ return {'INVALID', max - attempts}
     const mac = field("mac");
     const max = Number(field("max"));
     if (mac === null || Number(field("attempts")) >= max) return ["TOO_MANY_ATTEMPTS"];
-    if (sameMac(mac, submitted)) {
+    if (safeEqual(mac, submitted)) {
       const hash = redis.hgetall(challengeKey);
       const extra = Object.keys(hash)
         .filter((name) => name.startsWith(EXTRA_FIELD_PREFIX))
@@ -151,10 +151,3 @@ return {'INVALID', max - attempts}
     return reply as VerifyChallengeReply;
   },
 };
-
-function sameMac(stored: string, submitted: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(submitted);
-  // Both are HMAC-SHA256 hex, so lengths only differ if the hash was tampered with.
-  return a.length === b.length && timingSafeEqual(a, b);
-}

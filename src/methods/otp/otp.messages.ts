@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from "../../core/ports";
+import { escapeHtml } from "../../core/text";
 import type { Destination } from "./destination";
 
 const PURPOSE_TEXT: Record<string, string> = {
@@ -6,8 +7,6 @@ const PURPOSE_TEXT: Record<string, string> = {
   MFA: "finish signing in",
   VERIFY_CONTACT: "confirm this address",
 };
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The message carrying a code: the code first and prominent, no links, no tracking. */
 export function codeMessage(d: Destination, code: string, purpose: string, ttlSeconds: number, appName: string, userId: string | null): OutgoingMessage {

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { AuthError } from "../../core/errors";
+import { rateLimited } from "../../core/errors";
+import { keyPart } from "../../core/rate-limit";
 import type { AuditLog, ClientInfo, Clock, KeyValueStore } from "../../core/ports";
 import { admitSms, countVerifiedSms } from "./sms-guard.scripts";
 
@@ -44,8 +44,6 @@ const TRIP_MESSAGES: Record<SmsGuardRule, string> = {
   velocity: "SMS guard: too many SMS to one block of numbers",
   breaker: "SMS guard: most codes sent to the country were never verified, its SMS are paused",
 };
-
-const rateLimited = (ms: number) => new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
 
 /**
  * Admits each code sent by SMS or voice against a per-country daily budget, a velocity
@@ -118,7 +116,7 @@ export class SmsGuard {
         );
         throw rateLimited(day.resetInMs);
       case "VELOCITY":
-        await this.reportFirstRefusal(`sms:guard:reported:velocity:${hashed(prefix)}:${velocity.id}`, velocity.resetInMs, () =>
+        await this.reportFirstRefusal(`sms:guard:reported:velocity:${keyPart(prefix)}:${velocity.id}`, velocity.resetInMs, () =>
           this.reportTrip("velocity", country, prefix, client, velocity.resetInMs),
         );
         throw rateLimited(velocity.resetInMs);
@@ -167,8 +165,6 @@ function fixedWindow(now: number, seconds: number): { id: number; resetInMs: num
   return { id, resetInMs: (id + 1) * ms - now };
 }
 
-// Number blocks stay out of key names, like every address in the store.
-const hashed = (s: string): string => createHash("sha256").update(s).digest("base64url").slice(0, 22);
 
 /** The epoch ms a country's pause ends, while it lasts. */
 export const pauseKey = (country: string): string => `sms:guard:pause:${country}`;
@@ -177,4 +173,4 @@ export const breakerKey = (country: string, windowId: number): string => `sms:gu
 /** SMS admitted to a country on one UTC day. */
 export const budgetKey = (country: string, day: string): string => `sms:guard:budget:${country}:${day}`;
 /** SMS admitted to one number block in one velocity window. */
-export const velocityKey = (prefix: string, windowId: number): string => `sms:guard:velocity:${hashed(prefix)}:${windowId}`;
+export const velocityKey = (prefix: string, windowId: number): string => `sms:guard:velocity:${keyPart(prefix)}:${windowId}`;
