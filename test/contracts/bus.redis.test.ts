@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { RedisBus, createRedisBus } from "../../src/infra/pubsub";
 import { describeBusContract } from "./bus.contract";
+import { waitFor } from "../helpers/wait";
 
 // global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
 const url = process.env.REDIS_URL as string;
@@ -26,11 +27,7 @@ async function subscriberConnections(channel: string): Promise<number> {
 
 /** Waits until at least `connections` connections are subscribed to the topic's channel. */
 async function subscribed(bus: RedisBus, topic: string, connections = 1): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while ((await subscriberConnections(bus.channel(topic))) < connections) {
-    if (Date.now() > deadline) throw new Error(`no subscriber on ${bus.channel(topic)} after 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitFor(async () => (await subscriberConnections(bus.channel(topic))) >= connections, `a subscriber on ${bus.channel(topic)}`, 5_000);
 }
 
 describeBusContract("redis", async () => {
@@ -99,10 +96,7 @@ describe("RedisBus across gateway instances", () => {
     await a.return?.();
     expect(await subscriberConnections(first.channel(topic))).toBe(1);
     await b.return?.();
-    const deadline = Date.now() + 5_000;
-    while ((await subscriberConnections(first.channel(topic))) > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitFor(async () => (await subscriberConnections(first.channel(topic))) === 0, "the channel to have no subscriber", 5_000);
     expect(await subscriberConnections(first.channel(topic))).toBe(0);
   });
 });

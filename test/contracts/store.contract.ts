@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AtomicScript, KeyValueStore } from "../../src/core/ports";
+import { sleep } from "../helpers/wait";
 
 export interface StoreUnderTest {
   store: KeyValueStore;
@@ -105,7 +106,6 @@ export const nilReply: AtomicScript<unknown> = {
   parse: (reply) => reply,
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * What every `KeyValueStore` must do, run against Redis and the in-process store alike,

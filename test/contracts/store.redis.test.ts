@@ -1,23 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createServer, type AddressInfo, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { RedisStore, createRedisStore } from "../../src/infra/store";
+import { silentServer } from "../helpers/ports";
+import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { consumeSecret, describeStoreContract, storeSecret } from "./store.contract";
 
 // global-setup guarantees a Redis (REDIS_URL or a throwaway redis-server).
 const url = process.env.REDIS_URL as string;
 // This file's keys only, so parallel test files sharing the Redis cannot collide.
 const keyPrefix = `test:${randomUUID()}:`;
-
-/** Deletes this file's keys with a connection that has no prefix. */
-async function deleteKeys(raw: Redis, pattern: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await raw.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    if (keys.length > 0) await raw.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-}
 
 /** Sees the keys as stored, without the prefix. */
 let raw: Redis;
@@ -27,7 +18,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  await deleteKeys(raw, `${keyPrefix}*`);
+  await deleteKeysUnder(raw, keyPrefix);
   await raw.quit();
 });
 
@@ -118,24 +109,3 @@ describeStoreContract("redis", async () => {
     },
   };
 });
-
-/** A TCP server that accepts connections and never answers: a hung Redis. */
-async function silentServer(): Promise<{ port: number; firstByte: Promise<number>; close: () => Promise<void> }> {
-  const server = createServer();
-  const sockets = new Set<Socket>();
-  const firstByte = new Promise<number>((resolve) => {
-    server.on("connection", (socket) => {
-      sockets.add(socket);
-      socket.once("data", (chunk: Buffer) => resolve(chunk[0]));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    firstByte,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
+import { freePort } from "../helpers/ports";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { ROOT, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { startSmtpServer, type CapturedMail, type TestSmtpServer } from "../helpers/smtp-server";
@@ -94,11 +94,9 @@ export async function startWebStack(): Promise<WebStack> {
     let previewOutput = "";
     preview.stdout!.on("data", (d) => (previewOutput += d));
     preview.stderr!.on("data", (d) => (previewOutput += d));
-    const deadline = Date.now() + 60_000;
-    while (!(await fetch(appUrl).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline || preview.exitCode !== null) throw new Error(`vite preview did not answer on ${appUrl}:\n${previewOutput}`);
-      await sleep(200);
-    }
+    const answered = async () => (await fetch(appUrl).then((r) => r.ok, () => false)) && "up";
+    const state = await waitFor(async () => (preview.exitCode !== null ? "exited" : answered()), `vite preview on ${appUrl}`, 60_000).catch(() => "timed out");
+    if (state !== "up") throw new Error(`vite preview ${state} before answering on ${appUrl}:\n${previewOutput}`);
 
     const browser: Browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -155,15 +153,4 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   const ended = new Promise((resolve) => child.once("close", resolve));
   process.kill(-child.pid!, "SIGTERM");
   await Promise.race([ended, sleep(5000).then(() => process.kill(-child.pid!, "SIGKILL"))]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

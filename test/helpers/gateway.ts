@@ -1,25 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print, type DocumentNode } from "graphql";
+import type { DocumentNode } from "graphql";
 import { loadSettings, type Settings } from "../../src/config/settings";
 import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
 import { generateKeyEntry } from "../../src/core/secret-box";
 import { prismaRepositories } from "../../src/infra/db/repositories";
-import { createDelivery, devOutboxRouter, type DevOutbox } from "../../src/infra/delivery";
+import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
 import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { postGraphql, type GqlOptions, type GqlReply, type GqlResult } from "./graphql";
 import { deleteKeysUnder } from "./redis-keyspace";
+import { waitFor } from "./wait";
 
-export interface GqlResult<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
-}
+export type { GqlResult } from "./graphql";
 
 export interface TestGatewayOptions {
   /** Settings as environment variables, on top of test defaults. */
@@ -51,13 +50,15 @@ export interface TestGateway {
   keyPrefix: string;
   /** The development outbox, when SMTP/Twilio are not configured. */
   outbox?: DevOutbox;
+  /** Waits until the outbox holds `count` messages to `to` (the queue delivers them); newest first. */
+  sentTo(to: string, count?: number): Promise<OutboxEntry[]>;
   /** Every log line the gateway wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   request<TData, TVars>(
     doc: TypedDocumentNode<TData, TVars> | DocumentNode | string,
     variables?: TVars,
-    opts?: { token?: string; headers?: Record<string, string> },
-  ): Promise<GqlResult<TData> & { status: number; headers: Headers }>;
+    opts?: GqlOptions,
+  ): Promise<GqlReply<TData>>;
   close(): Promise<void>;
 }
 
@@ -131,21 +132,16 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     keyRing,
     keyPrefix: prefix,
     logs,
-    async request(doc, variables, opts = {}) {
-      const query = typeof doc === "string" ? doc : print(doc as DocumentNode);
-      const res = await fetch(`${url}/graphql`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(opts.token && { authorization: `Bearer ${opts.token}` }),
-          ...opts.headers,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as GqlResult<never>;
-      return { ...body, status: res.status, headers: res.headers };
-    },
+    request: (doc, variables, opts) => postGraphql(url, doc, variables, opts),
     outbox: delivery.outbox,
+    sentTo(to, count = 1) {
+      const outbox = delivery.outbox;
+      if (!outbox) throw new Error("this gateway has no development outbox (SMTP/Twilio are set)");
+      return waitFor(() => {
+        const sent = outbox.list().filter((m) => m.to === to);
+        return sent.length >= count && sent;
+      }, `${count} message(s) to ${to}`);
+    },
     async close() {
       await gateway.close();
       await delivery.close();

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./ports";
 
 /** What global-teardown needs; jest runs both in the same process, so a global carries it. */
 export interface ThrowawayRedis {
@@ -95,18 +96,6 @@ function answersPing(port: number): Promise<boolean> {
       reply += chunk.toString();
       // "-LOADING" and the like mean not ready yet.
       if (reply.includes("\r\n")) finish(reply.startsWith("+PONG"));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

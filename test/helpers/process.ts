@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { postGraphql, type GqlOptions, type GqlReply } from "./graphql";
 
 export const ROOT = path.resolve(__dirname, "../..");
 /** Built by `npm test`'s pretest step (tsc), as `npm start` builds it. */
@@ -14,6 +16,8 @@ export interface GatewayProcess {
   stderr(): string;
   /** Resolves with the exit code (or signal) once the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** One GraphQL operation against this process. */
+  request: <TData, TVars>(doc: TypedDocumentNode<TData, TVars> | string, variables?: TVars, opts?: GqlOptions) => Promise<GqlReply<TData>>;
 }
 
 /** Starts `node dist/src/main.js` with exactly `env` (plus PATH), on a free port; waits until it is ready. */
@@ -56,7 +60,8 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
       reject(new Error(`gateway exited with ${code} before it was ready:\n${lines.join("\n")}\n${stderr}`));
     });
   });
-  return { child, url: `http://127.0.0.1:${port}`, lines, stderr: () => stderr, exited };
+  const url = `http://127.0.0.1:${port}`;
+  return { child, url, lines, stderr: () => stderr, exited, request: (doc, variables, opts) => postGraphql(url, doc, variables, opts) };
 }
 
 /** Runs main.js to its end (for settings that must refuse to start). */

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
-import { createServer, type AddressInfo, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import express from "express";
 import { Redis } from "ioredis";
 import { loadSettings } from "../../src/config/settings";
@@ -21,6 +21,8 @@ import { createTwilioSenders } from "../../src/infra/sms/twilio.sender";
 import { CODE, MAIL_FROM, TWILIO_FROM, describeDeliveryQueueContract, emailMessage, smsMessage, voiceMessage } from "../contracts/delivery-queue.contract";
 import { MemoryAuditLog } from "../helpers/audit";
 import { captureLogger } from "../helpers/log";
+import { freePort, silentServer } from "../helpers/ports";
+import { deleteKeysUnder, scanKeys } from "../helpers/redis-keyspace";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { sleep, waitFor } from "../helpers/wait";
@@ -35,14 +37,7 @@ const nextPrefix = () => `${filePrefix}-${++queues}`;
 const payloadKey = randomBytes(32);
 
 afterAll(async () => {
-  const raw = new Redis(redisUrl);
-  let cursor = "0";
-  do {
-    const [next, keys] = await raw.scan(cursor, "MATCH", `${filePrefix}*`, "COUNT", 500);
-    if (keys.length > 0) await raw.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  await raw.quit();
+  await deleteKeysUnder(redisUrl, filePrefix);
 });
 
 // Runs first: ioredis keeps a 2 s timer after closing a connection that never came up
@@ -50,7 +45,7 @@ afterAll(async () => {
 describe("BullMQ queue without Redis", () => {
   it("enqueue gives up after connectWaitMs while Redis is unreachable, instead of holding the caller", async () => {
     const { log } = captureLogger("silent");
-    const unreachable = `redis://127.0.0.1:${await closedPort()}`;
+    const unreachable = `redis://127.0.0.1:${await freePort()}`;
     const queue = createDeliveryQueue({ senders: { sms: new DevOutbox(log) }, audit: new MemoryAuditLog(), log, redisUrl: unreachable, queuePrefix: nextPrefix(), connectWaitMs: 200, payloadKey });
     try {
       // Refused at once (ECONNREFUSED) or after the wait: either way the caller is not held.
@@ -111,7 +106,7 @@ describe("one provider, each queue", () => {
       await twilio.waitForRequests(2);
       await waitFor(() => twilio.requests.every((r) => r.status), "both answers");
       await queue.close();
-      const stored = await dumpKeys(raw, `${prefix}:*`);
+      const stored = await dumpKeys(raw, `${prefix}:`);
       expect(stored.length).toBeGreaterThan(0); // the queue's own bookkeeping is there
       expect(stored.join("\n")).not.toContain(CODE);
       expect(stored.join("\n")).not.toContain("14155550100");
@@ -197,7 +192,7 @@ describe("BullMQ: a message is sealed while it waits in Redis", () => {
     const waitingKey = await holdTwo();
     expect(JSON.parse((await raw.hget(waitingKey, "data")) as string)).toEqual({ channel: "sms", purpose: "otp.sign_in", sealed: expect.stringMatching(/^v1\./) });
 
-    const stored = (await dumpKeys(raw, `${prefix}:*`)).join("\n");
+    const stored = (await dumpKeys(raw, `${prefix}:`)).join("\n");
     const jobHashes = stored.split("\n").filter((line) => line.includes('"data":'));
     expect(jobHashes).toHaveLength(2); // the active job and the waiting one
     for (const secret of [CODE, "ada@example.com", "14155550100"]) expect(stored).not.toContain(secret);
@@ -262,7 +257,7 @@ describe("senders, without a queue", () => {
   });
 
   it("SMTP: a refused connection is retryable", async () => {
-    const sender = new SmtpSender({ url: `smtp://127.0.0.1:${await closedPort()}`, from: MAIL_FROM });
+    const sender = new SmtpSender({ url: `smtp://127.0.0.1:${await freePort()}`, from: MAIL_FROM });
     try {
       await expect(sender.send(emailMessage)).rejects.toMatchObject({ retryable: true });
     } finally {
@@ -397,25 +392,10 @@ describe("createDelivery", () => {
   });
 });
 
-/** A TCP server that accepts connections and never says a word: a stuck SMTP server. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => void sockets.add(socket));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** Every value under `pattern`, whatever its type, as text. */
-async function dumpKeys(raw: Redis, pattern: string): Promise<string[]> {
+/** Every value under `prefix`, whatever its type, as text. */
+async function dumpKeys(raw: Redis, prefix: string): Promise<string[]> {
   const out: string[] = [];
-  for (const key of await raw.keys(pattern)) {
+  for (const key of await scanKeys(raw, prefix)) {
     const type = await raw.type(key);
     const value =
       type === "hash" ? await raw.hgetall(key)
@@ -428,13 +408,4 @@ async function dumpKeys(raw: Redis, pattern: string): Promise<string[]> {
     out.push(`${key} ${JSON.stringify(value)}`);
   }
   return out;
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

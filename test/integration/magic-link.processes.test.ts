@@ -2,17 +2,15 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { generateKeyEntry } from "../../src/core/secret-box";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument } from "../__generated__/graphql";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
-import type { GqlResult } from "../helpers/gateway";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/process";
-import { sleep, waitFor } from "../helpers/wait";
+import { waitFor } from "../helpers/wait";
 
 /**
  * The issue's "Done when", as a new user would try it: two `node dist/src/main.js`
@@ -22,28 +20,13 @@ import { sleep, waitFor } from "../helpers/wait";
  * Redis is shared and the tokens are checked on the instance whose database holds them.
  */
 
-async function gql<TData, TVars>(url: string, doc: TypedDocumentNode<TData, TVars>, variables: TVars, token?: string): Promise<GqlResult<TData>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query: print(doc), variables }),
-  });
-  return (await res.json()) as GqlResult<TData>;
-}
-
-
-/** The token of the link emailed to `email`, from whichever outbox got it (bounded polling). */
-async function linkIn(instances: GatewayProcess[], email: string, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const gw of instances) {
-      const outbox = (await (await fetch(`${gw.url}/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as Array<{ text: string }>;
-      const token = outbox[0]?.text.match(/\/auth\/magic-link\?token=([\w-]+)/)?.[1];
-      if (token) return token;
-    }
-    await sleep(20);
-  }
-  throw new Error(`no link for ${email} in either outbox after ${timeoutMs} ms`);
+/** The token of the link emailed to `email`, from whichever instance's outbox got it. */
+function linkIn(instances: GatewayProcess[], email: string): Promise<string> {
+  const tokenIn = async (gw: GatewayProcess) => {
+    const outbox = (await (await fetch(`${gw.url}/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as Array<{ text: string }>;
+    return outbox[0]?.text.match(/\/auth\/magic-link\?token=([\w-]+)/)?.[1];
+  };
+  return waitFor(async () => (await Promise.all(instances.map(tokenIn))).find(Boolean), `a link for ${email} in either outbox`);
 }
 
 interface StatusEvent {
@@ -102,7 +85,7 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
 
     // The laptop asks on A and waits there.
     const email = `two-instances-${randomUUID()}@example.com`;
-    const asked = (await gql(a.url, RequestMagicLinkDocument, { input: { email } })).data!.requestMagicLink;
+    const asked = (await a.request(RequestMagicLinkDocument, { input: { email } })).data!.requestMagicLink;
     ws = createClient({ url: a.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
     const events: StatusEvent[] = [];
     let failure: unknown;
@@ -138,7 +121,7 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
     expect(await stateAt(1)).toBe("OPENED");
 
     // The person confirms on B with the number the laptop shows.
-    const here = await gql(b.url, ConsumeMagicLinkDocument, { input: { token, matchCode: asked.matchCode } });
+    const here = await b.request(ConsumeMagicLinkDocument, { input: { token, matchCode: asked.matchCode } });
     expect(here.errors).toBeUndefined();
     expect(here.data!.consumeMagicLink).toMatchObject({ status: "AUTHENTICATED", isNewUser: true, user: { email, emailVerified: true } });
 
@@ -154,7 +137,7 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
 
     // The tokens work: on B, whose database holds the session, and on A when they share Postgres.
     for (const gw of pg ? [a, b] : [b]) {
-      const me = await gql(gw.url, MeDocument, {}, accessToken);
+      const me = await gw.request(MeDocument, {}, { token: accessToken });
       expect(me.errors).toBeUndefined();
       expect(me.data!.me!.email).toBe(email);
     }

@@ -3,6 +3,7 @@ import { print } from "graphql";
 import WebSocket from "ws";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+import { waitFor } from "../helpers/wait";
 
 let gw: TestGateway;
 let ws: Client;
@@ -44,17 +45,10 @@ function watch(requestId: string, listenToken: string) {
 }
 
 async function linkSentTo(email: string): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    const m = gw.outbox!.list().find((x) => x.to === email);
-    const token = m?.text.match(/token=([\w-]+)/)?.[1];
-    if (token) return token;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no link for ${email}`);
+  const [newest] = await gw.sentTo(email);
+  return newest.text.match(/token=([\w-]+)/)![1];
 }
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-};
+const until = (check: () => boolean) => waitFor(check, "the expected events");
 const ask = (email: string, redirectUrl?: string) => gw.request(RequestMagicLinkDocument, { input: { email, redirectUrl } });
 
 describe("requestMagicLink", () => {
@@ -264,8 +258,8 @@ describe("expiry, sign-up off, and a second factor", () => {
     const s = await other.request(SignUpDocument, { input: { email: "mfa-link@example.com", password: "correct horse battery" } });
     await other.db.db.prisma.user.update({ where: { id: s.data!.signUp.user!.id }, data: { totpEnabled: true } });
     await other.request(RequestMagicLinkDocument, { input: { email: "mfa-link@example.com" } });
-    let token = "";
-    await until(() => !!(token = other.outbox!.list().find((m) => m.to === "mfa-link@example.com")?.text.match(/token=([\w-]+)/)?.[1] ?? ""));
+    const [link] = await other.sentTo("mfa-link@example.com");
+    const token = link.text.match(/token=([\w-]+)/)![1];
     const c = await other.request(ConsumeMagicLinkDocument, { input: { token } });
     expect(c.data!.consumeMagicLink).toMatchObject({ status: "MFA_REQUIRED", tokens: null, user: null, mfaMethods: ["TOTP", "RECOVERY_CODE", "EMAIL_OTP"] });
   });

@@ -8,8 +8,6 @@ import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/da
 import { runGatewayToExit, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { deleteKeysUnder, scanKeys } from "../helpers/redis-keyspace";
 
-const gql = (url: string, query: string, variables?: object) =>
-  fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
 
 const SIGN_UP = `mutation($i: SignUpInput!) { signUp(input: $i) { status tokens { accessToken } } }`;
 
@@ -33,15 +31,15 @@ describe("the gateway process (npm start)", () => {
     for (const said of [/DATABASE_URL unset: using embedded PGlite/, /REDIS_URL unset/, /SMTP_URL unset/, /TWILIO_\* unset/, /JWT_PRIVATE_KEY unset/]) {
       expect(messages.filter((m) => said.test(m))).toHaveLength(1);
     }
-    const r = await gql(gw.url, SIGN_UP, { i: { email: "fresh@example.com", password: "correct horse battery" } });
-    expect(((await r.json()) as { data: { signUp: { status: string } } }).data.signUp.status).toBe("AUTHENTICATED");
+    const r = await gw.request<{ signUp: { status: string } }, object>(SIGN_UP, { i: { email: "fresh@example.com", password: "correct horse battery" } });
+    expect(r.data!.signUp.status).toBe("AUTHENTICATED");
     const kid = ((await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys[0].kid;
     gw.child.kill("SIGTERM");
     expect((await gw.exited).code).toBe(0);
 
     gw = await startGatewayProcess({ DATA_DIR: dataDir });
-    const again = await gql(gw.url, `mutation { login(input: { email: "fresh@example.com", password: "correct horse battery" }) { status } }`);
-    expect(((await again.json()) as { data: { login: { status: string } } }).data.login.status).toBe("AUTHENTICATED");
+    const again = await gw.request<{ login: { status: string } }, object>(`mutation { login(input: { email: "fresh@example.com", password: "correct horse battery" }) { status } }`);
+    expect(again.data!.login.status).toBe("AUTHENTICATED");
     const kidAgain = ((await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys[0].kid;
     expect(kidAgain).toBe(kid);
   });
@@ -54,14 +52,14 @@ describe("the gateway process (npm start)", () => {
     await new Promise<void>((resolve) => ws.on("connected", () => resolve()));
 
     // argon2id hashing keeps this request busy for a while: it is in flight when the signal lands.
-    const inFlight = gql(gw.url, SIGN_UP, { i: { email: "inflight@example.com", password: "correct horse battery" } });
+    const inFlight = gw.request<{ signUp: { status: string } }, object>(SIGN_UP, { i: { email: "inflight@example.com", password: "correct horse battery" } });
     await new Promise((r) => setTimeout(r, 30));
     const started = Date.now();
     gw.child.kill("SIGTERM");
 
     const res = await inFlight;
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { data: { signUp: { status: string } } }).data.signUp.status).toBe("AUTHENTICATED");
+    expect(res.data!.signUp.status).toBe("AUTHENTICATED");
     await wsClosed;
     const { code } = await gw.exited;
     expect(code).toBe(0);
@@ -84,7 +82,7 @@ describe("the gateway process (npm start)", () => {
       expect(ready.status).toBe(200);
       expect(gw.lines.some((l) => l.includes("REDIS_URL unset"))).toBe(false);
       if (pg) expect(gw.lines.some((l) => l.includes("Postgres: connected"))).toBe(true);
-      await gql(gw.url, `mutation { requestOtp(input: { channel: EMAIL, destination: "prefixed@example.com" }) { challengeId } }`);
+      await gw.request(`mutation { requestOtp(input: { channel: EMAIL, destination: "prefixed@example.com" }) { challengeId } }`);
       const redis = new Redis(process.env.REDIS_URL!);
       try {
         const keys = await scanKeys(redis, prefix);
