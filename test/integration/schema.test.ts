@@ -7,8 +7,9 @@ import { buildGatewaySchema } from "../../src/graphql/schema";
 import { printGatewaySchema, SCHEMA_FILE } from "../../src/graphql/print-schema";
 
 const root = path.resolve(__dirname, "../..");
-// The shared contract lives beside the repository; contract/ keeps a copy so that a clone
-// elsewhere still checks against it, and the copy is held equal to the original when both exist.
+// The shared contract lives beside the repository and is read-only to us; contract/ keeps an
+// unchanged copy so that a clone elsewhere still checks against it. Our additions (e.g. the
+// optional refreshTokens argument) live only in the served schema.graphql, never in the copy.
 const sharedContract = path.resolve(root, "../shared/contract/schema.graphql");
 const vendoredContract = path.join(root, "contract/schema.graphql");
 const contractFile = fs.existsSync(sharedContract) ? sharedContract : vendoredContract;

@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { describeError, NETWORK_MESSAGE, type ErrorCode } from "./errors";
 
-/** Every `extensions.code` the gateway's contract names (shared/contract/README.md, "Errors"). */
+/** Every `extensions.code` the gateway answers: the shared contract README's "Errors", plus our addition NOT_AVAILABLE. */
 const CONTRACT_CODES: ErrorCode[] = [
   "BAD_USER_INPUT",
   "UNAUTHENTICATED",
