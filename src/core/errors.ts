@@ -25,6 +25,12 @@ export interface ErrorDetails {
   attemptsRemaining?: number;
   /** Seconds, for RATE_LIMITED. */
   retryAfter?: number;
+  /**
+   * Addition to the contract: why UNAUTHENTICATED, where a client acts on it. Only
+   * "NO_REFRESH_TOKEN" so far: refreshTokens got neither an argument nor a cookie (a browser
+   * with no session), as opposed to a token that was refused (a session that ended).
+   */
+  reason?: "NO_REFRESH_TOKEN";
 }
 
 export class AuthError extends Error {

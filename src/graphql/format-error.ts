@@ -21,12 +21,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const { locations, path } = formatted;
   const known = contractError(error);
   if (known) {
-    const { field, attemptsRemaining, retryAfter } = known.details;
+    const { field, attemptsRemaining, retryAfter, reason } = known.details;
     return {
       message: known.message,
       locations,
       path,
-      extensions: { code: known.code, ...(field && { field }), ...(attemptsRemaining !== undefined && { attemptsRemaining }), ...(retryAfter !== undefined && { retryAfter }) },
+      extensions: { code: known.code, ...(field && { field }), ...(attemptsRemaining !== undefined && { attemptsRemaining }), ...(retryAfter !== undefined && { retryAfter }), ...(reason && { reason }) },
     };
   }
   const raised = raisedByGraphql(error);

@@ -24,7 +24,7 @@ export class SessionResolver {
     @Ctx() ctx: GatewayContext,
   ) {
     const token = refreshToken ?? ctx.refreshCookie?.read();
-    if (!token) throw new AuthError("UNAUTHENTICATED", "No refresh token: pass refreshToken, or send the refresh cookie.");
+    if (!token) throw new AuthError("UNAUTHENTICATED", "No refresh token: pass refreshToken, or send the refresh cookie.", { reason: "NO_REFRESH_TOKEN" });
     try {
       return await this.service.refresh(token, ctx.client);
     } catch (e) {

@@ -262,6 +262,34 @@ describe("the example web app in a real browser", () => {
     await b.context.close();
   });
 
+  it("a session revoked while the app was closed: reopening it says the session ended, once", async () => {
+    const b = await stack.newDevice();
+    const email = newEmail("closed");
+    await signUp(b.page, email);
+    await b.page.close();
+
+    const a = await stack.newDevice();
+    await a.page.goto(stack.appUrl);
+    await passwordLogin(a.page, email);
+    await signedInAs(a.page, email);
+    await a.page.getByTestId("sessions").locator("li").nth(1).waitFor();
+    await a.page.getByTestId("session").filter({ hasNotText: "This device" }).getByRole("button", { name: "Revoke" }).click();
+    await a.page.getByTestId("sessions").locator("li").nth(1).waitFor({ state: "detached" });
+
+    // B comes back later: its cookie is refused on start, which is a session that ended.
+    const back = await b.context.newPage();
+    await back.goto(stack.appUrl);
+    await onSignInScreen(back);
+    await back.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await stack.screenshot(back, "12-reopened-after-revoke");
+    // The refused cookie was cleared: the next start is a plain sign-in screen.
+    await back.reload();
+    await onSignInScreen(back);
+    expect(await back.getByRole("alert").count()).toBe(0);
+    await a.context.close();
+    await b.context.close();
+  });
+
   it("network loss shows a banner and keeps the screen; the app recovers when the network is back", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("offline");
@@ -301,6 +329,7 @@ describe("the example web app in a real browser", () => {
     // Still working after the swap: the next request uses the new access token.
     await button(page, "Set up authenticator app").click();
     await page.getByTestId("totp-secret").waitFor();
+    await stack.screenshot(page, "8-silent-refresh");
     await context.close();
   });
 
@@ -316,6 +345,7 @@ describe("the example web app in a real browser", () => {
     const late = await context.newPage();
     await late.goto(stack.appUrl);
     await signedInAs(late, email);
+    await stack.screenshot(late, "9-tabs-restored-together");
     await context.close();
   });
 
@@ -331,6 +361,7 @@ describe("the example web app in a real browser", () => {
     await button(second, "Sign out").click();
     await onSignInScreen(first);
     expect(await first.getByRole("alert").count()).toBe(0);
+    await stack.screenshot(first, "10-signed-out-in-every-tab");
     await context.close();
   });
 
@@ -348,6 +379,7 @@ describe("the example web app in a real browser", () => {
     await tab.unroute("**/graphql", down);
     await signedInAs(tab, email);
     await tab.getByTestId("network-banner").waitFor({ state: "detached" });
+    await stack.screenshot(tab, "11-restored-after-outage");
     await context.close();
   });
 });

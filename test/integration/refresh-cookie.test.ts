@@ -87,6 +87,8 @@ describe("refresh-token cookie", () => {
 
     const reuse = await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
     expect(errorCode(reuse)).toBe("UNAUTHENTICATED");
+    // A token was presented and refused: no `reason`, which tells a browser its session ended.
+    expect(reuse.errors![0].extensions).not.toHaveProperty("reason");
     expect(refreshCookie(reuse.headers)).toMatchObject({ value: "", attrs: expect.arrayContaining(["max-age=0"]) });
     // Reuse is theft: the whole session ends, the newest cookie and access tokens with it.
     expect(errorCode(await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(next) } }))).toBe("UNAUTHENTICATED");
@@ -98,6 +100,8 @@ describe("refresh-token cookie", () => {
     const r = await gw.request(RefreshTokensFromCookieDocument, {}, { headers: asCookie(cookie) });
     expect(errorCode(r)).toBe("UNAUTHENTICATED");
     expect(r.errors![0].message).toMatch(/refresh token/i);
+    // Nothing was presented, as for a browser that never signed in.
+    expect(r.errors![0].extensions).toMatchObject({ reason: "NO_REFRESH_TOKEN" });
     // Untouched: still good with the header.
     expect((await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } })).errors).toBeUndefined();
   });

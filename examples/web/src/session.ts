@@ -131,8 +131,12 @@ export async function restoreSession(retryInMs = 2_000): Promise<void> {
   try {
     await refresh();
   } catch (error) {
-    // No cookie, an ended session, or no network (the banner says so): sign in afresh.
-    if (state.status === "starting") setState({ status: "signedOut" });
+    // A cookie the gateway refused is a session that ended while the app was closed
+    // (revoked elsewhere, or expired): say so. No cookie at all, or no network (the banner
+    // says so): just sign in afresh.
+    if (error instanceof RefreshRejected && error.errors[0]?.extensions?.reason !== "NO_REFRESH_TOKEN") {
+      if (state.status !== "signedIn") setState({ status: "signedOut", notice: SESSION_ENDED_MESSAGE });
+    } else if (state.status === "starting") setState({ status: "signedOut" });
     // Unreachable rather than refused: the cookie may still hold a session. Try again, less
     // and less often, until the gateway answers or someone signs in.
     if (!(error instanceof RefreshRejected)) {
