@@ -151,6 +151,20 @@ export class SessionService {
     return true;
   }
 
+  /** When the caller's session signed in (refreshes do not count): for actions that need a recent sign-in. */
+  async signedInAt(principal: Principal): Promise<Date> {
+    const session = await this.d.sessions.findById(principal.sessionId);
+    if (!session || session.revokedAt) throw new AuthError("UNAUTHENTICATED");
+    return session.createdAt;
+  }
+
+  /** Ends every live session of the caller but the caller's own; how many it ended. */
+  async revokeOthers(principal: Principal, reason: string): Promise<number> {
+    const others = (await this.d.sessions.listActive(principal.userId, this.d.clock.now())).filter((s) => s.id !== principal.sessionId);
+    for (const session of others) await this.revokeSession(session.id, reason);
+    return others.length;
+  }
+
   /** Ends every live session of a user (e.g. when an unproven account is claimed). */
   async revokeAll(userId: string, reason: string): Promise<void> {
     for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session.id, reason);

@@ -21,6 +21,11 @@ export class UserResolver {
     return isOwner(user, ctx) ? user.email : null;
   }
 
+  @FieldResolver(() => Boolean, { nullable: true, description: "Whether the account has a password (see changePassword). Visible to the user themself only." })
+  hasPassword(@Root() user: OwnedUser, @Ctx() ctx: GatewayContext): boolean | null {
+    return isOwner(user, ctx) ? user.passwordHash !== null : null;
+  }
+
   @FieldResolver(() => String, { nullable: true })
   phone(@Root() user: OwnedUser, @Ctx() ctx: GatewayContext): string | null {
     return isOwner(user, ctx) ? user.phone : null;

@@ -15,6 +15,9 @@ export const passwordMethod: AuthMethod<MethodDeps> = {
       hasher: new PasswordHasher(),
       limiter: d.limiter,
       audit: d.audit,
+      delivery: d.delivery,
+      clock: d.clock,
+      appName: d.settings.appName,
       limits: {
         perAccount: { max: maxFailures, windowSeconds: failureWindowSeconds },
         // An office or a carrier NAT shares one IP: allow several accounts' worth.

@@ -13,6 +13,15 @@ export class SignUpInput {
 }
 
 @InputType()
+export class ChangePasswordInput {
+  @Field(() => String, { nullable: true, description: "Needed unless this session signed in within the last 15 minutes." })
+  currentPassword?: string | null;
+
+  @Field()
+  newPassword!: string;
+}
+
+@InputType()
 export class LoginInput {
   @Field()
   email!: string;

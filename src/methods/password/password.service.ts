@@ -1,9 +1,10 @@
 import { normalizeEmail, normalizePhone } from "../../core/contact";
-import { invalidCredentials } from "../../core/errors";
-import type { AuditLog, ClientInfo, UserRepo } from "../../core/ports";
+import { AuthError, badInput, invalidCredentials } from "../../core/errors";
+import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import type { AuthResult, SessionService } from "../../sessions/session.service";
+import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
 import type { PasswordHasher } from "./password.hasher";
+import { passwordChangedMessage } from "./password.messages";
 import { checkNewPassword, MAX_LENGTH, normalizePassword } from "./password.policy";
 
 export interface PasswordLimits {
@@ -21,10 +22,19 @@ export interface PasswordServiceDeps {
   hasher: PasswordHasher;
   limiter: RateLimiter;
   audit: AuditLog;
+  delivery: DeliveryQueue;
+  clock: Clock;
+  appName: string;
   limits: PasswordLimits;
 }
 
 const AMR_PASSWORD = "pwd"; // RFC 8176
+/**
+ * Without the current password, a password may be changed only this soon after signing in
+ * (Kratos' "privileged session"): how a forgotten one is replaced, by signing in with a
+ * code or link first. A stolen, older session cannot take the account over this way.
+ */
+export const RECENT_SIGN_IN_SECONDS = 15 * 60;
 
 export class PasswordService {
   constructor(private readonly d: PasswordServiceDeps) {}
@@ -65,5 +75,56 @@ export class PasswordService {
     await this.d.limiter.reset("login:account", email);
     await this.d.audit.record({ type: "login.password", ok: true, userId: user.id, client });
     return this.d.sessions.completeFirstFactor(user, [AMR_PASSWORD], client);
+  }
+
+  /**
+   * Sets the signed-in user's password (a first one, or a new one), proven by the current
+   * password or by a recent sign-in; with TOTP on, only from an aal2 session. Every other
+   * session ends, and a proven email address is told.
+   */
+  async changePassword(principal: Principal, input: { currentPassword?: string | null; newPassword: string }, client: ClientInfo): Promise<boolean> {
+    const user = await this.d.users.findById(principal.userId);
+    if (!user) throw new AuthError("UNAUTHENTICATED");
+    if (!user.email) throw badInput("newPassword", "Password sign-in needs an email address on the account.");
+    if (user.totpEnabled && principal.aal !== "aal2") {
+      throw new AuthError("FORBIDDEN", "Confirm with your authenticator app first (step-up), then change the password.");
+    }
+    const newPassword = normalizePassword(input.newPassword);
+    checkNewPassword(newPassword, user.email, "newPassword");
+
+    const refused = (reason: string) => this.d.audit.record({ type: "password.changed", ok: false, userId: user.id, client, detail: { reason } });
+    if (input.currentPassword) {
+      // The same budget as logins to this account: this is a password guess too.
+      await this.d.limiter.consume("login:account", user.email, this.d.limits.perAccount);
+      const current = normalizePassword(input.currentPassword);
+      if (!([...current].length <= MAX_LENGTH && (await this.d.hasher.verify(user.passwordHash, current)))) {
+        await refused("wrong_current_password");
+        throw badInput("currentPassword", "That is not your current password.");
+      }
+    } else {
+      const age = this.d.clock.now().getTime() - (await this.d.sessions.signedInAt(principal)).getTime();
+      if (age > RECENT_SIGN_IN_SECONDS * 1000) {
+        await refused("sign_in_not_recent");
+        throw new AuthError(
+          "FORBIDDEN",
+          user.passwordHash
+            ? "Give your current password, or sign in again to change it without."
+            : "Sign in again to set a password: it needs a sign-in from the last 15 minutes.",
+        );
+      }
+    }
+
+    await this.d.users.update(user.id, { passwordHash: await this.d.hasher.hash(newPassword) });
+    const ended = await this.d.sessions.revokeOthers(principal, "password_changed");
+    const wasSet = user.passwordHash === null;
+    await this.d.audit.record({
+      type: "password.changed",
+      ok: true,
+      userId: user.id,
+      client,
+      detail: { set: wasSet, proof: input.currentPassword ? "current_password" : "recent_sign_in", otherSessionsEnded: ended },
+    });
+    if (user.emailVerified) await this.d.delivery.enqueue(passwordChangedMessage(user.email, this.d.appName, user.id, wasSet));
+    return true;
   }
 }

@@ -1,0 +1,181 @@
+import { URI, type TOTP } from "otpauth";
+import {
+  ChangePasswordDocument,
+  ConfirmTotpDocument,
+  EnrollTotpDocument,
+  HasPasswordDocument,
+  LoginDocument,
+  MeDocument,
+  RefreshTokensDocument,
+  RequestOtpDocument,
+  SignUpDocument,
+  VerifyOtpDocument,
+  VerifyTotpDocument,
+} from "../__generated__/graphql";
+import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+
+/**
+ * The gateway's clock runs with the real one (sessions are stamped by Postgres) plus an
+ * offset the tests move: 16 minutes on makes every earlier sign-in "not recent".
+ */
+let offset = 0;
+const clock = { now: () => new Date(Date.now() + offset) };
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ clock, env: { LOGIN_MAX_FAILURES: "3", SMS_ALLOWED_COUNTRIES: "US", APP_NAME: "Acme" } });
+});
+afterAll(() => gw.close());
+beforeEach(() => {
+  offset = 0;
+});
+
+const OLD = "correct horse battery";
+const NEW = "a brand new passphrase";
+let n = 0;
+const newEmail = (tag: string) => `${tag}${++n}@example.com`;
+
+async function signUp(email: string) {
+  const r = await gw.request(SignUpDocument, { input: { email, password: OLD } });
+  return r.data!.signUp.tokens!;
+}
+const login = (email: string, password: string) => gw.request(LoginDocument, { input: { email, password } });
+const change = (token: string | undefined, newPassword: string, currentPassword?: string) =>
+  gw.request(ChangePasswordDocument, { input: { newPassword, currentPassword } }, { token });
+const passwordHash = async (email: string) => (await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } })).passwordHash;
+
+/** Signs in with an email code: how someone who forgot their password gets in. */
+async function signInWithEmailCode(email: string) {
+  const challenge = (await gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: email, purpose: "SIGN_IN" } })).data!.requestOtp;
+  const [mail] = await gw.sentTo(email);
+  const code = mail.text.match(/\b(\d{6})\b/)![1];
+  return (await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.challengeId, code } })).data!.verifyOtp;
+}
+
+describe("changePassword", () => {
+  it("with the current password: the new one signs in, the old one no longer does; other sessions end, this one goes on", async () => {
+    const email = newEmail("change");
+    const here = await signUp(email);
+    const elsewhere = (await login(email, OLD)).data!.login.tokens!;
+
+    const r = await change(here.accessToken, NEW, OLD);
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.changePassword).toBe(true);
+
+    expect(errorCode(await login(email, OLD))).toBe("UNAUTHENTICATED");
+    expect((await login(email, NEW)).data!.login.status).toBe("AUTHENTICATED");
+    // The other device is out at once, access and refresh token alike.
+    expect((await gw.request(MeDocument, {}, { token: elsewhere.accessToken })).data!.me).toBeNull();
+    expect(errorCode(await gw.request(RefreshTokensDocument, { refreshToken: elsewhere.refreshToken }))).toBe("UNAUTHENTICATED");
+    expect((await gw.request(MeDocument, {}, { token: here.accessToken })).data!.me!.email).toBe(email);
+
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    expect(user.passwordHash).toMatch(/^\$argon2id\$/);
+    const [event] = await gw.db.db.prisma.authEvent.findMany({ where: { userId: user.id, type: "password.changed" } });
+    expect(event).toMatchObject({ ok: true, detail: { set: false, proof: "current_password", otherSessionsEnded: 1 } });
+  });
+
+  it("refuses a wrong current password on its field, changes nothing, and spends the account's login attempts", async () => {
+    const email = newEmail("wrong");
+    const { accessToken } = await signUp(email);
+    const before = await passwordHash(email);
+
+    // Five at once against LOGIN_MAX_FAILURES=3: concurrency buys no extra guesses.
+    const replies = await Promise.all(Array.from({ length: 5 }, (_, i) => change(accessToken, NEW, `not it ${i} at all`)));
+    const codes = replies.map(errorCode).sort();
+    expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT", "RATE_LIMITED", "RATE_LIMITED"]);
+    const refused = replies.find((r) => errorCode(r) === "BAD_USER_INPUT")!;
+    expect(refused.errors![0]).toMatchObject({ message: "That is not your current password.", extensions: { field: "currentPassword" } });
+    // Out of attempts, the right password waits too, as a login would.
+    expect(errorCode(await change(accessToken, NEW, OLD))).toBe("RATE_LIMITED");
+    expect(await passwordHash(email)).toBe(before);
+  });
+
+  it("checks the new password as sign-up does, on the newPassword field", async () => {
+    const email = newEmail("weak");
+    const { accessToken } = await signUp(email);
+    const r = await change(accessToken, "iloveyou123", OLD);
+    expect(errorCode(r)).toBe("BAD_USER_INPUT");
+    expect(r.errors![0]).toMatchObject({ message: expect.stringMatching(/too common/), extensions: { field: "newPassword" } });
+    expect(errorCode(await change(accessToken, email, OLD))).toBe("BAD_USER_INPUT");
+  });
+
+  it("a forgotten password: sign in with an email code, then set a new one without the old; the proven address is told", async () => {
+    const email = newEmail("forgot");
+    await signUp(email);
+    const signedIn = await signInWithEmailCode(email);
+    expect(signedIn.status).toBe("AUTHENTICATED");
+    const token = signedIn.tokens!.accessToken;
+
+    expect((await change(token, NEW)).data!.changePassword).toBe(true);
+    expect((await login(email, NEW)).data!.login.status).toBe("AUTHENTICATED");
+    const [notice] = (await gw.sentTo(email, 2)).filter((m) => m.subject?.startsWith("Your Acme password"));
+    expect(notice.subject).toMatch(/^Your Acme password was (set|changed)$/);
+    expect(notice.text).toMatch(/If it was not you, sign in with a code/);
+    expect(notice.text).not.toContain(NEW);
+  });
+
+  it("without the current password, refuses a session that signed in more than 15 minutes ago", async () => {
+    const email = newEmail("stale");
+    const { accessToken } = await signUp(email);
+    offset = 16 * 60_000;
+    const r = await change(accessToken, NEW);
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toMatch(/current password, or sign in again/);
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    const [event] = await gw.db.db.prisma.authEvent.findMany({ where: { userId: user.id, type: "password.changed" } });
+    expect(event).toMatchObject({ ok: false, detail: { reason: "sign_in_not_recent" } });
+    // The same session with the current password is fine.
+    expect((await change(accessToken, NEW, OLD)).data!.changePassword).toBe(true);
+  });
+
+  it("with TOTP on, needs an aal2 session: a step-up first", async () => {
+    const email = newEmail("totp");
+    const { accessToken } = await signUp(email);
+    const enrollment = (await gw.request(EnrollTotpDocument, {}, { token: accessToken })).data!.enrollTotp;
+    const app = URI.parse(enrollment.otpauthUrl) as TOTP;
+    await gw.request(ConfirmTotpDocument, { code: app.generate({ timestamp: clock.now().getTime() }) }, { token: accessToken });
+
+    const r = await change(accessToken, NEW, OLD);
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toMatch(/authenticator app/);
+
+    offset += 30_000; // the next TOTP step: a code is accepted once
+    const stepped = await gw.request(VerifyTotpDocument, { input: { code: app.generate({ timestamp: clock.now().getTime() }) } }, { token: accessToken });
+    const aal2 = stepped.data!.verifyTotp.tokens!.accessToken;
+    expect((await change(aal2, NEW, OLD)).data!.changePassword).toBe(true);
+  });
+
+  it("needs a signed-in caller", async () => {
+    expect(errorCode(await change(undefined, NEW, OLD))).toBe("UNAUTHENTICATED");
+  });
+
+  it("refuses an account without an email (password sign-in needs one)", async () => {
+    const phone = "+16505550188";
+    const challenge = (await gw.request(RequestOtpDocument, { input: { channel: "SMS", destination: phone, purpose: "SIGN_IN" } })).data!.requestOtp;
+    const [sms] = await gw.sentTo(phone);
+    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.challengeId, code: sms.text.match(/\b(\d{6})\b/)![1] } });
+    const r = await change(v.data!.verifyOtp.tokens!.accessToken, NEW);
+    expect(errorCode(r)).toBe("BAD_USER_INPUT");
+    expect(r.errors![0]).toMatchObject({ extensions: { field: "newPassword" }, message: expect.stringMatching(/email address/) });
+  });
+});
+
+describe("User.hasPassword", () => {
+  it("tells the owner whether the account has a password", async () => {
+    const withPassword = await signUp(newEmail("has"));
+    expect((await gw.request(HasPasswordDocument, {}, { token: withPassword.accessToken })).data!.me!.hasPassword).toBe(true);
+    const passwordless = await signInWithEmailCode(newEmail("none"));
+    expect((await gw.request(HasPasswordDocument, {}, { token: passwordless.tokens!.accessToken })).data!.me!.hasPassword).toBe(false);
+  });
+
+  it("is null for anyone else (other subgraphs resolving the user)", async () => {
+    const tokens = await signUp(newEmail("private"));
+    const id = (await gw.request(HasPasswordDocument, {}, { token: tokens.accessToken })).data!.me!.id;
+    const r = await gw.request<{ _entities: Array<{ hasPassword: boolean | null }> }, { r: unknown[] }>(
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { hasPassword } } }",
+      { r: [{ __typename: "User", id }] },
+    );
+    expect(r.data!._entities).toEqual([{ hasPassword: null }]);
+  });
+});
