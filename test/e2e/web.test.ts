@@ -48,11 +48,31 @@ async function signUp(page: Page, email: string): Promise<void> {
   await signedInAs(page, email);
 }
 
-async function passwordLogin(page: Page, email: string): Promise<void> {
+async function passwordLogin(page: Page, email: string, password = PASSWORD): Promise<void> {
   await tab(page, "Password").click();
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password").fill(password);
   await button(page, "Sign in").click();
+}
+
+/** From the Email code tab: asks for a code, reads it from the mail, signs in. */
+async function emailCodeSignIn(page: Page, email: string): Promise<void> {
+  const before = stack.smtp.messages.length;
+  await page.getByLabel("Email").fill(email);
+  await button(page, "Send code").click();
+  await page.getByRole("heading", { name: "Enter your code" }).waitFor();
+  await page.getByLabel("Code").fill(codeIn((await stack.mailTo(email, before)).text));
+  await button(page, "Verify").click();
+  await signedInAs(page, email);
+}
+
+/** The account page's password form: fills it and waits for the saved notice. */
+async function savePassword(page: Page, opener: "Change password" | "Set a password", newPassword: string, currentPassword?: string): Promise<void> {
+  await button(page, opener).click();
+  if (currentPassword !== undefined) await page.getByLabel("Current password").fill(currentPassword);
+  await page.getByLabel("New password").fill(newPassword);
+  await button(page, "Save password").click();
+  await page.getByTestId("password-saved").waitFor();
 }
 
 /** Turns TOTP on through the screens; returns the key read off the page and the recovery codes shown once. */
@@ -288,6 +308,60 @@ describe("the example web app in a real browser", () => {
     expect(await back.getByRole("alert").count()).toBe(0);
     await a.context.close();
     await b.context.close();
+  });
+
+  it("changing the password with the current one signs the other device out; only the new one works after", async () => {
+    const a = await stack.newDevice();
+    const b = await stack.newDevice();
+    const email = newEmail("change");
+    const fresh = "a different long passphrase";
+    await signUp(a.page, email);
+    await b.page.goto(stack.appUrl);
+    await passwordLogin(b.page, email);
+    await signedInAs(b.page, email);
+
+    await savePassword(a.page, "Change password", fresh, PASSWORD);
+    await stack.screenshot(a.page, "13-password-changed");
+
+    // B is out on its next request, told why; the old password no longer gets it back in.
+    await button(b.page, "Set up authenticator app").click();
+    await onSignInScreen(b.page);
+    await b.page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await passwordLogin(b.page, email);
+    await b.page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
+    await passwordLogin(b.page, email, fresh);
+    await signedInAs(b.page, email);
+    await a.context.close();
+    await b.context.close();
+  });
+
+  it("a forgotten password: an email code from the sign-in screen, then a new password without the old one", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("forgot");
+    const fresh = "remembered this one at last";
+    await signUp(page, email);
+    await button(page, "Sign out").click();
+    await onSignInScreen(page);
+
+    // Forgotten: the password tab points to a code, which proves the address and signs in.
+    await button(page, "Sign in with an email code").click();
+    await emailCodeSignIn(page, email);
+    // The password was set before the address was proven, so the code dropped it (README,
+    // pre-account hijacking): the page offers to set one, and the old one is not asked for.
+    const before = stack.smtp.messages.length;
+    await savePassword(page, "Set a password", fresh);
+    expect((await stack.mailTo(email, before)).subject).toBe("Your Example App password was set");
+
+    await button(page, "Sign out").click();
+    await onSignInScreen(page);
+    await passwordLogin(page, email);
+    await page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
+    await passwordLogin(page, email, fresh);
+    await signedInAs(page, email);
+    // Just signed in, so a change needs no current password either.
+    await savePassword(page, "Change password", "and yet another passphrase");
+    await stack.screenshot(page, "14-forgotten-password-replaced");
+    await context.close();
   });
 
   it("network loss shows a banner and keeps the screen; the app recovers when the network is back", async () => {

@@ -133,6 +133,7 @@ export const AccountDocument = graphql(`
       phone
       phoneVerified
       totpEnabled
+      hasPassword
     }
     sessions {
       id
@@ -144,6 +145,12 @@ export const AccountDocument = graphql(`
       ip
       current
     }
+  }
+`);
+
+export const ChangePasswordDocument = graphql(`
+  mutation ChangePassword($input: ChangePasswordInput!) {
+    changePassword(input: $input)
   }
 `);
 

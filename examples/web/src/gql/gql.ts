@@ -27,7 +27,8 @@ type Documents = {
     "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n": typeof types.MagicLinkStatusDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
-    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": typeof types.AccountDocument,
+    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": typeof types.AccountDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n": typeof types.ChangePasswordDocument,
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": typeof types.RevokeSessionDocument,
     "\n  mutation EnrollTotp {\n    enrollTotp {\n      secret\n      qrCodeDataUrl\n      otpauthUrl\n    }\n  }\n": typeof types.EnrollTotpDocument,
     "\n  mutation ConfirmTotp($code: String!) {\n    confirmTotp(code: $code) {\n      codes\n    }\n  }\n": typeof types.ConfirmTotpDocument,
@@ -48,7 +49,8 @@ const documents: Documents = {
     "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n": types.MagicLinkStatusDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": types.LogoutDocument,
-    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": types.AccountDocument,
+    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": types.AccountDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n": types.ChangePasswordDocument,
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": types.RevokeSessionDocument,
     "\n  mutation EnrollTotp {\n    enrollTotp {\n      secret\n      qrCodeDataUrl\n      otpauthUrl\n    }\n  }\n": types.EnrollTotpDocument,
     "\n  mutation ConfirmTotp($code: String!) {\n    confirmTotp(code: $code) {\n      codes\n    }\n  }\n": types.ConfirmTotpDocument,
@@ -125,7 +127,11 @@ export function graphql(source: "\n  mutation Logout {\n    logout\n  }\n"): (ty
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"): (typeof documents)["\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"];
+export function graphql(source: "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"): (typeof documents)["\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n"): (typeof documents)["\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

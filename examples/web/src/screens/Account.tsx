@@ -2,7 +2,7 @@ import { useMutation, useQuery } from "@apollo/client/react";
 import { useState } from "react";
 import { describeError } from "../errors";
 import type { AccountQuery } from "../gql/graphql";
-import { AccountDocument, LogoutDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
+import { AccountDocument, ChangePasswordDocument, LogoutDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
 import { forgetSession, signIn } from "../session";
 import { timeAgo } from "../time";
 import { Alert, codeInput, Field, formValues, SubmitOrCancel } from "../ui";
@@ -12,7 +12,7 @@ type User = NonNullable<AccountQuery["me"]>;
 type Session = AccountQuery["sessions"][number];
 
 /** What the account page has open; one thing at a time keeps the page calm. */
-export type Task = "enroll" | "disable" | "regenerate" | "stepUp" | null;
+export type Task = "password" | "enroll" | "disable" | "regenerate" | "stepUp" | null;
 
 /** Signed in: who you are, two-step verification, and your sessions. */
 export function Account() {
@@ -49,6 +49,7 @@ export function Account() {
             Signed in as {user.email ?? user.phone}
           </p>
           <Contacts user={user} />
+          <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={() => void refetch()} />
           <TwoStep user={user} task={task} setTask={setTask} onChanged={() => void refetch()} />
           <StepUp totpEnabled={user.totpEnabled} aal={current?.aal} open={task === "stepUp"} setTask={setTask} onDone={() => void refetch()} />
           <Sessions sessions={sessions} onChanged={() => void refetch()} />
@@ -73,6 +74,76 @@ function Contacts({ user }: { user: User }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+type PasswordProps = { user: User; aal: string | undefined; open: boolean; setTask: (task: Task) => void; onChanged: () => void };
+
+/**
+ * Set or change the password. The current one is not needed within 15 minutes of signing
+ * in: that is how a forgotten password is replaced (sign in with an email code first).
+ */
+function Password({ user, aal, open, setTask, onChanged }: PasswordProps) {
+  const [saved, setSaved] = useState(false);
+  const [changePassword, { loading, error }] = useMutation(ChangePasswordDocument, {
+    onCompleted: () => {
+      setSaved(true);
+      setTask(null);
+      onChanged(); // the other sessions are gone from the list
+    },
+  });
+  const needsStepUp = user.totpEnabled && aal !== "aal2";
+  return (
+    <section className="card">
+      <h2>Password</h2>
+      {saved && !open && (
+        <p role="status" className="success" data-testid="password-saved">
+          Password saved. Your other devices were signed out.
+        </p>
+      )}
+      {!open && (
+        <>
+          <p className="muted">{user.hasPassword ? "You can sign in with your email and password." : "You sign in without a password. Add one to sign in with it too."}</p>
+          <button
+            type="button"
+            onClick={() => {
+              setSaved(false);
+              setTask("password");
+            }}
+          >
+            {user.hasPassword ? "Change password" : "Set a password"}
+          </button>
+        </>
+      )}
+      {open && (
+        <form
+          noValidate
+          onSubmit={(event) => {
+            const { currentPassword, newPassword } = formValues(event);
+            void changePassword({ variables: { input: { newPassword, currentPassword: currentPassword || null } } });
+          }}
+        >
+          {user.hasPassword && (
+            <Field
+              label="Current password"
+              name="currentPassword"
+              type="password"
+              autoComplete="current-password"
+              hint="Not needed within 15 minutes of signing in: that's how a forgotten password is replaced."
+            />
+          )}
+          <Field label="New password" name="newPassword" type="password" autoComplete="new-password" required hint="At least 8 characters. A few unrelated words work well." />
+          <Alert
+            message={describeError(error, {
+              FORBIDDEN: needsStepUp
+                ? "First confirm it's you with your authenticator app (Step-up verification, below)."
+                : "Enter your current password, or sign out and sign in again first.",
+            })}
+          />
+          <SubmitOrCancel label="Save password" busy={loading} onCancel={() => setTask(null)} />
+        </form>
+      )}
+    </section>
   );
 }
 

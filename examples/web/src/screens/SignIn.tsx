@@ -35,7 +35,7 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
         ]}
       />
       <div role="tabpanel" className="panel">
-        {method === "password" && <PasswordForm onAuth={onAuth} />}
+        {method === "password" && <PasswordForm onAuth={onAuth} onForgot={() => onMethod("email")} />}
         {method === "email" && <CodeRequestForm key="email" channel="EMAIL" onChallenge={onChallenge} />}
         {method === "sms" && <CodeRequestForm key="sms" channel="SMS" onChallenge={onChallenge} />}
         {method === "magic" && <MagicLinkForm onMagicLink={onMagicLink} />}
@@ -50,7 +50,7 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
   );
 }
 
-function PasswordForm({ onAuth }: { onAuth: (auth: AuthFragment) => void }) {
+function PasswordForm({ onAuth, onForgot }: { onAuth: (auth: AuthFragment) => void; onForgot: () => void }) {
   const [login, { loading, error }] = useMutation(LoginDocument, { onCompleted: (data) => onAuth(data.login) });
   return (
     <form
@@ -66,6 +66,14 @@ function PasswordForm({ onAuth }: { onAuth: (auth: AuthFragment) => void }) {
       <button type="submit" disabled={loading}>
         Sign in
       </button>
+      {/* No reset link to mail: a code proves the address, then the account page sets a new password. */}
+      <p className="aside">
+        Forgot it?{" "}
+        <button type="button" className="link" onClick={onForgot}>
+          Sign in with an email code
+        </button>
+        , then set a new password on your account page.
+      </p>
     </form>
   );
 }
