@@ -55,6 +55,18 @@ async function passwordLogin(page: Page, email: string, password = PASSWORD): Pr
   await button(page, "Sign in").click();
 }
 
+/** Device A signs up, device B signs in to the same account with the password. */
+async function oneAccountOnTwoDevices(tag: string) {
+  const a = await stack.newDevice();
+  const b = await stack.newDevice();
+  const email = newEmail(tag);
+  await signUp(a.page, email);
+  await b.page.goto(stack.appUrl);
+  await passwordLogin(b.page, email);
+  await signedInAs(b.page, email);
+  return { a, b, email };
+}
+
 /** From the Email code tab: asks for a code, reads it from the mail, signs in. */
 async function emailCodeSignIn(page: Page, email: string): Promise<void> {
   const before = stack.smtp.messages.length;
@@ -255,13 +267,7 @@ describe("the example web app in a real browser", () => {
   });
 
   it("revoking the other session from the list signs that device out on its next request", async () => {
-    const a = await stack.newDevice();
-    const b = await stack.newDevice();
-    const email = newEmail("revoke");
-    await signUp(a.page, email);
-    await b.page.goto(stack.appUrl);
-    await passwordLogin(b.page, email);
-    await signedInAs(b.page, email);
+    const { a, b, email } = await oneAccountOnTwoDevices("revoke");
 
     await a.page.reload();
     await signedInAs(a.page, email);
@@ -311,14 +317,8 @@ describe("the example web app in a real browser", () => {
   });
 
   it("changing the password with the current one signs the other device out; only the new one works after", async () => {
-    const a = await stack.newDevice();
-    const b = await stack.newDevice();
-    const email = newEmail("change");
+    const { a, b, email } = await oneAccountOnTwoDevices("change");
     const fresh = "a different long passphrase";
-    await signUp(a.page, email);
-    await b.page.goto(stack.appUrl);
-    await passwordLogin(b.page, email);
-    await signedInAs(b.page, email);
 
     await savePassword(a.page, "Change password", fresh, PASSWORD);
     await stack.screenshot(a.page, "13-password-changed");

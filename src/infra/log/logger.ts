@@ -6,6 +6,8 @@ export const REDACT_PATHS = [
   "req.headers.cookie",
   'res.headers["set-cookie"]',
   "*.password",
+  "*.currentPassword",
+  "*.newPassword",
   "*.code",
   "*.token",
   "*.accessToken",
