@@ -1,6 +1,6 @@
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { LoginDocument, MeDocument, SignUpDocument } from "../__generated__/graphql";
+import { ChangePasswordDocument, LoginDocument, MeDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 let gw: TestGateway;
@@ -71,9 +71,13 @@ describe("errors", () => {
     const { accessToken, refreshToken } = await signedIn(gw, "logs@example.com");
     await gw.request(LoginDocument, { input: { email: "logs@example.com", password: "correct horse battery" } });
     await gw.request(MeDocument, {}, { token: accessToken });
+    // Refused (wrong current password), so the error path is logged too.
+    await gw.request(ChangePasswordDocument, { input: { currentPassword: "not my password at all", newPassword: "a new secret passphrase" } }, { token: accessToken });
     const all = JSON.stringify(gw.logs);
     expect(gw.logs.length).toBeGreaterThan(0);
     expect(all).not.toContain("correct horse battery");
+    expect(all).not.toContain("not my password at all");
+    expect(all).not.toContain("a new secret passphrase");
     expect(all).not.toContain(accessToken);
     expect(all).not.toContain(refreshToken);
   });
