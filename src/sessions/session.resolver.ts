@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { AuthError } from "../core/errors";
 import { CurrentUser } from "../graphql/auth";
 import type { GatewayContext } from "../graphql/context";
@@ -45,6 +45,12 @@ export class SessionResolver {
     } finally {
       cookie?.clear();
     }
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: "Ends every session of the signed-in user but this one (sign out everywhere else); how many it ended." })
+  revokeOtherSessions(@CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext) {
+    return this.service.revokeOthersByUser(principal, ctx.client);
   }
 
   @Authorized()

@@ -165,6 +165,13 @@ export class SessionService {
     return others.length;
   }
 
+  /** "Sign out everywhere else", asked for by the user. */
+  async revokeOthersByUser(principal: Principal, client: ClientInfo): Promise<number> {
+    const ended = await this.revokeOthers(principal, "revoked_by_user");
+    await this.d.audit.record({ type: "session.revoked_others", ok: true, userId: principal.userId, client, detail: { sessionId: principal.sessionId, ended } });
+    return ended;
+  }
+
   /** Ends every live session of a user (e.g. when an unproven account is claimed). */
   async revokeAll(userId: string, reason: string): Promise<void> {
     for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session.id, reason);

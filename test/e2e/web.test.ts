@@ -288,6 +288,24 @@ describe("the example web app in a real browser", () => {
     await b.context.close();
   });
 
+  it("\"Sign out all other devices\" ends them all on their next request; this one stays", async () => {
+    const { a, b, email } = await oneAccountOnTwoDevices("others");
+    await a.page.reload();
+    await signedInAs(a.page, email);
+    await a.page.getByTestId("sessions").locator("li").nth(1).waitFor();
+    await button(a.page, "Sign out all other devices").click();
+    await a.page.getByTestId("sessions").locator("li").nth(1).waitFor({ state: "detached" });
+    expect(await button(a.page, "Sign out all other devices").count()).toBe(0);
+    await signedInAs(a.page, email);
+    await stack.screenshot(a.page, "15-other-devices-signed-out");
+
+    await button(b.page, "Set up authenticator app").click();
+    await onSignInScreen(b.page);
+    await b.page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await a.context.close();
+    await b.context.close();
+  });
+
   it("a session revoked while the app was closed: reopening it says the session ended, once", async () => {
     const b = await stack.newDevice();
     const email = newEmail("closed");

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { LogoutDocument, MeDocument, RefreshTokensDocument, RevokeSessionDocument, SessionsDocument, SignUpDocument, LoginDocument } from "../__generated__/graphql";
+import { LoginDocument, LogoutDocument, MeDocument, RefreshTokensDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, SessionsDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 let gw: TestGateway;
@@ -145,5 +145,32 @@ describe("revokeSession", () => {
     const r = await gw.request(RevokeSessionDocument, { id: bSession.id }, { token: a.accessToken });
     expect(errorCode(r)).toBe("BAD_USER_INPUT");
     expect((await gw.request(MeDocument, {}, { token: b.accessToken })).data!.me!.id).toBe(b.userId);
+  });
+});
+
+describe("revokeOtherSessions", () => {
+  it("ends every other session of the user, and only those: this one and other users' go on", async () => {
+    const a = await newAccount("laptop");
+    const phone = await loginAgain(a.email, "phone");
+    const tablet = await loginAgain(a.email, "tablet");
+    const someoneElse = await newAccount();
+
+    const r = await gw.request(RevokeOtherSessionsDocument, {}, { token: a.accessToken });
+    expect(r.data!.revokeOtherSessions).toBe(2);
+    for (const t of [phone, tablet]) {
+      expect((await gw.request(MeDocument, {}, { token: t.accessToken })).data!.me).toBeNull();
+      expect(errorCode(await gw.request(RefreshTokensDocument, { refreshToken: t.refreshToken }))).toBe("UNAUTHENTICATED");
+    }
+    expect((await gw.request(MeDocument, {}, { token: a.accessToken })).data!.me!.id).toBe(a.userId);
+    expect((await gw.request(MeDocument, {}, { token: someoneElse.accessToken })).data!.me!.id).toBe(someoneElse.userId);
+    expect((await gw.request(SessionsDocument, {}, { token: a.accessToken })).data!.sessions.map((s) => s.userAgent)).toEqual(["laptop"]);
+    const [event] = await gw.db.db.prisma.authEvent.findMany({ where: { userId: a.userId, type: "session.revoked_others" } });
+    expect(event).toMatchObject({ ok: true, detail: { ended: 2 } });
+    // Nothing left to end.
+    expect((await gw.request(RevokeOtherSessionsDocument, {}, { token: a.accessToken })).data!.revokeOtherSessions).toBe(0);
+  });
+
+  it("needs a signed-in caller", async () => {
+    expect(errorCode(await gw.request(RevokeOtherSessionsDocument, {}))).toBe("UNAUTHENTICATED");
   });
 });

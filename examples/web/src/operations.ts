@@ -154,6 +154,12 @@ export const ChangePasswordDocument = graphql(`
   }
 `);
 
+export const RevokeOtherSessionsDocument = graphql(`
+  mutation RevokeOtherSessions {
+    revokeOtherSessions
+  }
+`);
+
 export const RevokeSessionDocument = graphql(`
   mutation RevokeSession($id: ID!) {
     revokeSession(id: $id)

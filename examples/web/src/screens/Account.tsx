@@ -2,7 +2,7 @@ import { useMutation, useQuery } from "@apollo/client/react";
 import { useState } from "react";
 import { describeError } from "../errors";
 import type { AccountQuery } from "../gql/graphql";
-import { AccountDocument, ChangePasswordDocument, LogoutDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
+import { AccountDocument, ChangePasswordDocument, LogoutDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
 import { forgetSession, signIn } from "../session";
 import { timeAgo } from "../time";
 import { Alert, codeInput, Field, formValues, SubmitOrCancel } from "../ui";
@@ -181,7 +181,9 @@ function StepUp({ totpEnabled, aal, open, setTask, onDone }: StepUpProps) {
 }
 
 function Sessions({ sessions, onChanged }: { sessions: Session[]; onChanged: () => void }) {
-  const [revokeSession, { error }] = useMutation(RevokeSessionDocument, { onCompleted: onChanged });
+  const [revokeSession, revoking] = useMutation(RevokeSessionDocument, { onCompleted: onChanged });
+  const [revokeOthers, revokingOthers] = useMutation(RevokeOtherSessionsDocument, { onCompleted: onChanged });
+  const error = revoking.error ?? revokingOthers.error;
   const newestFirst = [...sessions].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   return (
     <section className="card">
@@ -206,6 +208,11 @@ function Sessions({ sessions, onChanged }: { sessions: Session[]; onChanged: () 
           </li>
         ))}
       </ul>
+      {sessions.length > 1 && (
+        <button type="button" className="secondary" disabled={revokingOthers.loading} onClick={() => void revokeOthers()}>
+          Sign out all other devices
+        </button>
+      )}
     </section>
   );
 }
