@@ -91,6 +91,17 @@ describe("changePassword", () => {
     expect(await passwordHash(email)).toBe(before);
   });
 
+  it("a right current password clears the account's failed attempts, as a login does", async () => {
+    const email = newEmail("reset");
+    const { accessToken } = await signUp(email);
+    for (const attempt of ["wrong guess one", "wrong guess two"]) expect(errorCode(await change(accessToken, NEW, attempt))).toBe("BAD_USER_INPUT");
+    expect((await change(accessToken, NEW, OLD)).data!.changePassword).toBe(true);
+    // Three more tries are allowed again (LOGIN_MAX_FAILURES=3), the fourth is not.
+    const codes = [];
+    for (const attempt of ["wrong 3", "wrong 4", "wrong 5", "wrong 6"]) codes.push(errorCode(await change(accessToken, OLD, `${attempt} guess`)));
+    expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT", "RATE_LIMITED"]);
+  });
+
   it("checks the new password as sign-up does, on the newPassword field", async () => {
     const email = newEmail("weak");
     const { accessToken } = await signUp(email);

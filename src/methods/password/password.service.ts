@@ -101,6 +101,7 @@ export class PasswordService {
         await refused("wrong_current_password");
         throw badInput("currentPassword", "That is not your current password.");
       }
+      await this.d.limiter.reset("login:account", user.email);
     } else {
       const age = this.d.clock.now().getTime() - (await this.d.sessions.signedInAt(principal)).getTime();
       if (age > RECENT_SIGN_IN_SECONDS * 1000) {
