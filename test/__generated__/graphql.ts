@@ -120,7 +120,7 @@ export type Mutation = {
   regenerateRecoveryCodes: RecoveryCodes;
   /** Emails a sign-in link. The caller keeps requestId + listenToken to wait for the click. */
   requestMagicLink: MagicLinkRequest;
-  /** Sends a one-time code by email or SMS. Same answer whether or not the account exists. */
+  /** Sends a one-time code by email, SMS or voice call. Same answer whether or not the account exists. */
   requestOtp: OtpChallenge;
   /** Ends every session of the signed-in user but this one (sign out everywhere else); how many it ended. */
   revokeOtherSessions: Scalars['Int']['output'];
@@ -216,7 +216,7 @@ export type OtpChallenge = {
   challengeId: Scalars['ID']['output'];
   channel: OtpChannel;
   codeLength: Scalars['Int']['output'];
-  /** Masked, e.g. j***@example.com or +44******789. */
+  /** Masked, e.g. j***@example.com or +44*******789 (one star per hidden digit). */
   destinationHint: Scalars['String']['output'];
   expiresAt: Scalars['DateTime']['output'];
   /** Earliest time a new code may be requested for the same destination. */

@@ -9,7 +9,7 @@ import { OtpChallenge, OtpChannel, RequestOtpInput, VerifyOtpInput } from "./otp
 export class OtpResolver {
   constructor(private readonly otp: OtpService) {}
 
-  @Mutation(() => OtpChallenge, { description: "Sends a one-time code by email or SMS. Same answer whether or not the account exists." })
+  @Mutation(() => OtpChallenge, { description: "Sends a one-time code by email, SMS or voice call. Same answer whether or not the account exists." })
   async requestOtp(@Arg("input") input: RequestOtpInput, @Ctx() ctx: GatewayContext): Promise<OtpChallenge> {
     const issued = await this.otp.request(input, ctx.principal, ctx.client);
     return { ...issued, channel: OtpChannel[issued.channel] };

@@ -56,7 +56,7 @@ export class OtpChallenge {
   @Field(() => OtpChannel)
   channel!: OtpChannel;
 
-  @Field({ description: "Masked, e.g. j***@example.com or +44******789." })
+  @Field({ description: "Masked, e.g. j***@example.com or +44*******789 (one star per hidden digit)." })
   destinationHint!: string;
 
   @Field()
