@@ -32,6 +32,15 @@ export interface SessionServiceDeps {
 }
 
 const revokedKey = (sessionId: string) => `session:revoked:${sessionId}`;
+
+/**
+ * How recent a sign-in must be to change the account without another proof (Kratos'
+ * "privileged session"): a stolen, older session cannot take the account over.
+ */
+export const RECENT_SIGN_IN_SECONDS = 15 * 60;
+
+/** Why a session may not change the account's password or contacts; null when it may. */
+export type AccountChangeRefusal = "step_up_needed" | "sign_in_not_recent";
 const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
 
 /**
@@ -151,11 +160,18 @@ export class SessionService {
     return true;
   }
 
-  /** When the caller's session signed in (refreshes do not count): for actions that need a recent sign-in. */
-  async signedInAt(principal: Principal): Promise<Date> {
+  /**
+   * May this session change `user`'s password, email or phone? With TOTP on, only an aal2
+   * session; and unless the change is `proven` otherwise (the current password), only one
+   * that signed in within RECENT_SIGN_IN_SECONDS (refreshes do not count).
+   */
+  async accountChangeRefusal(principal: Principal, user: UserRecord, proven = false): Promise<AccountChangeRefusal | null> {
+    if (user.totpEnabled && principal.aal !== "aal2") return "step_up_needed";
+    if (proven) return null;
     const session = await this.d.sessions.findById(principal.sessionId);
     if (!session || session.revokedAt) throw new AuthError("UNAUTHENTICATED");
-    return session.createdAt;
+    const age = this.d.clock.now().getTime() - session.createdAt.getTime();
+    return age > RECENT_SIGN_IN_SECONDS * 1000 ? "sign_in_not_recent" : null;
   }
 
   /** Ends every live session of the caller but the caller's own; how many it ended. */

@@ -1,6 +1,6 @@
 import type { OutgoingMessage } from "../../core/ports";
 import { escapeHtml } from "../../core/text";
-import type { Destination } from "./destination";
+import { maskDestination, type Destination } from "./destination";
 
 const PURPOSE_TEXT: Record<string, string> = {
   SIGN_IN: "sign in",
@@ -29,5 +29,24 @@ export function codeMessage(d: Destination, code: string, purpose: string, ttlSe
       `<p>Your code to ${escapeHtml(what)}:</p>` +
       `<p style="font-size:32px;font-weight:bold;letter-spacing:6px;font-family:monospace">${escapeHtml(code)}</p>` +
       `<p>It expires in ${minutes} minutes. If you did not ask for it, ignore this email; nobody can sign in without the code.</p>`,
+  };
+}
+
+/** To the address proven before: a new email or phone was put on the account. */
+export function contactChangedMessage(to: string, added: Destination, appName: string, userId: string): OutgoingMessage {
+  const what = added.channel === "EMAIL" ? "email address" : "phone number";
+  const lines = [
+    `Your ${appName} account now has the ${what} ${maskDestination(added)}.`,
+    "If this was you, there is nothing to do.",
+    "If it was not you, sign in now, put your own address back, change your password and sign out all other devices.",
+  ];
+  return {
+    channel: "email",
+    to,
+    purpose: "contact.changed",
+    userId,
+    subject: `Your ${appName} ${what} was changed`,
+    text: lines.join("\n\n"),
+    html: lines.map((line) => `<p>${escapeHtml(line)}</p>`).join(""),
   };
 }

@@ -7,7 +7,7 @@ import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
 import type { SmsGuard } from "./sms-guard";
-import { codeMessage } from "./otp.messages";
+import { codeMessage, contactChangedMessage } from "./otp.messages";
 
 export type Purpose = "SIGN_IN" | "MFA" | "VERIFY_CONTACT";
 
@@ -143,10 +143,16 @@ export class OtpService {
     }
     if (purpose === "VERIFY_CONTACT") {
       if (!principal || principal.userId !== userId) throw new AuthError("UNAUTHENTICATED", "Sign in as the account that asked for this code.");
+      // Checked again: the session may have aged, or lost its aal2, since the code was sent.
+      const { before, changes } = await this.assertMayVerifyContact(principal, d, client);
       const patch = d.channel === "EMAIL" ? { email: destination, emailVerified: true } : { phone: destination, phoneVerified: true };
       const user = await this.d.users.update(principal.userId, patch);
       if (!user) throw badInput("destination", "This address cannot be added to your account.");
-      await this.d.audit.record({ type: "contact.verified", ok: true, userId: user.id, client, detail: { channel } });
+      await this.d.audit.record({ type: "contact.verified", ok: true, userId: user.id, client, detail: { channel, changed: changes } });
+      // The address the owner proved before hears of it: the one way to notice a takeover.
+      if (changes && before.emailVerified && before.email) {
+        await this.d.delivery.enqueue(contactChangedMessage(before.email, d, this.d.settings.appName, user.id));
+      }
       return { status: "CONTACT_VERIFIED", user };
     }
     const contact = { kind: d.channel === "EMAIL" ? ("email" as const) : ("phone" as const), address: d.address };
@@ -174,10 +180,29 @@ export class OtpService {
     const destination = parseDestination(input.channel, input.destination);
     if (input.purpose === "VERIFY_CONTACT") {
       if (!principal) throw new AuthError("UNAUTHENTICATED");
+      await this.assertMayVerifyContact(principal, destination, null);
       return { destination, userId: principal.userId };
     }
     const user = input.channel === "EMAIL" ? await this.d.users.findByEmail(destination.address) : await this.d.users.findByPhone(destination.address);
     return { destination, userId: user?.id ?? null };
+  }
+
+  /**
+   * Proving the address already on the account needs nothing more. Adding or replacing one
+   * is an account change (a stolen session would otherwise move the account to its own
+   * address): only from a recent sign-in, and aal2 when TOTP is on. `client` is set when
+   * a refusal should be audited (at verify; at request the code is simply not sent).
+   */
+  private async assertMayVerifyContact(principal: Principal, d: Destination, client: ClientInfo | null): Promise<{ before: UserRecord; changes: boolean }> {
+    const before = await this.d.users.findById(principal.userId);
+    if (!before) throw new AuthError("UNAUTHENTICATED");
+    const changes = (d.channel === "EMAIL" ? before.email : before.phone) !== d.address;
+    const refusal = changes ? await this.d.sessions.accountChangeRefusal(principal, before) : null;
+    if (!refusal) return { before, changes };
+    if (client) await this.d.audit.record({ type: "contact.verified", ok: false, userId: before.id, client, detail: { channel: d.channel, reason: refusal } });
+    const what = d.channel === "EMAIL" ? "your email address" : "your phone number";
+    if (refusal === "step_up_needed") throw new AuthError("FORBIDDEN", `Confirm with your authenticator app first (step-up), then change ${what}.`);
+    throw new AuthError("FORBIDDEN", `Sign in again to change ${what}: it needs a sign-in from the last 15 minutes.`);
   }
 
   private assertCountryAllowed(d: Destination): void {

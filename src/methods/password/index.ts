@@ -16,7 +16,6 @@ export const passwordMethod: AuthMethod<MethodDeps> = {
       limiter: d.limiter,
       audit: d.audit,
       delivery: d.delivery,
-      clock: d.clock,
       appName: d.settings.appName,
       limits: {
         perAccount: { max: maxFailures, windowSeconds: failureWindowSeconds },

@@ -1,6 +1,6 @@
 import { normalizeEmail, normalizePhone } from "../../core/contact";
 import { AuthError, badInput, invalidCredentials } from "../../core/errors";
-import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRepo } from "../../core/ports";
+import type { AuditLog, ClientInfo, DeliveryQueue, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
 import type { PasswordHasher } from "./password.hasher";
@@ -23,18 +23,11 @@ export interface PasswordServiceDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   delivery: DeliveryQueue;
-  clock: Clock;
   appName: string;
   limits: PasswordLimits;
 }
 
 const AMR_PASSWORD = "pwd"; // RFC 8176
-/**
- * Without the current password, a password may be changed only this soon after signing in
- * (Kratos' "privileged session"): how a forgotten one is replaced, by signing in with a
- * code or link first. A stolen, older session cannot take the account over this way.
- */
-export const RECENT_SIGN_IN_SECONDS = 15 * 60;
 
 export class PasswordService {
   constructor(private readonly d: PasswordServiceDeps) {}
@@ -86,13 +79,21 @@ export class PasswordService {
     const user = await this.d.users.findById(principal.userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
     if (!user.email) throw badInput("newPassword", "Password sign-in needs an email address on the account.");
-    if (user.totpEnabled && principal.aal !== "aal2") {
-      throw new AuthError("FORBIDDEN", "Confirm with your authenticator app first (step-up), then change the password.");
+    const refused = (reason: string) => this.d.audit.record({ type: "password.changed", ok: false, userId: user.id, client, detail: { reason } });
+    const refusal = await this.d.sessions.accountChangeRefusal(principal, user, Boolean(input.currentPassword));
+    if (refusal) {
+      await refused(refusal);
+      if (refusal === "step_up_needed") throw new AuthError("FORBIDDEN", "Confirm with your authenticator app first (step-up), then change the password.");
+      throw new AuthError(
+        "FORBIDDEN",
+        user.passwordHash
+          ? "Give your current password, or sign in again to change it without."
+          : "Sign in again to set a password: it needs a sign-in from the last 15 minutes.",
+      );
     }
     const newPassword = normalizePassword(input.newPassword);
     checkNewPassword(newPassword, user.email, "newPassword");
 
-    const refused = (reason: string) => this.d.audit.record({ type: "password.changed", ok: false, userId: user.id, client, detail: { reason } });
     if (input.currentPassword) {
       // The same budget as logins to this account: this is a password guess too.
       await this.d.limiter.consume("login:account", user.email, this.d.limits.perAccount);
@@ -102,17 +103,6 @@ export class PasswordService {
         throw badInput("currentPassword", "That is not your current password.");
       }
       await this.d.limiter.reset("login:account", user.email);
-    } else {
-      const age = this.d.clock.now().getTime() - (await this.d.sessions.signedInAt(principal)).getTime();
-      if (age > RECENT_SIGN_IN_SECONDS * 1000) {
-        await refused("sign_in_not_recent");
-        throw new AuthError(
-          "FORBIDDEN",
-          user.passwordHash
-            ? "Give your current password, or sign in again to change it without."
-            : "Sign in again to set a password: it needs a sign-in from the last 15 minutes.",
-        );
-      }
     }
 
     await this.d.users.update(user.id, { passwordHash: await this.d.hasher.hash(newPassword) });

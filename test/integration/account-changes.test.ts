@@ -14,6 +14,11 @@ import {
 } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
+/*
+ * Changes that could hand the account to someone else (the password, the email, the
+ * phone): guarded against stolen sessions the same way.
+ */
+
 /**
  * The gateway's clock runs with the real one (sessions are stamped by Postgres) plus an
  * offset the tests move: 16 minutes on makes every earlier sign-in "not recent".
@@ -43,6 +48,14 @@ const login = (email: string, password: string) => gw.request(LoginDocument, { i
 const change = (token: string | undefined, newPassword: string, currentPassword?: string) =>
   gw.request(ChangePasswordDocument, { input: { newPassword, currentPassword } }, { token });
 const passwordHash = async (email: string) => (await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } })).passwordHash;
+
+/** Turns TOTP on for the caller (the session itself stays aal1); returns the authenticator app. */
+async function turnOnTotp(token: string): Promise<TOTP> {
+  const enrollment = (await gw.request(EnrollTotpDocument, {}, { token })).data!.enrollTotp;
+  const app = URI.parse(enrollment.otpauthUrl) as TOTP;
+  await gw.request(ConfirmTotpDocument, { code: app.generate({ timestamp: clock.now().getTime() }) }, { token });
+  return app;
+}
 
 /** Signs in with an email code: how someone who forgot their password gets in. */
 async function signInWithEmailCode(email: string) {
@@ -143,9 +156,7 @@ describe("changePassword", () => {
   it("with TOTP on, needs an aal2 session: a step-up first", async () => {
     const email = newEmail("totp");
     const { accessToken } = await signUp(email);
-    const enrollment = (await gw.request(EnrollTotpDocument, {}, { token: accessToken })).data!.enrollTotp;
-    const app = URI.parse(enrollment.otpauthUrl) as TOTP;
-    await gw.request(ConfirmTotpDocument, { code: app.generate({ timestamp: clock.now().getTime() }) }, { token: accessToken });
+    const app = await turnOnTotp(accessToken);
 
     const r = await change(accessToken, NEW, OLD);
     expect(errorCode(r)).toBe("FORBIDDEN");
@@ -188,5 +199,70 @@ describe("User.hasPassword", () => {
       { r: [{ __typename: "User", id }] },
     );
     expect(r.data!._entities).toEqual([{ hasPassword: null }]);
+  });
+});
+
+describe("requestOtp VERIFY_CONTACT as an account change", () => {
+  const verifyContact = (token: string, channel: "EMAIL" | "SMS", destination: string) =>
+    gw.request(RequestOtpDocument, { input: { channel, destination, purpose: "VERIFY_CONTACT" } }, { token });
+  const codeTo = async (to: string, count = 1) => (await gw.sentTo(to, count))[0].text.match(/\b(\d{6})\b/)![1];
+  const verifyCode = (token: string, challengeId: string, code: string) => gw.request(VerifyOtpDocument, { input: { challengeId, code } }, { token });
+
+  it("replacing a proven email: from a recent sign-in, and the old address is told", async () => {
+    const old = newEmail("mover");
+    const next = newEmail("moved");
+    const token = (await signInWithEmailCode(old)).tokens!.accessToken;
+    const challenge = (await verifyContact(token, "EMAIL", next)).data!.requestOtp;
+    const v = await verifyCode(token, challenge.challengeId, await codeTo(next));
+    expect(v.errors).toBeUndefined();
+    expect((await gw.request(MeDocument, {}, { token })).data!.me).toMatchObject({ email: next, emailVerified: true });
+    const [notice] = await gw.sentTo(old, 2);
+    expect(notice.subject).toBe("Your Acme email address was changed");
+    expect(notice.text).toContain(`${next[0]}***@example.com`);
+  });
+
+  it("refuses to add or replace an address from a session that signed in more than 15 minutes ago; no code is sent", async () => {
+    const email = newEmail("oldsession");
+    const token = (await signInWithEmailCode(email)).tokens!.accessToken;
+    offset = 16 * 60_000;
+    const r = await verifyContact(token, "EMAIL", newEmail("thief"));
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toBe("Sign in again to change your email address: it needs a sign-in from the last 15 minutes.");
+    expect(r.data).toBeNull();
+    const phone = await verifyContact(token, "SMS", "+16505550177");
+    expect(phone.errors![0].message).toMatch(/change your phone number/);
+  });
+
+  it("checks again at verify: a session that aged past 15 minutes since the code was sent changes nothing", async () => {
+    const email = newEmail("aging");
+    const next = newEmail("aged");
+    const token = (await signInWithEmailCode(email)).tokens!.accessToken;
+    offset = 14 * 60_000;
+    const challenge = (await verifyContact(token, "EMAIL", next)).data!.requestOtp;
+    offset = 16 * 60_000;
+    const v = await verifyCode(token, challenge.challengeId, await codeTo(next));
+    expect(errorCode(v)).toBe("FORBIDDEN");
+    expect((await gw.request(MeDocument, {}, { token })).data!.me!.email).toBe(email);
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    const [event] = await gw.db.db.prisma.authEvent.findMany({ where: { userId: user.id, type: "contact.verified" } });
+    expect(event).toMatchObject({ ok: false, detail: { channel: "EMAIL", reason: "sign_in_not_recent" } });
+  });
+
+  it("proving the address already on the account needs no recent sign-in", async () => {
+    const email = newEmail("unproven");
+    const { accessToken } = await signUp(email);
+    offset = 16 * 60_000;
+    const challenge = (await verifyContact(accessToken, "EMAIL", email)).data!.requestOtp;
+    expect((await verifyCode(accessToken, challenge.challengeId, await codeTo(email))).errors).toBeUndefined();
+    expect((await gw.request(MeDocument, {}, { token: accessToken })).data!.me).toMatchObject({ email, emailVerified: true });
+  });
+
+  it("with TOTP on, needs an aal2 session", async () => {
+    const email = newEmail("totpcontact");
+    const { accessToken } = await signUp(email);
+    await turnOnTotp(accessToken);
+    const r = await verifyContact(accessToken, "SMS", "+16505550166");
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toBe("Confirm with your authenticator app first (step-up), then change your phone number.");
   });
 });
