@@ -266,3 +266,18 @@ describe("requestOtp VERIFY_CONTACT as an account change", () => {
     expect(r.errors![0].message).toBe("Confirm with your authenticator app first (step-up), then change your phone number.");
   });
 });
+
+describe("enrollTotp as an account change", () => {
+  it("turning TOTP on needs a sign-in from the last 15 minutes (a thief's app would lock the owner out)", async () => {
+    const email = newEmail("enrol");
+    const { accessToken } = await signUp(email);
+    offset = 16 * 60_000;
+    const r = await gw.request(EnrollTotpDocument, {}, { token: accessToken });
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toMatch(/Sign in again to set up an authenticator app/);
+    // Signed in again: fine. (Sessions are stamped by Postgres' clock, so the offset goes.)
+    offset = 0;
+    const fresh = (await login(email, OLD)).data!.login.tokens!.accessToken;
+    expect((await gw.request(EnrollTotpDocument, {}, { token: fresh })).data!.enrollTotp.secret).toMatch(/^[A-Z2-7]+$/);
+  });
+});

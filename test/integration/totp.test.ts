@@ -14,7 +14,11 @@ import {
 } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
-/** The gateway's clock, moved by the tests: each TOTP step (30 s) can be used once. */
+/**
+ * The gateway's clock, moved by the tests: each TOTP step (30 s) can be used once. It stays
+ * in the past of Postgres' clock (which stamps sessions), so every session here counts as a
+ * recent sign-in (enrollTotp asks for one).
+ */
 let now = Date.UTC(2026, 10, 25, 12, 0, 0);
 const clock = { now: () => new Date(now) };
 const nextStep = () => (now += 30_000);

@@ -47,6 +47,10 @@ export class TotpService {
     if (user.totpEnabled) {
       if (!code) throw badInput("code", "An authenticator app is already on: give a current code from it to replace it.");
       await this.checkCode(user.id, code, client, null);
+    } else if (await this.d.sessions.accountChangeRefusal(principal, user)) {
+      // A stolen session turning TOTP on would lock the owner out with the thief's app.
+      await this.d.audit.record({ type: "totp.enrollment_started", ok: false, userId: user.id, client, detail: { reason: "sign_in_not_recent" } });
+      throw new AuthError("FORBIDDEN", "Sign in again to set up an authenticator app: it needs a sign-in from the last 15 minutes.");
     }
     const secret = generateTotpSecret();
     await this.d.store.set(pendingKey(user.id), this.d.box.seal(secret.raw, user.id), PENDING_TTL_MS);

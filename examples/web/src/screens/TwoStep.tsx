@@ -52,7 +52,7 @@ export function TwoStep({ user, task, setTask, onChanged }: Props) {
       ) : (
         <>
           <p className="muted">Add an authenticator app (Google Authenticator, 1Password, …): signing in will then need a code from it too.</p>
-          <Alert message={describeError(enrolling.error)} />
+          <Alert message={describeError(enrolling.error, { FORBIDDEN: "For your safety, setting up an authenticator app needs a recent sign-in: sign out, sign in again, then try once more." })} />
           <button
             type="button"
             disabled={enrolling.loading}
