@@ -37,6 +37,32 @@ export interface WebStack {
   close(): Promise<void>;
 }
 
+/** Headless Debian Chromium; fails, saying how to install it, when it is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // This machine's network is closed: without these Chromium keeps trying Google's hosts.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** `npm run <script>` from the repo, in a process group of its own (npm → its children, stopped together). */
+export function startScript(script: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  const child = spawn("npm", ["run", script], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return { child, output: () => output };
+}
+
+/** Waits until `url` answers 200; fails with the script's output if it exits or takes a minute. */
+export async function untilServing(script: { child: ChildProcess; output: () => string }, url: string): Promise<void> {
+  const answered = async () => (await fetch(url).then((r) => r.ok, () => false)) && "up";
+  const state = await waitFor(async () => (script.child.exitCode !== null ? "exited" : answered()), url, 60_000).catch(() => "timed out");
+  if (state !== "up") throw new Error(`${url}: ${state} before answering:\n${script.output()}`);
+}
+
 export async function startWebStack(): Promise<WebStack> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -83,26 +109,11 @@ export async function startWebStack(): Promise<WebStack> {
       await gateway.exited;
     });
 
-    const preview = spawn("npm", ["run", "web:preview"], {
-      cwd: ROOT,
-      env: { ...process.env, WEB_PORT: String(webPort), GATEWAY_URL: gateway.url },
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group: npm → vite, all stopped together.
-      detached: true,
-    });
-    cleanups.push(() => stopGroup(preview));
-    let previewOutput = "";
-    preview.stdout!.on("data", (d) => (previewOutput += d));
-    preview.stderr!.on("data", (d) => (previewOutput += d));
-    const answered = async () => (await fetch(appUrl).then((r) => r.ok, () => false)) && "up";
-    const state = await waitFor(async () => (preview.exitCode !== null ? "exited" : answered()), `vite preview on ${appUrl}`, 60_000).catch(() => "timed out");
-    if (state !== "up") throw new Error(`vite preview ${state} before answering on ${appUrl}:\n${previewOutput}`);
+    const preview = startScript("web:preview", { ...process.env, WEB_PORT: String(webPort), GATEWAY_URL: gateway.url });
+    cleanups.push(() => stopGroup(preview.child));
+    await untilServing(preview, appUrl);
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // This machine's network is closed: without these Chromium keeps trying Google's hosts.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await launchChromium();
     cleanups.push(() => browser.close());
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
@@ -148,7 +159,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-async function stopGroup(child: ChildProcess): Promise<void> {
+export async function stopGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const ended = new Promise((resolve) => child.once("close", resolve));
   process.kill(-child.pid!, "SIGTERM");
