@@ -1,5 +1,5 @@
 import type { OutgoingMessage } from "../../core/ports";
-import { escapeHtml } from "../../core/text";
+import { escapeHtml, noticeEmail } from "../../core/text";
 import { maskDestination, type Destination } from "./destination";
 
 const PURPOSE_TEXT: Record<string, string> = {
@@ -35,18 +35,15 @@ export function codeMessage(d: Destination, code: string, purpose: string, ttlSe
 /** To the address proven before: a new email or phone was put on the account. */
 export function contactChangedMessage(to: string, added: Destination, appName: string, userId: string): OutgoingMessage {
   const what = added.channel === "EMAIL" ? "email address" : "phone number";
-  const lines = [
-    `Your ${appName} account now has the ${what} ${maskDestination(added)}.`,
-    "If this was you, there is nothing to do.",
-    "If it was not you, sign in now, put your own address back, change your password and sign out all other devices.",
-  ];
-  return {
-    channel: "email",
+  return noticeEmail({
     to,
+    subject: `Your ${appName} ${what} was changed`,
+    lines: [
+      `Your ${appName} account now has the ${what} ${maskDestination(added)}.`,
+      "If this was you, there is nothing to do.",
+      "If it was not you, sign in now, put your own address back, change your password and sign out all other devices.",
+    ],
     purpose: "contact.changed",
     userId,
-    subject: `Your ${appName} ${what} was changed`,
-    text: lines.join("\n\n"),
-    html: lines.map((line) => `<p>${escapeHtml(line)}</p>`).join(""),
-  };
+  });
 }
