@@ -382,6 +382,24 @@ describe("the example web app in a real browser", () => {
     await context.close();
   });
 
+  it("proves the email of a password account from the account page with a code", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("verify");
+    await signUp(page, email);
+    const contacts = page.getByTestId("contacts");
+    await contacts.getByText("Not verified").waitFor();
+    const before = stack.smtp.messages.length;
+    await contacts.getByRole("button", { name: "Verify" }).click();
+    await page.getByTestId("destination-hint").waitFor();
+    await page.getByLabel("Code").fill(codeIn((await stack.mailTo(email, before)).text));
+    await button(page, "Verify").click();
+    await contacts.getByText("Verified", { exact: true }).waitFor();
+    expect(await contacts.getByRole("button", { name: "Verify" }).count()).toBe(0);
+    await signedInAs(page, email);
+    await stack.screenshot(page, "16-email-verified");
+    await context.close();
+  });
+
   it("network loss shows a banner and keeps the screen; the app recovers when the network is back", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("offline");

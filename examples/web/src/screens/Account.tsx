@@ -1,11 +1,12 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { useState } from "react";
 import { describeError } from "../errors";
-import type { AccountQuery } from "../gql/graphql";
-import { AccountDocument, ChangePasswordDocument, LogoutDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
+import type { AccountQuery, ChallengeFragment, OtpChannel, RequestOtpInput } from "../gql/graphql";
+import { AccountDocument, ChangePasswordDocument, LogoutDocument, RequestOtpDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
 import { forgetSession, signIn } from "../session";
 import { timeAgo } from "../time";
 import { Alert, codeInput, Field, formValues, SubmitOrCancel } from "../ui";
+import { CodeEntry } from "./CodeEntry";
 import { TwoStep } from "./TwoStep";
 
 type User = NonNullable<AccountQuery["me"]>;
@@ -48,7 +49,7 @@ export function Account() {
           <p className="signed-in-as" data-testid="signed-in-as">
             Signed in as {user.email ?? user.phone}
           </p>
-          <Contacts user={user} />
+          <Contacts user={user} onChanged={() => void refetch()} />
           <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={() => void refetch()} />
           <TwoStep user={user} task={task} setTask={setTask} onChanged={() => void refetch()} />
           <StepUp totpEnabled={user.totpEnabled} aal={current?.aal} open={task === "stepUp"} setTask={setTask} onDone={() => void refetch()} />
@@ -59,21 +60,51 @@ export function Account() {
   );
 }
 
-function Contacts({ user }: { user: User }) {
-  const rows: Array<[string, string, boolean]> = [];
-  if (user.email) rows.push(["Email", user.email, user.emailVerified]);
-  if (user.phone) rows.push(["Phone", user.phone, user.phoneVerified]);
+/** The account's email and phone; one not yet proven can be, with a code sent to it. */
+function Contacts({ user, onChanged }: { user: User; onChanged: () => void }) {
+  const [proving, setProving] = useState<{ request: RequestOtpInput; challenge: ChallengeFragment } | null>(null);
+  const [requestOtp, requesting] = useMutation(RequestOtpDocument);
+  const rows: Array<[string, OtpChannel, string, boolean]> = [];
+  if (user.email) rows.push(["Email", "EMAIL", user.email, user.emailVerified]);
+  if (user.phone) rows.push(["Phone", "SMS", user.phone, user.phoneVerified]);
+  const prove = (channel: OtpChannel, destination: string) => {
+    const request: RequestOtpInput = { channel, destination, purpose: "VERIFY_CONTACT" };
+    void requestOtp({ variables: { input: request }, onCompleted: (data) => setProving({ request, challenge: data.requestOtp }) });
+  };
   return (
-    <dl className="contacts" data-testid="contacts">
-      {rows.map(([kind, value, verified]) => (
-        <div key={kind}>
-          <dt>{kind}</dt>
-          <dd>
-            {value} <span className={verified ? "badge ok" : "badge"}>{verified ? "Verified" : "Not verified"}</span>
-          </dd>
-        </div>
-      ))}
-    </dl>
+    <>
+      <dl className="contacts" data-testid="contacts">
+        {rows.map(([kind, channel, value, verified]) => (
+          <div key={kind}>
+            <dt>{kind}</dt>
+            <dd>
+              {value} <span className={verified ? "badge ok" : "badge"}>{verified ? "Verified" : "Not verified"}</span>
+              {!verified && !proving && (
+                <button type="button" className="link" disabled={requesting.loading} onClick={() => prove(channel, value)}>
+                  Verify
+                </button>
+              )}
+            </dd>
+          </div>
+        ))}
+      </dl>
+      <Alert message={describeError(requesting.error)} />
+      {proving && (
+        <section className="card">
+          <CodeEntry
+            request={proving.request}
+            challenge={proving.challenge}
+            onAuth={() => {
+              setProving(null);
+              onChanged();
+            }}
+          />
+          <button type="button" className="link" onClick={() => setProving(null)}>
+            Cancel
+          </button>
+        </section>
+      )}
+    </>
   );
 }
 
