@@ -389,12 +389,12 @@ describe("the example web app in a real browser", () => {
     const contacts = page.getByTestId("contacts");
     await contacts.getByText("Not verified").waitFor();
     const before = stack.smtp.messages.length;
-    await contacts.getByRole("button", { name: "Verify" }).click();
+    await contacts.getByRole("button", { name: "Verify email" }).click();
     await page.getByTestId("destination-hint").waitFor();
     await page.getByLabel("Code").fill(codeIn((await stack.mailTo(email, before)).text));
     await button(page, "Verify").click();
     await contacts.getByText("Verified", { exact: true }).waitFor();
-    expect(await contacts.getByRole("button", { name: "Verify" }).count()).toBe(0);
+    expect(await contacts.getByRole("button", { name: "Verify email" }).count()).toBe(0);
     await signedInAs(page, email);
     await stack.screenshot(page, "16-email-verified");
     await context.close();

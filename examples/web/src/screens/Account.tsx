@@ -81,7 +81,7 @@ function Contacts({ user, onChanged }: { user: User; onChanged: () => void }) {
               {value} <span className={verified ? "badge ok" : "badge"}>{verified ? "Verified" : "Not verified"}</span>
               {!verified && !proving && (
                 <button type="button" className="link" disabled={requesting.loading} onClick={() => prove(channel, value)}>
-                  Verify
+                  Verify {kind.toLowerCase()}
                 </button>
               )}
             </dd>
