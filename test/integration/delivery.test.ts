@@ -54,6 +54,27 @@ describe("BullMQ queue without Redis", () => {
       await queue.close();
     }
   });
+
+  it("closing while Redis never came up leaves no unhandled error behind", async () => {
+    const { log } = captureLogger("silent");
+    const unreachable = `redis://127.0.0.1:${await freePort()}`;
+    const queue = createDeliveryQueue({ senders: { sms: new DevOutbox(log) }, audit: new MemoryAuditLog(), log, redisUrl: unreachable, queuePrefix: nextPrefix(), connectWaitMs: 100, payloadKey });
+    await expect(queue.enqueue(smsMessage)).rejects.toThrow();
+    await queue.close();
+    // What ioredis emits when a connect attempt still in flight is ended by the close: BullMQ,
+    // which stopped listening on close, used to re-raise it as an unhandled rejection (a
+    // CI failure under load). Jest fails this test if one escapes.
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      for (const connection of ["producerConnection", "workerConnection"]) (queue as unknown as Record<string, NodeJS.EventEmitter>)[connection].emit("end");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+    expect(unhandled).toEqual([]);
+  });
 });
 
 describeDeliveryQueueContract("BullMQ over REDIS_URL", (options) => createDeliveryQueue({ ...options, redisUrl, queuePrefix: nextPrefix(), payloadKey }));

@@ -72,8 +72,11 @@ export class BullDeliveryQueue implements DeliveryQueue {
     // maxRetriesPerRequest: null is what BullMQ requires. The producer also turns the
     // offline queue off, so enqueue fails at once while Redis is down instead of holding
     // the mutation until Redis returns (BullMQ's "failing fast when Redis is down").
-    this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
-    this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Our own listeners stay after BullMQ lets go of the connections on close (the queue's
+    // and worker's "error" events below already log what happens while they hold them).
+    const onError = (err: Error) => log.debug({ err }, "delivery: Redis connection error");
+    this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false }, onError);
+    this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null }, onError);
 
     this.queue = new Queue<DeliveryJob>(name, {
       connection: this.producerConnection,
@@ -115,6 +118,14 @@ export class BullDeliveryQueue implements DeliveryQueue {
     this.closing ??= (async () => {
       await this.worker.close();
       await this.queue.close();
+      // BullMQ removes every listener of its wrapper around a connection it was handed, but
+      // the wrapper still waits for that connection to come up. Ending a connection that
+      // never did makes that wait fail, and the wrapper re-emits it as an "error" nobody
+      // listens to: an unhandled rejection that kills the process (seen in CI while Redis
+      // was unreachable). A listener kept on each wrapper absorbs it.
+      for (const holder of [this.queue, this.worker] as unknown as Array<{ connection: { on(event: "error", fn: () => void): void } }>) {
+        holder.connection.on("error", () => undefined);
+      }
       await Promise.all([closeRedis(this.producerConnection), closeRedis(this.workerConnection)]);
     })();
     return this.closing;
