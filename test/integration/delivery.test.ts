@@ -68,7 +68,12 @@ describe("BullMQ queue without Redis", () => {
     const record = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", record);
     try {
-      for (const connection of ["producerConnection", "workerConnection"]) (queue as unknown as Record<string, NodeJS.EventEmitter>)[connection].emit("end");
+      const internals = queue as unknown as Record<string, NodeJS.EventEmitter & Record<string, NodeJS.EventEmitter>>;
+      for (const connection of ["producerConnection", "workerConnection"]) internals[connection].emit("end");
+      // The same for the connection BullMQ owns (the worker's blocking one): a late error is dropped.
+      for (const wrapper of [internals.queue.connection, internals.worker.connection, internals.worker.blockingConnection]) {
+        expect(() => wrapper.emit("error", new Error("late"))).not.toThrow();
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       process.off("unhandledRejection", record);

@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
@@ -42,6 +43,21 @@ class RetryLater extends Error {
     super(error.reason);
     this.name = "RetryLater";
   }
+}
+
+/**
+ * BullMQ's wrapper around a Redis connection re-emits a failed handshake as an "error"
+ * event even after its close() removed every listener (taskforcesh/bullmq#3546): nobody
+ * listens, emit throws, and the process gets an unhandled rejection. That failed our CI
+ * while Redis was unreachable. An "error" with no listener left is logged and dropped.
+ */
+function dropLateErrors(wrapper: EventEmitter, log: Logger): void {
+  const emit = wrapper.emit.bind(wrapper);
+  wrapper.emit = (event: string | symbol, ...args: unknown[]): boolean => {
+    if (event !== "error" || wrapper.listenerCount("error") > 0) return emit(event, ...args);
+    log.debug({ err: args[0] }, "delivery: Redis error after the queue closed");
+    return false;
+  };
 }
 
 /**
@@ -101,6 +117,11 @@ export class BullDeliveryQueue implements DeliveryQueue {
     });
     this.queue.on("error", (err) => log.warn({ err }, "delivery queue: Redis error"));
     this.worker.on("error", (err) => log.warn({ err }, "delivery worker: Redis error"));
+    const wrappers = [this.queue, this.worker].flatMap((holder) => {
+      const { connection, blockingConnection } = holder as unknown as Record<"connection" | "blockingConnection", EventEmitter | undefined>;
+      return [connection, blockingConnection];
+    });
+    for (const wrapper of wrappers) if (wrapper) dropLateErrors(wrapper, log);
   }
 
   async enqueue(message: OutgoingMessage): Promise<void> {
@@ -118,14 +139,6 @@ export class BullDeliveryQueue implements DeliveryQueue {
     this.closing ??= (async () => {
       await this.worker.close();
       await this.queue.close();
-      // BullMQ removes every listener of its wrapper around a connection it was handed, but
-      // the wrapper still waits for that connection to come up. Ending a connection that
-      // never did makes that wait fail, and the wrapper re-emits it as an "error" nobody
-      // listens to: an unhandled rejection that kills the process (seen in CI while Redis
-      // was unreachable). A listener kept on each wrapper absorbs it.
-      for (const holder of [this.queue, this.worker] as unknown as Array<{ connection: { on(event: "error", fn: () => void): void } }>) {
-        holder.connection.on("error", () => undefined);
-      }
       await Promise.all([closeRedis(this.producerConnection), closeRedis(this.workerConnection)]);
     })();
     return this.closing;
