@@ -32,16 +32,23 @@ export interface SessionServiceDeps {
 }
 
 const revokedKey = (sessionId: string) => `session:revoked:${sessionId}`;
+const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
 
 /**
  * How recent a sign-in must be to change the account without another proof (Kratos'
  * "privileged session"): a stolen, older session cannot take the account over.
  */
-export const RECENT_SIGN_IN_SECONDS = 15 * 60;
+const RECENT_SIGN_IN_SECONDS = 15 * 60;
 
-/** Why a session may not change the account's password or contacts; null when it may. */
+/** Why a session may not change the account's password, contacts or second factor. */
 export type AccountChangeRefusal = "step_up_needed" | "sign_in_not_recent";
-const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
+
+/** The FORBIDDEN answer to a refusal; `action` completes "then …", e.g. "change your phone number". */
+export function accountChangeForbidden(refusal: AccountChangeRefusal, action: string): AuthError {
+  return refusal === "step_up_needed"
+    ? new AuthError("FORBIDDEN", `Confirm with your authenticator app first (step-up), then ${action}.`)
+    : new AuthError("FORBIDDEN", `Sign in again to ${action}: it needs a sign-in from the last ${RECENT_SIGN_IN_SECONDS / 60} minutes.`);
+}
 
 /**
  * Sessions are refresh-token families in Postgres. Access tokens are stateless JWTs, but

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
+import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
@@ -200,9 +200,7 @@ export class OtpService {
     const refusal = changes ? await this.d.sessions.accountChangeRefusal(principal, before) : null;
     if (!refusal) return { before, changes };
     if (client) await this.d.audit.record({ type: "contact.verified", ok: false, userId: before.id, client, detail: { channel: d.channel, reason: refusal } });
-    const what = d.channel === "EMAIL" ? "your email address" : "your phone number";
-    if (refusal === "step_up_needed") throw new AuthError("FORBIDDEN", `Confirm with your authenticator app first (step-up), then change ${what}.`);
-    throw new AuthError("FORBIDDEN", `Sign in again to change ${what}: it needs a sign-in from the last 15 minutes.`);
+    throw accountChangeForbidden(refusal, d.channel === "EMAIL" ? "change your email address" : "change your phone number");
   }
 
   private assertCountryAllowed(d: Destination): void {

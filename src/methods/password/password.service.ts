@@ -2,7 +2,7 @@ import { normalizeEmail, normalizePhone } from "../../core/contact";
 import { AuthError, badInput, invalidCredentials } from "../../core/errors";
 import type { AuditLog, ClientInfo, DeliveryQueue, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import type { AuthResult, Principal, SessionService } from "../../sessions/session.service";
+import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
 import type { PasswordHasher } from "./password.hasher";
 import { passwordChangedMessage } from "./password.messages";
 import { checkNewPassword, MAX_LENGTH, normalizePassword } from "./password.policy";
@@ -83,13 +83,10 @@ export class PasswordService {
     const refusal = await this.d.sessions.accountChangeRefusal(principal, user, Boolean(input.currentPassword));
     if (refusal) {
       await refused(refusal);
-      if (refusal === "step_up_needed") throw new AuthError("FORBIDDEN", "Confirm with your authenticator app first (step-up), then change the password.");
-      throw new AuthError(
-        "FORBIDDEN",
-        user.passwordHash
-          ? "Give your current password, or sign in again to change it without."
-          : "Sign in again to set a password: it needs a sign-in from the last 15 minutes.",
-      );
+      if (refusal === "sign_in_not_recent" && user.passwordHash) {
+        throw new AuthError("FORBIDDEN", "Give your current password, or sign in again to change it without.");
+      }
+      throw accountChangeForbidden(refusal, user.passwordHash ? "change the password" : "set a password");
     }
     const newPassword = normalizePassword(input.newPassword);
     checkNewPassword(newPassword, user.email, "newPassword");

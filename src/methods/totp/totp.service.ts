@@ -2,7 +2,7 @@ import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, KeyValueStore, TotpFactorRecord, TotpRepo, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { RecoveryCodes } from "../../core/recovery-codes";
-import type { AuthResult, IssuedTokens, Principal, SessionService } from "../../sessions/session.service";
+import { accountChangeForbidden, type AuthResult, type IssuedTokens, type Principal, type SessionService } from "../../sessions/session.service";
 import type { SecretBox } from "../../core/secret-box";
 import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
 import { qrCodeDataUrl } from "./totp.qr";
@@ -47,10 +47,13 @@ export class TotpService {
     if (user.totpEnabled) {
       if (!code) throw badInput("code", "An authenticator app is already on: give a current code from it to replace it.");
       await this.checkCode(user.id, code, client, null);
-    } else if (await this.d.sessions.accountChangeRefusal(principal, user)) {
+    } else {
       // A stolen session turning TOTP on would lock the owner out with the thief's app.
-      await this.d.audit.record({ type: "totp.enrollment_started", ok: false, userId: user.id, client, detail: { reason: "sign_in_not_recent" } });
-      throw new AuthError("FORBIDDEN", "Sign in again to set up an authenticator app: it needs a sign-in from the last 15 minutes.");
+      const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
+      if (refusal) {
+        await this.d.audit.record({ type: "totp.enrollment_started", ok: false, userId: user.id, client, detail: { reason: refusal } });
+        throw accountChangeForbidden(refusal, "set up an authenticator app");
+      }
     }
     const secret = generateTotpSecret();
     await this.d.store.set(pendingKey(user.id), this.d.box.seal(secret.raw, user.id), PENDING_TTL_MS);
