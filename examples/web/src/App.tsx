@@ -1,6 +1,7 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useEffect, useState } from "react";
 import { DevOutbox } from "./DevOutbox";
+import { SIGN_IN_FAILED_MESSAGE } from "./errors";
 import type { AuthFragment, ChallengeFragment, MfaMethod, RequestOtpInput } from "./gql/graphql";
 import { NetworkBanner } from "./NetworkBanner";
 import { Account } from "./screens/Account";
@@ -32,6 +33,12 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
     if (session.status === "signedOut") void client.clearStore();
   }, [client, session.status]);
 
+  // Why the session ended is said once, on the sign-in screen; the next move clears it.
+  // (Keyed on the session state itself: the same words twice are two endings.)
+  useEffect(() => {
+    if (session.status === "signedOut" && session.notice) setScreen({ name: "signIn", method: "password", notice: session.notice });
+  }, [session]);
+
   /** Every sign-in ends here: signed in, or on to the second step. */
   const onAuth = async (auth: AuthFragment) => {
     if (auth.status === "MFA_REQUIRED" && auth.mfaToken) {
@@ -42,7 +49,7 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
       if (auth.tokens) await signIn(auth.tokens);
       setScreen(START);
     } catch {
-      setScreen({ name: "signIn", method: "password", notice: "We couldn't finish signing you in. Please try again." });
+      setScreen({ name: "signIn", method: "password", notice: SIGN_IN_FAILED_MESSAGE });
     }
   };
   const back = () => setScreen(START);
@@ -58,7 +65,7 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
         content = (
           <SignIn
             method={screen.method}
-            notice={screen.notice ?? session.notice}
+            notice={screen.notice}
             onMethod={(method) => setScreen({ name: "signIn", method })}
             onAuth={onAuth}
             onChallenge={(request, challenge) => setScreen({ name: "code", request, challenge })}

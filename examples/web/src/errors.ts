@@ -23,6 +23,9 @@ export type ErrorCode =
 /** Shown where a request could not reach the gateway at all (the banner says more). */
 export const NETWORK_MESSAGE = "That didn't go through. Please try again when you're back online.";
 
+/** Shown on the sign-in screen when tokens from a sign-in could not be kept (the swap into the cookie failed). */
+export const SIGN_IN_FAILED_MESSAGE = "We couldn't finish signing you in. Please try again.";
+
 /** Shown on the sign-in screen when a session was revoked or expired while in use. */
 export const SESSION_ENDED_MESSAGE = "Your session has ended. Please sign in again.";
 

@@ -5,7 +5,8 @@ import { client } from "./apollo";
 import { App, type Screen } from "./App";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { takeRedirectResult } from "./redirect";
-import { endSession, restoreSession, signIn } from "./session";
+import { SIGN_IN_FAILED_MESSAGE } from "./errors";
+import { endSession, restoreSession, signInWithRefreshToken } from "./session";
 import "./styles.css";
 
 // Before anything renders: a magic link's confirm page may have sent this device here with
@@ -14,9 +15,7 @@ const redirect = takeRedirectResult();
 let initialScreen: Screen | undefined;
 if (redirect?.kind === "tokens") {
   // Swap the page-readable refresh token into the httpOnly cookie, then forget it.
-  signIn({ accessToken: redirect.accessToken, expiresIn: redirect.expiresIn, refreshToken: redirect.refreshToken, tokenType: "Bearer" }).catch(() =>
-    endSession("We couldn't finish signing you in. Please try again."),
-  );
+  signInWithRefreshToken(redirect.refreshToken).catch(() => endSession(SIGN_IN_FAILED_MESSAGE));
 } else {
   if (redirect?.kind === "mfa") initialScreen = { name: "mfa", mfaToken: redirect.mfaToken, methods: redirect.mfaMethods };
   // A reload keeps you signed in: the refresh cookie gets a new access token.

@@ -5,7 +5,7 @@ import type { MfaMethod } from "./gql/graphql";
  * (`redirectUrl#access_token=…&refresh_token=…` or `#mfa_token=…&mfa_methods=…`).
  */
 export type RedirectResult =
-  | { kind: "tokens"; accessToken: string; refreshToken: string; expiresIn: number }
+  | { kind: "tokens"; refreshToken: string }
   | { kind: "mfa"; mfaToken: string; mfaMethods: MfaMethod[] };
 
 /**
@@ -22,10 +22,6 @@ export function takeRedirectResult(): RedirectResult | null {
     const methods = (params.get("mfa_methods") ?? "").split(",").filter(Boolean) as MfaMethod[];
     return { kind: "mfa", mfaToken, mfaMethods: methods };
   }
-  return {
-    kind: "tokens",
-    accessToken: params.get("access_token") ?? "",
-    refreshToken: params.get("refresh_token") ?? "",
-    expiresIn: Number(params.get("expires_in") ?? 0),
-  };
+  // The access token beside it is not needed: swapping the refresh token brings a fresh one.
+  return { kind: "tokens", refreshToken: params.get("refresh_token") ?? "" };
 }

@@ -31,6 +31,8 @@ export class RefreshRejected extends Error {
 let state: SessionState = { status: "starting" };
 let accessToken: string | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+/** The next restore attempt while the gateway is unreachable: one at a time. */
+let restoreTimer: ReturnType<typeof setTimeout> | undefined;
 /** The refresh in flight: one at a time, since reusing a refresh token revokes the session. */
 let inFlight: Promise<void> | null = null;
 /** Bumped when the session is dropped, so a refresh that was already on its way is ignored. */
@@ -140,7 +142,8 @@ export async function restoreSession(retryInMs = 2_000): Promise<void> {
     // Unreachable rather than refused: the cookie may still hold a session. Try again, less
     // and less often, until the gateway answers or someone signs in.
     if (!(error instanceof RefreshRejected)) {
-      setTimeout(() => {
+      clearTimeout(restoreTimer);
+      restoreTimer = setTimeout(() => {
         if (state.status !== "signedIn") void restoreSession(Math.min(retryInMs * 2, 60_000));
       }, retryInMs);
     }
@@ -162,8 +165,14 @@ export function renewAfterRejection(usedAccessToken: string): Promise<void> {
  * swapped into the cookie at once and forgotten.
  */
 export async function signIn(tokens: TokensFragment): Promise<void> {
-  if (tokens.refreshToken) await refresh(tokens.refreshToken);
-  else keepTokens(tokens);
+  if (tokens.refreshToken) return signInWithRefreshToken(tokens.refreshToken);
+  keepTokens(tokens);
+  otherTabs?.postMessage("signedIn");
+}
+
+/** A refresh token the page was handed (a redirect, an event): into the cookie, then forgotten. */
+export async function signInWithRefreshToken(refreshToken: string): Promise<void> {
+  await refresh(refreshToken);
   otherTabs?.postMessage("signedIn");
 }
 

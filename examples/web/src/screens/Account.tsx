@@ -23,6 +23,7 @@ export function Account() {
   // Whatever the answer (even offline), this device forgets the access token.
   const signOut = () => void logout().then(forgetSession, forgetSession);
 
+  const reload = () => void refetch();
   const user = data?.me;
   const sessions = data?.sessions ?? [];
   const current = sessions.find((s) => s.current);
@@ -39,7 +40,7 @@ export function Account() {
       {!data && error && (
         <>
           <Alert message={describeError(error)} />
-          <button type="button" onClick={() => void refetch()}>
+          <button type="button" onClick={reload}>
             Try again
           </button>
         </>
@@ -49,11 +50,11 @@ export function Account() {
           <p className="signed-in-as" data-testid="signed-in-as">
             Signed in as {user.email ?? user.phone}
           </p>
-          <Contacts user={user} onChanged={() => void refetch()} />
-          <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={() => void refetch()} />
-          <TwoStep user={user} task={task} setTask={setTask} onChanged={() => void refetch()} />
-          <StepUp totpEnabled={user.totpEnabled} aal={current?.aal} open={task === "stepUp"} setTask={setTask} onDone={() => void refetch()} />
-          <Sessions sessions={sessions} onChanged={() => void refetch()} />
+          <Contacts user={user} onChanged={reload} />
+          <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={reload} />
+          <TwoStep user={user} task={task} setTask={setTask} onChanged={reload} />
+          <StepUp totpEnabled={user.totpEnabled} aal={current?.aal} open={task === "stepUp"} setTask={setTask} onDone={reload} />
+          <Sessions sessions={sessions} onChanged={reload} />
         </>
       )}
     </section>
@@ -232,7 +233,7 @@ function Sessions({ sessions, onChanged }: { sessions: Session[]; onChanged: () 
               </div>
             </div>
             {!s.current && (
-              <button type="button" className="secondary" onClick={() => void revokeSession({ variables: { id: s.id } })}>
+              <button type="button" className="secondary" disabled={revoking.loading} onClick={() => void revokeSession({ variables: { id: s.id } })}>
                 Revoke
               </button>
             )}
