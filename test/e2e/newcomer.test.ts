@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { freePort } from "../helpers/ports";
+import { codeIn } from "../helpers/codes";
+import { button, signedInAs, tab } from "./screens";
 import { launchChromium, SCREENSHOTS, startScript, stopGroup, untilServing } from "./web-stack";
 
 /**
@@ -38,8 +40,6 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const button = (page: Page, name: string) => page.getByRole("button", { name, exact: true });
-const signedInAs = (page: Page, who: string) => page.getByTestId("signed-in-as").filter({ hasText: who }).waitFor();
 
 /** Opens the Dev outbox panel and returns the newest message to `to`. */
 async function outboxMessageTo(page: Page, to: string) {
@@ -63,13 +63,13 @@ describe("npm run web, as a newcomer uses it", () => {
     page.setDefaultTimeout(15_000);
     const email = `newcomer-${Date.now()}@example.com`;
     await page.goto(appUrl);
-    await page.getByRole("tab", { name: "Email code", exact: true }).click();
+    await tab(page, "Email code").click();
     await page.getByLabel("Email").fill(email);
     await button(page, "Send code").click();
     await page.getByRole("heading", { name: "Enter your code" }).waitFor();
 
     const message = await outboxMessageTo(page, email);
-    const code = (await message.textContent())!.match(/\b(\d{6})\b/)![1];
+    const code = codeIn((await message.textContent())!);
     await page.getByLabel("Code").fill(code);
     await button(page, "Verify").click();
     await signedInAs(page, email);
@@ -83,7 +83,7 @@ describe("npm run web, as a newcomer uses it", () => {
     page.setDefaultTimeout(15_000);
     const email = `newcomer-link-${Date.now()}@example.com`;
     await page.goto(appUrl);
-    await page.getByRole("tab", { name: "Magic link", exact: true }).click();
+    await tab(page, "Magic link").click();
     await page.getByLabel("Email").fill(email);
     await button(page, "Email me a link").click();
     await page.getByRole("heading", { name: "Check your email" }).waitFor();

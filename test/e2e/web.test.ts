@@ -1,5 +1,7 @@
 import { Secret, TOTP } from "otpauth";
 import type { Page } from "playwright-core";
+import { codeIn } from "../helpers/codes";
+import { button, expectSignedOutOnNextRequest, onSignInScreen, signedInAs, signOut, tab } from "./screens";
 import { startWebStack, type WebStack } from "./web-stack";
 
 /**
@@ -25,17 +27,6 @@ const newEmail = (what: string) => `${what}-${Date.now()}-${++n}@example.com`;
 /** A code from an authenticator app holding `secret`; `stepsAhead` picks a later 30 s step (the gateway accepts ±1). */
 const totpCode = (secret: string, stepsAhead = 0) =>
   new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
-
-const button = (page: Page, name: string | RegExp) => page.getByRole("button", { name, exact: typeof name === "string" });
-const tab = (page: Page, name: string) => page.getByRole("tab", { name, exact: true });
-
-async function signedInAs(page: Page, who: string): Promise<void> {
-  await page.getByTestId("signed-in-as").filter({ hasText: who }).waitFor();
-}
-
-async function onSignInScreen(page: Page): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
-}
 
 async function signUp(page: Page, email: string): Promise<void> {
   await page.goto(stack.appUrl);
@@ -116,7 +107,6 @@ async function expectNoTokensReadableByScripts(page: Page): Promise<void> {
   expect(cookies).toEqual([expect.objectContaining({ name: "refresh_token", httpOnly: true, sameSite: "Strict", path: "/graphql" })]);
 }
 
-const codeIn = (text: string) => text.match(/\b(\d{6})\b/)![1];
 
 describe("the example web app in a real browser", () => {
   it("sign up → turn on TOTP (key read off the page) → sign out → sign in with password + TOTP", async () => {
@@ -131,8 +121,7 @@ describe("the example web app in a real browser", () => {
     const { secret } = await enrolTotp(page);
     await page.getByText("Authenticator app:").filter({ hasText: "On" }).waitFor();
 
-    await button(page, "Sign out").click();
-    await onSignInScreen(page);
+    await signOut(page);
     expect(await context.cookies()).toEqual([]);
 
     await passwordLogin(page, email);
@@ -201,8 +190,7 @@ describe("the example web app in a real browser", () => {
     await button(page, "Verify").click();
     await page.getByTestId("session-level").filter({ hasText: "Verified with two steps" }).waitFor();
     await page.getByTestId("session").filter({ hasText: "This device" }).filter({ hasText: "aal2" }).waitFor();
-    await button(page, "Sign out").click();
-    await onSignInScreen(page);
+    await signOut(page);
 
     const useRecoveryCode = async () => {
       await passwordLogin(page, email);
@@ -213,8 +201,7 @@ describe("the example web app in a real browser", () => {
     };
     await useRecoveryCode();
     await signedInAs(page, email);
-    await button(page, "Sign out").click();
-    await onSignInScreen(page);
+    await signOut(page);
 
     await useRecoveryCode();
     await page.getByRole("alert").filter({ hasText: "That recovery code isn't right, or was used already." }).waitFor();
@@ -279,9 +266,7 @@ describe("the example web app in a real browser", () => {
     await a.page.getByTestId("sessions").locator("li").nth(1).waitFor({ state: "detached" });
 
     // B's next request (any action) is refused; its refresh is too: back to sign-in, told why.
-    await button(b.page, "Set up authenticator app").click();
-    await onSignInScreen(b.page);
-    await b.page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await expectSignedOutOnNextRequest(b.page);
     await stack.screenshot(b.page, "6-revoked-device-signed-out");
     await stack.screenshot(a.page, "6-sessions-after-revoke");
     await a.context.close();
@@ -299,9 +284,7 @@ describe("the example web app in a real browser", () => {
     await signedInAs(a.page, email);
     await stack.screenshot(a.page, "15-other-devices-signed-out");
 
-    await button(b.page, "Set up authenticator app").click();
-    await onSignInScreen(b.page);
-    await b.page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await expectSignedOutOnNextRequest(b.page);
     await a.context.close();
     await b.context.close();
   });
@@ -342,9 +325,7 @@ describe("the example web app in a real browser", () => {
     await stack.screenshot(a.page, "13-password-changed");
 
     // B is out on its next request, told why; the old password no longer gets it back in.
-    await button(b.page, "Set up authenticator app").click();
-    await onSignInScreen(b.page);
-    await b.page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+    await expectSignedOutOnNextRequest(b.page);
     await passwordLogin(b.page, email);
     await b.page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
     await passwordLogin(b.page, email, fresh);
@@ -358,8 +339,7 @@ describe("the example web app in a real browser", () => {
     const email = newEmail("forgot");
     const fresh = "remembered this one at last";
     await signUp(page, email);
-    await button(page, "Sign out").click();
-    await onSignInScreen(page);
+    await signOut(page);
 
     // Forgotten: the password tab points to a code, which proves the address and signs in.
     await button(page, "Sign in with an email code").click();
@@ -370,8 +350,7 @@ describe("the example web app in a real browser", () => {
     await savePassword(page, "Set a password", fresh);
     expect((await stack.mailTo(email, before)).subject).toBe("Your Example App password was set");
 
-    await button(page, "Sign out").click();
-    await onSignInScreen(page);
+    await signOut(page);
     await passwordLogin(page, email);
     await page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
     await passwordLogin(page, email, fresh);

@@ -15,6 +15,7 @@ import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type
 import { generateKeyPairSync } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "./database";
 import { postGraphql, type GqlOptions, type GqlReply, type GqlResult } from "./graphql";
+import { codeIn } from "./codes";
 import { deleteKeysUnder } from "./redis-keyspace";
 import { waitFor } from "./wait";
 
@@ -52,6 +53,8 @@ export interface TestGateway {
   outbox?: DevOutbox;
   /** Waits until the outbox holds `count` messages to `to` (the queue delivers them); newest first. */
   sentTo(to: string, count?: number): Promise<OutboxEntry[]>;
+  /** The code in the newest message to `to`, once `count` messages to it have arrived. */
+  codeSentTo(to: string, count?: number): Promise<string>;
   /** Every log line the gateway wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   request<TData, TVars>(
@@ -123,6 +126,15 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const port = await gateway.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
 
+  const sentTo = (to: string, count = 1): Promise<OutboxEntry[]> => {
+    const outbox = delivery.outbox;
+    if (!outbox) throw new Error("this gateway has no development outbox (SMTP/Twilio are set)");
+    return waitFor(() => {
+      const sent = outbox.list().filter((m) => m.to === to);
+      return sent.length >= count && sent;
+    }, `${count} message(s) to ${to}`);
+  };
+
   return {
     url,
     settings,
@@ -134,14 +146,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     logs,
     request: (doc, variables, opts) => postGraphql(url, doc, variables, opts),
     outbox: delivery.outbox,
-    sentTo(to, count = 1) {
-      const outbox = delivery.outbox;
-      if (!outbox) throw new Error("this gateway has no development outbox (SMTP/Twilio are set)");
-      return waitFor(() => {
-        const sent = outbox.list().filter((m) => m.to === to);
-        return sent.length >= count && sent;
-      }, `${count} message(s) to ${to}`);
-    },
+    sentTo,
+    codeSentTo: async (to, count = 1) => codeIn((await sentTo(to, count))[0].text),
     async close() {
       await gateway.close();
       await delivery.close();

@@ -60,8 +60,7 @@ async function turnOnTotp(token: string): Promise<TOTP> {
 /** Signs in with an email code: how someone who forgot their password gets in. */
 async function signInWithEmailCode(email: string) {
   const challenge = (await gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: email, purpose: "SIGN_IN" } })).data!.requestOtp;
-  const [mail] = await gw.sentTo(email);
-  const code = mail.text.match(/\b(\d{6})\b/)![1];
+  const code = await gw.codeSentTo(email);
   return (await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.challengeId, code } })).data!.verifyOtp;
 }
 
@@ -175,8 +174,7 @@ describe("changePassword", () => {
   it("refuses an account without an email (password sign-in needs one)", async () => {
     const phone = "+16505550188";
     const challenge = (await gw.request(RequestOtpDocument, { input: { channel: "SMS", destination: phone, purpose: "SIGN_IN" } })).data!.requestOtp;
-    const [sms] = await gw.sentTo(phone);
-    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.challengeId, code: sms.text.match(/\b(\d{6})\b/)![1] } });
+    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.challengeId, code: await gw.codeSentTo(phone) } });
     const r = await change(v.data!.verifyOtp.tokens!.accessToken, NEW);
     expect(errorCode(r)).toBe("BAD_USER_INPUT");
     expect(r.errors![0]).toMatchObject({ extensions: { field: "newPassword" }, message: expect.stringMatching(/email address/) });
@@ -205,7 +203,6 @@ describe("User.hasPassword", () => {
 describe("requestOtp VERIFY_CONTACT as an account change", () => {
   const verifyContact = (token: string, channel: "EMAIL" | "SMS", destination: string) =>
     gw.request(RequestOtpDocument, { input: { channel, destination, purpose: "VERIFY_CONTACT" } }, { token });
-  const codeTo = async (to: string, count = 1) => (await gw.sentTo(to, count))[0].text.match(/\b(\d{6})\b/)![1];
   const verifyCode = (token: string, challengeId: string, code: string) => gw.request(VerifyOtpDocument, { input: { challengeId, code } }, { token });
 
   it("replacing a proven email: from a recent sign-in, and the old address is told", async () => {
@@ -213,7 +210,7 @@ describe("requestOtp VERIFY_CONTACT as an account change", () => {
     const next = newEmail("moved");
     const token = (await signInWithEmailCode(old)).tokens!.accessToken;
     const challenge = (await verifyContact(token, "EMAIL", next)).data!.requestOtp;
-    const v = await verifyCode(token, challenge.challengeId, await codeTo(next));
+    const v = await verifyCode(token, challenge.challengeId, await gw.codeSentTo(next));
     expect(v.errors).toBeUndefined();
     expect((await gw.request(MeDocument, {}, { token })).data!.me).toMatchObject({ email: next, emailVerified: true });
     const [notice] = await gw.sentTo(old, 2);
@@ -240,7 +237,7 @@ describe("requestOtp VERIFY_CONTACT as an account change", () => {
     offset = 14 * 60_000;
     const challenge = (await verifyContact(token, "EMAIL", next)).data!.requestOtp;
     offset = 16 * 60_000;
-    const v = await verifyCode(token, challenge.challengeId, await codeTo(next));
+    const v = await verifyCode(token, challenge.challengeId, await gw.codeSentTo(next));
     expect(errorCode(v)).toBe("FORBIDDEN");
     expect((await gw.request(MeDocument, {}, { token })).data!.me!.email).toBe(email);
     const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
@@ -253,7 +250,7 @@ describe("requestOtp VERIFY_CONTACT as an account change", () => {
     const { accessToken } = await signUp(email);
     offset = 16 * 60_000;
     const challenge = (await verifyContact(accessToken, "EMAIL", email)).data!.requestOtp;
-    expect((await verifyCode(accessToken, challenge.challengeId, await codeTo(email))).errors).toBeUndefined();
+    expect((await verifyCode(accessToken, challenge.challengeId, await gw.codeSentTo(email))).errors).toBeUndefined();
     expect((await gw.request(MeDocument, {}, { token: accessToken })).data!.me).toMatchObject({ email, emailVerified: true });
   });
 

@@ -74,7 +74,7 @@ describe("BullMQ queue without Redis", () => {
       for (const wrapper of [internals.queue.connection, internals.worker.connection, internals.worker.blockingConnection]) {
         expect(() => wrapper.emit("error", new Error("late"))).not.toThrow();
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     } finally {
       process.off("unhandledRejection", record);
     }

@@ -3,6 +3,7 @@ import { errorCode, startTestGateway, type TestGateway } from "../helpers/gatewa
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { waitFor } from "../helpers/wait";
+import { codeIn } from "../helpers/codes";
 
 /** The whole path a person sees: a real SMTP server and a Twilio-compatible endpoint. */
 let smtp: TestSmtpServer;
@@ -29,7 +30,6 @@ afterAll(async () => {
   await twilio.close();
 });
 
-const codeIn = (text: string) => text.match(/\b(\d{6})\b/)![1];
 const ask = (channel: "EMAIL" | "SMS" | "VOICE", destination: string) =>
   gw.request(RequestOtpDocument, { input: { channel, destination, purpose: "SIGN_IN" } });
 const verify = (challengeId: string, code: string) => gw.request(VerifyOtpDocument, { input: { challengeId, code } });

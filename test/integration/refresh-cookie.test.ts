@@ -1,5 +1,5 @@
 import http from "node:http";
-import { LoginDocument, LogoutDocument, MeDocument, RefreshTokensDocument, RefreshTokensFromCookieDocument, SignUpDocument } from "../__generated__/graphql";
+import { LogoutDocument, MeDocument, RefreshTokensDocument, RefreshTokensFromCookieDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 const APP = "https://app.example.test";
@@ -116,8 +116,9 @@ describe("refresh-token cookie", () => {
   });
 
   it("swaps a refresh token given as the argument into the cookie (tokens that came over a WebSocket or a redirect)", async () => {
-    const plain = await gw.request(LoginDocument, { input: { email: "native@example.com", password: "correct horse battery" } });
-    const given = plain.data!.login.tokens!.refreshToken;
+    // An account of its own (without the header: the token comes in the body).
+    const plain = await gw.request(SignUpDocument, { input: { email: "swap@example.com", password: "correct horse battery" } });
+    const given = plain.data!.signUp.tokens!.refreshToken;
     const r = await gw.request(RefreshTokensDocument, { refreshToken: given }, { headers: COOKIE_MODE });
     expect(r.data!.refreshTokens.refreshToken).toBe("");
     const cookie = refreshCookie(r.headers)!.value;

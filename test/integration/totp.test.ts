@@ -15,11 +15,11 @@ import {
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 /**
- * The gateway's clock, moved by the tests: each TOTP step (30 s) can be used once. It stays
- * in the past of Postgres' clock (which stamps sessions), so every session here counts as a
- * recent sign-in (enrollTotp asks for one).
+ * The gateway's clock, moved by the tests: each TOTP step (30 s) can be used once. It starts
+ * an hour behind Postgres' clock (which stamps sessions) at the start of a step, so every
+ * session here counts as a recent sign-in (enrollTotp asks for one) however many steps pass.
  */
-let now = Date.UTC(2026, 10, 25, 12, 0, 0);
+let now = Math.floor(Date.now() / 30_000) * 30_000 - 3_600_000;
 const clock = { now: () => new Date(now) };
 const nextStep = () => (now += 30_000);
 
