@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { findChromium } from "./chromium";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
 import { freePort } from "../helpers/ports";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
@@ -12,8 +13,6 @@ import { startSmtpServer, type CapturedMail, type TestSmtpServer } from "../help
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { sleep, waitFor } from "../helpers/wait";
 
-/** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it when missing). */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOTS = path.join(ROOT, "test-output/e2e");
 
 /**
@@ -37,14 +36,20 @@ export interface WebStack {
   close(): Promise<void>;
 }
 
-/** Headless Debian Chromium; fails, saying how to install it, when it is missing. */
+/** Headless Chromium (see findChromium); a launch failure says which binary and what to set. */
 export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // This machine's network is closed: without these Chromium keeps trying Google's hosts.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const executablePath = await findChromium();
+  try {
+    return await chromium.launch({
+      executablePath,
+      // Our own flags, not @sparticuz/chromium's serverless ones (--single-process,
+      // --disable-web-security would change what the tests check). Without the network
+      // ones Chromium keeps trying Google's hosts from a closed network.
+      args: ["--no-sandbox", "--no-zygote", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  } catch (error) {
+    throw new Error(`Chromium at ${executablePath} did not start (set CHROMIUM_PATH to another Chromium or Chrome): ${(error as Error).message}`);
+  }
 }
 
 /** `npm run <script>` from the repo, in a process group of its own (npm → its children, stopped together). */
@@ -64,7 +69,7 @@ export async function untilServing(script: { child: ChildProcess; output: () => 
 }
 
 export async function startWebStack(): Promise<WebStack> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  await findChromium(); // before minutes of building: no browser, no point
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findChromium } from "../e2e/chromium";
 import { freePort } from "./ports";
 
 /** What global-teardown needs; jest runs both in the same process, so a global carries it. */
@@ -22,6 +23,7 @@ const READY_TIMEOUT_MS = 5_000;
  * start a throwaway redis-server for this run. Workers inherit process.env.REDIS_URL.
  */
 export default async function globalSetup(): Promise<void> {
+  await prepareChromium();
   if (process.env.REDIS_URL) return;
 
   const dir = await mkdtemp(join(tmpdir(), "jest-redis-"));
@@ -46,6 +48,18 @@ export default async function globalSetup(): Promise<void> {
   }
   await rm(dir, { recursive: true, force: true });
   throw lastError;
+}
+
+/**
+ * Unpacks the bundled Chromium once, before workers start (two E2E files unpacking it at
+ * the same time would race), and hands its path to them. Not found: the E2E tests say why.
+ */
+async function prepareChromium(): Promise<void> {
+  try {
+    process.env.CHROMIUM_PATH = await findChromium();
+  } catch {
+    // Unit and integration tests need no browser; launchChromium repeats the error.
+  }
 }
 
 class MissingRedisServer extends Error {
