@@ -25,6 +25,7 @@ import { METHODS, type MethodDeps } from "./methods";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
 import { refreshCookieFor } from "./sessions/refresh-cookie";
 import { SessionService, type Principal } from "./sessions/session.service";
+import { discoveryDocument } from "./sessions/discovery";
 import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
 import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
@@ -160,6 +161,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   app.get("/.well-known/jwks.json", (_req, res) => {
     // Verifiers cache the keys; a rotation publishes the next key before it signs.
     res.set("Cache-Control", "public, max-age=300").json(infra.keyRing.jwks());
+  });
+  app.get("/.well-known/openid-configuration", (_req, res) => {
+    res.set("Cache-Control", "public, max-age=300").json(discoveryDocument(settings.publicUrl, settings.jwt.audience));
   });
 
   if (infra.devOutbox && settings.env !== "production") app.use("/dev/outbox", infra.devOutbox);

@@ -34,6 +34,19 @@ describe("access tokens", () => {
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(15 * 60);
   });
 
+  it("OIDC discovery names the issuer and the JWKS: a verifier configured by issuer URL alone checks our tokens", async () => {
+    const { accessToken, userId } = await newAccount();
+    const res = await fetch(`${gw.url}/.well-known/openid-configuration`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { issuer: string; jwks_uri: string; id_token_signing_alg_values_supported: string[]; claims_supported: string[] };
+    expect(doc).toMatchObject({ issuer: "https://auth.example.test", jwks_uri: "https://auth.example.test/.well-known/jwks.json", id_token_signing_alg_values_supported: ["ES256"] });
+    expect(doc.claims_supported).toEqual(expect.arrayContaining(["sub", "sid", "aal", "amr"]));
+    // PUBLIC_URL is not this test server's address: fetch the advertised path from it.
+    const jwks = createRemoteJWKSet(new URL(new URL(doc.jwks_uri).pathname, gw.url));
+    const { payload } = await jwtVerify(accessToken, jwks, { issuer: doc.issuer, audience: "graphql", algorithms: doc.id_token_signing_alg_values_supported });
+    expect(payload.sub).toBe(userId);
+  });
+
   it("publishes the signing key as a P-256 JWK with kid, alg and use", async () => {
     const res = await fetch(`${gw.url}/.well-known/jwks.json`);
     expect(res.status).toBe(200);
