@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { composeExampleSupergraph } from "../../scripts/federation-compose";
 import { composeServices, type CompositionResult } from "@apollo/composition";
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
@@ -135,6 +136,14 @@ describe("composition with another subgraph (@apollo/composition)", () => {
     const supergraph = composition.supergraphSdl!;
     expect(supergraph).toMatch(/type User\s+@join__type\(graph: AUTH, key: "id"\)\s+@join__type\(graph: ORDERS, key: "id"\)/);
     expect(supergraph).toMatch(/orders: \[Order!\]! @join__field\(graph: ORDERS\)/);
+  });
+
+  it("npm run federation:compose makes the same supergraph offline, from the code and the example's typeDefs", async () => {
+    const offline = await composeExampleSupergraph();
+    expect(offline).toMatch(/type User\s+@join__type\(graph: AUTH, key: "id"\)\s+@join__type\(graph: ORDERS, key: "id"\)/);
+    // The live composition differs only in the routing URLs.
+    const urls = /@join__graph\(name: "\w+", url: "[^"]*"\)/g;
+    expect(offline.replace(urls, "")).toBe(composition.supergraphSdl!.replace(urls, ""));
   });
 });
 
