@@ -1,9 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "./generated/client";
 import { applyMigrations, type MigrationLog, type SqlRunner } from "./migrate";
 
@@ -50,6 +49,9 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
 async function openPglite(dir: string, opts: OpenDatabaseOptions): Promise<Database> {
   const inMemory = dir.startsWith("memory://");
   if (!inMemory) mkdirSync(resolve(dir), { recursive: true });
+  // Loaded only here: production never embeds a database, and its image leaves PGlite out.
+  const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
+  const { PrismaPGlite } = require("pglite-prisma-adapter") as typeof import("pglite-prisma-adapter");
   const pglite = await PGlite.create(inMemory ? dir : resolve(dir));
   try {
     await applyMigrations(pgliteRunner(pglite), opts.migrationsDir, opts.log);
