@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import { timingSafeEqual } from "node:crypto";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
@@ -13,12 +15,14 @@ import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type RecoveryCodeRepo, type SessionRepo, type TotpRepo, type UserRepo } from "./core/ports";
 import { clientInfo, plainIp } from "./core/client-info";
 import { RateLimiter } from "./core/rate-limit";
-import { userLoader, type GatewayContext } from "./graphql/context";
+import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
 import { toSubgraphSchema } from "./federation/subgraph";
-import { contractError, formatError } from "./graphql/format-error";
+import { formatError as formatKnownError, unexpectedCause, withoutSuggestions } from "./graphql/format-error";
 import { documentCache } from "./graphql/document-cache";
-import { maxAuthMutations } from "./graphql/limits";
+import { operationLimitRules } from "./graphql/limits";
+import { coerceVariables } from "./graphql/variables";
+import { prepareOperation } from "./graphql/ws-operation";
 import { buildGatewaySchema } from "./graphql/schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
 import { METHODS, type MethodDeps } from "./methods";
@@ -32,6 +36,7 @@ import { UserResolver } from "./users/user.resolver";
 import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
 import { RecoveryCodes } from "./core/recovery-codes";
+import { AuthError } from "./core/errors";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -109,8 +114,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     return match ? sessions.authenticate(match[1]) : null;
   };
 
-  // One validation limit for HTTP and WebSocket operations alike.
-  const authMutationLimit = maxAuthMutations(settings.graphql.maxAuthMutationsPerOperation);
+  // The same operation limits for HTTP and WebSocket alike (graphql/limits.ts).
+  const { maxTokens } = settings.graphql;
+  const limitRules = operationLimitRules({ ...settings.graphql, maxAuthMutations: settings.graphql.maxAuthMutationsPerOperation });
+  const production = settings.env === "production";
+  const formatError = production
+    ? (formatted: GraphQLFormattedError, error: unknown) => withoutSuggestions(formatKnownError(formatted, error))
+    : formatKnownError;
+  const isFederationCaller = federationCallerCheck(settings);
   const refreshCookieOptions = {
     ...settings.jwt.refreshCookie,
     maxAgeSeconds: settings.jwt.refreshTtlSeconds,
@@ -176,31 +187,51 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
     verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
   });
-  // Shared ASTs for repeated subscriptions, validated with the HTTP side's limit too.
-  const documents = documentCache([authMutationLimit]);
-  const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp);
-  const wsCleanup = useServer<Record<string, unknown>, { active?: Set<string> }>(
+  // Shared ASTs for repeated subscriptions, with the HTTP side's limits (and no introspection in production).
+  const documents = documentCache({ extraRules: [...limitRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])], maxTokens });
+  // The longest a live operation holds its slot: a magic-link status ends when its link expires.
+  const longestOperationSeconds = settings.magicLink.ttlSeconds + 5;
+  const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp, longestOperationSeconds);
+  const wsCleanup = useServer<Record<string, unknown>, WsConnectionState>(
     {
       schema,
-      parse: documents.parse,
-      validate: documents.validate,
       connectionInitWaitTimeout: 10_000,
-      onSubscribe: (ctx, id) => caps.admit(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),
-      onComplete: (ctx, id) => caps.release(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),
-      context: async (ctx): Promise<GatewayContext> => {
+      // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
+      onSubscribe: (ctx, id, payload) => {
+        const prepared = prepareOperation(documents, schema, payload);
+        if (Array.isArray(prepared)) return prepared;
+        const refused = caps.admit(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id);
+        if (refused) return refused;
+        (ctx.extra.requestIds ??= new Map()).set(id, randomUUID());
+        return prepared;
+      },
+      // Every way an operation ends frees its slot: completion, an error, the socket closing.
+      onComplete: (ctx, id) => caps.release(ctx.extra, id),
+      onClose: (ctx) => caps.releaseAll(ctx.extra),
+      context: async (ctx, id): Promise<GatewayContext> => {
         const req = ctx.extra.request;
         return {
-          requestId: randomUUID(),
+          requestId: ctx.extra.requestIds?.get(id) ?? randomUUID(),
           principal: await principalFrom(ctx.connectionParams?.authorization),
           client: clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]),
           log,
           users: userLoader(infra.users),
+          memo: requestMemo(),
+          // Routers call over HTTP with their secret; in production never over a WebSocket.
+          federationCaller: !production,
         };
       },
-      // Subscriptions get the same masking and codes as HTTP.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : result,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+      // Subscriptions get the same masking, codes and logging as HTTP.
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (!result.errors) return result;
+        logUnexpected(log, result.errors, ctx.extra.requestIds?.get(id));
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
+      },
+      onError: (ctx, id, _payload, errors) => {
+        logUnexpected(log, errors, ctx.extra.requestIds?.get(id));
+        caps.release(ctx.extra, id);
+        return errors.map((e) => formatError(e.toJSON(), e));
+      },
     },
     wsServer,
   );
@@ -209,12 +240,18 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    introspection: !production,
+    // Parsing stops at MAX_TOKENS, which also bounds what graphql-js's own rules can cost.
+    parseOptions: { maxTokens },
     // Apollo's own messages go through pino as JSON lines too.
     logger: apolloLogger(log),
     // main.ts owns the signals: it closes the server, then Redis and Postgres, then exits.
     stopOnTerminationSignals: false,
-    validationRules: [authMutationLimit],
+    validationRules: limitRules,
     plugins: [
+      // Per-resolver timings for anyone sending `apollo-federation-include-trace`: opt-in only.
+      ...(settings.graphql.inlineTrace ? [] : [ApolloServerPluginInlineTraceDisabled()]),
+      coerceVariablesWithoutEcho(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdownTimeoutSeconds * 1000 - 1000 }),
       { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
       logUnexpectedErrors(),
@@ -234,6 +271,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         log: req.log,
         users: userLoader(infra.users),
         refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
+        memo: requestMemo(),
+        federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
       }),
     }),
   );
@@ -253,28 +292,79 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   };
 }
 
+/** What the gateway keeps per WebSocket connection. */
+type WsConnectionState = {
+  /** Operation ids holding a slot, and the address they count against. */
+  active?: Set<string>;
+  ip?: string;
+  /** Request id per operation id, for the log. */
+  requestIds?: Map<string, string>;
+};
+
 /**
  * Caps on live WebSocket operations, per connection and per client IP, so one client
  * cannot hold unbounded server state (each waiting subscription costs memory).
+ * `retryAfter` is when a slot is sure to be free: the longest an operation lives.
  */
-function subscriptionCaps(perConnection: number, perIp: number) {
+function subscriptionCaps(perConnection: number, perIp: number, longestOperationSeconds: number) {
   const byIp = new Map<string, number>();
-  const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: "RATE_LIMITED", retryAfter: 1 } })];
+  const refuse = (message: string) => [
+    new GraphQLError(message, { originalError: new AuthError("RATE_LIMITED", message, { retryAfter: longestOperationSeconds }) }),
+  ];
+  const release = (conn: WsConnectionState, id: string): void => {
+    if (!conn.active?.delete(id)) return;
+    conn.requestIds?.delete(id);
+    const ip = conn.ip ?? "unknown";
+    const left = (byIp.get(ip) ?? 1) - 1;
+    if (left > 0) byIp.set(ip, left);
+    else byIp.delete(ip);
+  };
   return {
-    admit(conn: { active?: Set<string> }, ip: string, id: string): readonly GraphQLError[] | void {
+    admit(conn: WsConnectionState, ip: string, id: string): readonly GraphQLError[] | void {
       const active = (conn.active ??= new Set());
       if (active.size >= perConnection) return refuse(`At most ${perConnection} operations at once on one connection.`);
       const count = byIp.get(ip) ?? 0;
       if (count >= perIp) return refuse(`At most ${perIp} operations at once from one address.`);
+      conn.ip = ip;
       active.add(id);
       byIp.set(ip, count + 1);
     },
-    release(conn: { active?: Set<string> }, ip: string, id: string): void {
-      if (!conn.active?.delete(id)) return;
-      const left = (byIp.get(ip) ?? 1) - 1;
-      if (left > 0) byIp.set(ip, left);
-      else byIp.delete(ip);
+    release,
+    releaseAll(conn: WsConnectionState): void {
+      for (const id of [...(conn.active ?? [])]) release(conn, id);
     },
+  };
+}
+
+/** The caller may use `_service` and `_entities`: anyone outside production, else by FEDERATION_SECRET. */
+function federationCallerCheck(settings: Settings): (given: unknown) => boolean {
+  if (settings.env !== "production") return () => true;
+  const secret = settings.graphql.federationSecret;
+  if (!secret) return () => false;
+  const expected = Buffer.from(secret);
+  return (given) => {
+    if (typeof given !== "string") return false;
+    const actual = Buffer.from(given);
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  };
+}
+
+/**
+ * Coerces the variables before execution with messages that never echo a value
+ * (graphql/variables.ts); graphql-js's own pass then has nothing left to refuse.
+ */
+function coerceVariablesWithoutEcho(): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: async () => ({
+      didResolveOperation: async ({ schema, operation, request }) => {
+        if (!operation) return;
+        const coerced = coerceVariables(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+        if ("errors" in coerced) {
+          const [first] = coerced.errors;
+          throw new GraphQLError(first.message, { nodes: first.nodes, extensions: { ...first.extensions, http: { status: 400 } } });
+        }
+      },
+    }),
   };
 }
 
@@ -287,17 +377,23 @@ function apolloLogger(log: Logger) {
   };
 }
 
-/** Unexpected errors are masked for the client; here they are logged whole, with the request id. */
+/**
+ * Unexpected errors are masked for the client; here they are logged whole, with the request
+ * id. The client's own mistakes (syntax, validation, coercion, refusals) are no incident:
+ * one line at debug, no stack (a request full of invalid fields once wrote 151 KB of log).
+ */
+function logUnexpected(log: Logger, errors: readonly GraphQLError[], requestId: string | undefined): void {
+  for (const error of errors) {
+    const cause = unexpectedCause(error);
+    if (cause) log.error({ err: cause, requestId, path: error.path }, "unexpected error");
+    else log.debug({ requestId, code: error.extensions?.code, path: error.path }, "operation refused");
+  }
+}
+
 function logUnexpectedErrors(): ApolloServerPlugin<GatewayContext> {
   return {
     requestDidStart: async () => ({
-      didEncounterErrors: async ({ errors, contextValue }) => {
-        for (const error of errors) {
-          if (error instanceof GraphQLError && error.originalError && !contractError(error)) {
-            contextValue.log.error({ err: error.originalError, requestId: contextValue.requestId, path: error.path }, "unexpected error");
-          }
-        }
-      },
+      didEncounterErrors: async ({ errors, contextValue }) => logUnexpected(contextValue.log, errors, contextValue.requestId),
     }),
   };
 }

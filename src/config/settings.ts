@@ -82,6 +82,12 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES: int(10, 3, 1000),
   LOGIN_FAILURE_WINDOW_SECONDS: int(900, 60, 86400),
   MAX_AUTH_MUTATIONS_PER_OPERATION: int(5, 1, 50),
+  MAX_TOKENS: int(1000, 200, 100_000),
+  MAX_DEPTH: int(8, 2, 100),
+  MAX_ALIASES: int(15, 0, 1000),
+  MAX_DIRECTIVES: int(10, 0, 1000),
+  FEDERATION_SECRET: z.string().min(32, "must be at least 32 characters (e.g. openssl rand -base64 32)").optional(),
+  FEDERATION_INLINE_TRACE: flag(false),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(10, 1, 10000),
   WS_MAX_SUBSCRIPTIONS_PER_IP: int(100, 1, 1000000),
   SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 120),
@@ -151,7 +157,20 @@ export interface Settings {
     previousEncryptionKeys?: string;
   };
   login: { maxFailures: number; failureWindowSeconds: number };
-  graphql: { maxAuthMutationsPerOperation: number; maxSubscriptionsPerConnection: number; maxSubscriptionsPerIp: number };
+  graphql: {
+    maxAuthMutationsPerOperation: number;
+    maxSubscriptionsPerConnection: number;
+    maxSubscriptionsPerIp: number;
+    /** Per operation, HTTP and WebSocket alike (graphql/limits.ts). */
+    maxTokens: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxDirectives: number;
+    /** In production `_service` and `_entities` answer only requests carrying it (x-federation-secret). */
+    federationSecret?: string;
+    /** Answer the router's `apollo-federation-include-trace: ftv1` with per-field timings. */
+    inlineTrace: boolean;
+  };
   shutdownTimeoutSeconds: number;
 }
 
@@ -260,6 +279,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxAuthMutationsPerOperation: e.MAX_AUTH_MUTATIONS_PER_OPERATION,
       maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerIp: e.WS_MAX_SUBSCRIPTIONS_PER_IP,
+      maxTokens: e.MAX_TOKENS,
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxDirectives: e.MAX_DIRECTIVES,
+      federationSecret: e.FEDERATION_SECRET,
+      inlineTrace: e.FEDERATION_INLINE_TRACE,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   };

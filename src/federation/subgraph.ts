@@ -1,8 +1,9 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
-import type { GraphQLSchema } from "graphql";
+import { defaultFieldResolver, type GraphQLSchema } from "graphql";
 import gql from "graphql-tag";
 import { createResolversMap } from "type-graphql";
+import { AuthError } from "../core/errors";
 import type { GatewayContext } from "../graphql/context";
 
 /** Federation 2: the gateway's schema as a subgraph in which User is an entity keyed by id. */
@@ -10,7 +11,7 @@ const LINK_HEADER = `extend schema @link(url: "https://specs.apollo.dev/federati
 
 export function toSubgraphSchema(schema: GraphQLSchema): GraphQLSchema {
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
-  return buildSubgraphSchema({
+  return onlyForFederationCallers(buildSubgraphSchema({
     typeDefs: gql(LINK_HEADER + printSchemaWithDirectives(schema)),
     resolvers: {
       ...resolvers,
@@ -20,5 +21,22 @@ export function toSubgraphSchema(schema: GraphQLSchema): GraphQLSchema {
         __resolveReference: (ref: { id: string }, ctx: GatewayContext) => ctx.users.load(ref.id),
       },
     } as never,
-  });
+  }));
+}
+
+/**
+ * `_service { sdl }` hands out the whole schema and `_entities` looks users up by id: in
+ * production only the router may call them (context.federationCaller, its shared secret).
+ */
+function onlyForFederationCallers(schema: GraphQLSchema): GraphQLSchema {
+  const fields = schema.getQueryType()!.getFields();
+  for (const name of ["_service", "_entities"]) {
+    const field = fields[name];
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, ctx: GatewayContext, info) => {
+      if (!ctx.federationCaller) throw new AuthError("FORBIDDEN");
+      return resolve(source, args, ctx, info);
+    };
+  }
+  return schema;
 }

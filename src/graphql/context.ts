@@ -14,6 +14,22 @@ export interface GatewayContext {
   users: DataLoader<string, UserRecord | null>;
   /** Set when a browser asked for its refresh token as an httpOnly cookie (HTTP only). */
   refreshCookie?: RefreshCookie;
+  /** One answer per key per request: aliases of the same field cost one query, not one each. */
+  memo: RequestMemo;
+  /** May call the federation fields `_service` and `_entities` (in production: the router, by its secret). */
+  federationCaller: boolean;
+}
+
+export type RequestMemo = <T>(key: string, compute: () => Promise<T>) => Promise<T>;
+
+/** A fresh memo per request (never shared: answers depend on who asks). */
+export function requestMemo(): RequestMemo {
+  const answers = new Map<string, Promise<unknown>>();
+  return <T>(key: string, compute: () => Promise<T>) => {
+    let answer = answers.get(key) as Promise<T> | undefined;
+    if (!answer) answers.set(key, (answer = compute()));
+    return answer;
+  };
 }
 
 /** A fresh loader per request: one query for all the ids the request asks for. */

@@ -12,7 +12,7 @@ describe("documentCache", () => {
   });
 
   it("forgets the least recently used text beyond its size, and never keeps long texts", () => {
-    const cache = documentCache([], 2, 20);
+    const cache = documentCache({ maxEntries: 2, maxSourceLength: 20 });
     const a = cache.parse("{ a }");
     const b = cache.parse("{ b }");
     expect(cache.parse("{ a }")).toBe(a); // a is now the most recent
@@ -35,7 +35,7 @@ describe("documentCache", () => {
       runs++;
       return { Field: (node) => void (node.name.value === "b" && context.reportError(new GraphQLError("no b"))) };
     };
-    const cache = documentCache([noB]);
+    const cache = documentCache({ extraRules: [noB] });
     const ok = cache.parse("{ a }");
     expect(cache.validate(schema, ok)).toEqual([]);
     expect(cache.validate(schema, ok)).toEqual([]);
@@ -43,4 +43,11 @@ describe("documentCache", () => {
     expect(cache.validate(schema, cache.parse("{ b }")).map((e) => e.message)).toEqual(["no b"]);
     expect(cache.validate(schema, cache.parse("{ c }")).map((e) => e.message)).toEqual([expect.stringMatching(/^Cannot query field "c" on type "Query"/)]);
   });
+
+  it("stops parsing past maxTokens", () => {
+    const cache = documentCache({ maxTokens: 10 });
+    expect(() => cache.parse(`{ ${"a ".repeat(20)}}`)).toThrow(/Document contains more th\w+ 10 tokens/);
+  });
+
+
 });

@@ -32,10 +32,35 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const raised = raisedByGraphql(error);
   const raisedCode = raised?.extensions.code ?? formatted.extensions?.code;
   if (raised && typeof raisedCode === "string" && raisedCode !== "INTERNAL_SERVER_ERROR") {
-    return { message: formatted.message, locations, path, extensions: { code: raisedCode } };
+    return { message: withoutValues(formatted.message), locations, path, extensions: { code: raisedCode } };
   }
   const code: ErrorCode = "INTERNAL_SERVER_ERROR";
   return { message: ERROR_CODES[code], locations, path, extensions: { code } };
+}
+
+/** Production: names from the schema are not offered to strangers ("Did you mean …?"). */
+export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return { ...formatted, message: formatted.message.replace(/ ?Did you mean .*\?$/s, "") };
+}
+
+/**
+ * The cause worth an incident: an error neither graphql-js (parsing, validation, coercion)
+ * nor our services (AuthError and type-graphql's refusals) raised on purpose. Null for the
+ * client's own mistakes, which are not logged as errors.
+ */
+export function unexpectedCause(error: unknown): unknown {
+  if (contractError(error) || raisedByGraphql(error)) return null;
+  return rootCause(error);
+}
+
+/**
+ * graphql-js's coercion messages quote the variable's value (a password, say). Our own
+ * coercion (variables.ts) never does; should one still come through, keep only its name.
+ */
+function withoutValues(message: string): string {
+  // graphql-js: `got invalid value <value>…`; ours: `got invalid value[ at "<path>"]; <reason>`.
+  const echoed = /^Variable "(\$\w+)" got invalid value (?!at ")/.exec(message);
+  return echoed ? `Variable "${echoed[1]}" got an invalid value.` : message;
 }
 
 /**

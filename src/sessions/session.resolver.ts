@@ -11,8 +11,8 @@ export class SessionResolver {
 
   @Authorized()
   @Query(() => [Session], { description: "The signed-in user's active sessions, newest first." })
-  sessions(@CurrentUser() principal: Principal) {
-    return this.service.list(principal);
+  sessions(@CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext) {
+    return ctx.memo("sessions", () => this.service.list(principal));
   }
 
   @Mutation(() => AuthTokens, {

@@ -13,7 +13,7 @@ export class UserResolver {
 
   @Query(() => User, { nullable: true, description: "The signed-in user; null without a valid access token." })
   me(@Ctx() ctx: GatewayContext) {
-    return this.users.me(ctx.principal);
+    return ctx.memo("me", () => this.users.me(ctx.principal));
   }
 
   @FieldResolver(() => String, { nullable: true })
