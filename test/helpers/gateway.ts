@@ -7,7 +7,7 @@ import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
 import { generateKeyEntry } from "../../src/core/secret-box";
 import { prismaRepositories } from "../../src/infra/db/repositories";
-import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry } from "../../src/infra/delivery";
+import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry, type RetryPolicy } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
@@ -38,6 +38,8 @@ export interface TestGatewayOptions {
   peerOf?: TestGateway;
   /** Where log lines go besides `logs` (e.g. stderr for a benchmark). */
   logDestination?: NodeJS.WritableStream;
+  /** The delivery queue's retry policy, over a fast test default. */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface TestGateway {
@@ -109,7 +111,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     audit,
     redisUrl: options.store === "memory" ? undefined : process.env.REDIS_URL,
     queuePrefix: `${prefix}delivery`,
-    retry: { baseDelayMs: 10, maxDelayMs: 100 },
+    retry: { baseDelayMs: 10, maxDelayMs: 100, ...options.retry },
+    clock: options.clock,
     payloadKey: deriveSecret(keyRing.signing, "delivery-queue"),
   });
   const base: Infrastructure = {

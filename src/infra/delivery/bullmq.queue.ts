@@ -128,7 +128,10 @@ export class BullDeliveryQueue implements DeliveryQueue {
     if (this.closing) throw new Error("The delivery queue is closed");
     this.attempts.assertDeliverable(message);
     await this.producerReady();
-    await this.queue.add("deliver", { channel: message.channel, purpose: message.purpose, sealed: seal(this.payloadKey, message) });
+    const job = { channel: message.channel, purpose: message.purpose, sealed: seal(this.payloadKey, message) };
+    // A code is retried for its lifetime (the processor decides when to stop); BullMQ's
+    // own count must not stop it earlier.
+    await this.queue.add("deliver", job, message.expiresAt === undefined ? {} : { attempts: Number.MAX_SAFE_INTEGER });
   }
 
   /**
@@ -178,7 +181,9 @@ export class BullDeliveryQueue implements DeliveryQueue {
       await this.attempts.giveUp({ channel: job.data.channel, purpose: job.data.purpose, userId: null }, attempt, error);
       throw new UnrecoverableError(error.reason);
     }
-    const outcome = await this.attempts.attempt(message, attempt);
+    // The reason our RetryLater gave BullMQ when the attempt before failed.
+    const previous = attempt > 1 && job.failedReason ? { reason: job.failedReason } : undefined;
+    const outcome = await this.attempts.attempt(message, attempt, previous);
     if (outcome.kind === "retry") throw new RetryLater(outcome.delayMs, outcome.error);
     if (outcome.kind === "failed") throw new UnrecoverableError(outcome.error.reason);
   }

@@ -1,0 +1,70 @@
+import { RequestMagicLinkDocument, RequestOtpDocument, VerifyOtpDocument } from "../__generated__/graphql";
+import { codeIn } from "../helpers/codes";
+import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
+import { sleep, waitFor } from "../helpers/wait";
+
+/** What a person sees while a part the gateway depends on is down, and after it is back. */
+
+describe("a mail outage (SMTP answering 451)", () => {
+  let smtp: TestSmtpServer;
+  let gw: TestGateway;
+  // The gateway's clock, moved forward by a test to end a code's life without waiting for it.
+  let offsetMs = 0;
+  const clock = { now: () => new Date(Date.now() + offsetMs) };
+  const MAX_ATTEMPTS = 2;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    gw = await startTestGateway({
+      clock,
+      env: { SMTP_URL: smtp.url, MAIL_FROM: "codes@example.test", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_TTL_SECONDS: "60" },
+      retry: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 10, maxDelayMs: 100 },
+    });
+  });
+  afterAll(async () => {
+    smtp.recover();
+    await gw.close();
+    await smtp.close();
+  });
+
+  const requestCode = (destination: string) => gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination, purpose: "SIGN_IN" } });
+  const deliveryFailures = () => gw.db.db.prisma.authEvent.findMany({ where: { type: "delivery.failed" } });
+
+  it("loses no code or link: each is retried past maxAttempts and arrives once the server recovers", async () => {
+    smtp.refuseAll(451);
+    const people = ["ada@example.com", "grace@example.com", "alan@example.com"];
+    const challenges = [];
+    for (const to of people) challenges.push((await requestCode(to)).data!.requestOtp);
+    expect((await gw.request(RequestMagicLinkDocument, { input: { email: "edsger@example.com" } })).errors).toBeUndefined();
+    const all = [...people, "edsger@example.com"];
+    // Every message was refused more often than maxAttempts would have allowed.
+    await waitFor(() => all.every((to) => smtp.attemptsFor(to) > MAX_ATTEMPTS), "the outage to outlast maxAttempts");
+    smtp.recover();
+
+    const mails = await smtp.waitForMessages(all.length);
+    expect(mails.map((m) => m.to).sort()).toEqual([...all].sort());
+    const mail = mails.find((m) => m.to === "ada@example.com")!;
+    const signedIn = await gw.request(VerifyOtpDocument, { input: { challengeId: challenges[0].challengeId, code: codeIn(mail.text) } });
+    expect(signedIn.data!.verifyOtp.status).toBe("AUTHENTICATED");
+    expect(await deliveryFailures()).toEqual([]);
+  });
+
+  it("gives up on a code whose life ends during the outage, audits delivery.failed, and never sends it late", async () => {
+    smtp.refuseAll(451);
+    const { requestOtp } = (await requestCode("late@example.com")).data!;
+    await waitFor(() => smtp.attemptsFor("late@example.com") > MAX_ATTEMPTS, "retries past maxAttempts");
+    offsetMs = Date.parse(requestOtp.expiresAt) - Date.now(); // the code's life is over
+    const [failed] = await waitFor(async () => {
+      const rows = await deliveryFailures();
+      return rows.length > 0 && rows;
+    }, "the delivery.failed audit row");
+    expect(failed).toMatchObject({ ok: false, detail: { channel: "email", purpose: "otp.sign_in" } });
+    expect((failed.detail as { reason: string }).reason).toMatch(/^SMTP 451 at RCPT TO; (gave up after \d+ attempts: the message expires|expired before attempt)/);
+    const triedUntilGivenUp = smtp.attemptsFor("late@example.com");
+    smtp.recover();
+    await sleep(300);
+    expect(smtp.attemptsFor("late@example.com")).toBe(triedUntilGivenUp);
+    expect(smtp.messages.some((m) => m.to === "late@example.com")).toBe(false);
+  });
+});
