@@ -68,3 +68,40 @@ describe("a mail outage (SMTP answering 451)", () => {
     expect(smtp.messages.some((m) => m.to === "late@example.com")).toBe(false);
   });
 });
+
+describe("an audit log that fails (Postgres refusing the write)", () => {
+  let smtp: TestSmtpServer;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    gw = await startTestGateway({
+      env: { SMTP_URL: smtp.url, MAIL_FROM: "codes@example.test", OTP_RESEND_COOLDOWN_SECONDS: "0" },
+      // The failure injection: the audit port's write rejects the way a lost database does.
+      override: () => ({ audit: { record: () => Promise.reject(Object.assign(new Error("Connection terminated unexpectedly"), { code: "57P01" })) } }),
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await smtp.close();
+  });
+
+  /** Long enough for a queued message to have reached the SMTP server. */
+  const QUIET_MS = 500;
+
+  it("requestOtp answers an error and no code leaves the building", async () => {
+    const r = await gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: "unaudited@example.com", purpose: "SIGN_IN" } });
+    expect(r.data).toBeNull();
+    expect(r.errors?.[0]?.extensions?.code).toBeDefined();
+    await sleep(QUIET_MS);
+    expect(smtp.attemptsFor("unaudited@example.com")).toBe(0);
+  });
+
+  it("requestMagicLink answers an error and no link leaves the building", async () => {
+    const r = await gw.request(RequestMagicLinkDocument, { input: { email: "unaudited-link@example.com" } });
+    expect(r.data).toBeNull();
+    expect(r.errors?.[0]?.extensions?.code).toBeDefined();
+    await sleep(QUIET_MS);
+    expect(smtp.attemptsFor("unaudited-link@example.com")).toBe(0);
+  });
+});
