@@ -31,6 +31,7 @@ import { UserResolver } from "./users/user.resolver";
 import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
 import { RecoveryCodes } from "./core/recovery-codes";
+import { isDependencyOutage } from "./core/outage";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -185,13 +186,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       onComplete: (ctx, id) => caps.release(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id),
       context: async (ctx): Promise<GatewayContext> => {
         const req = ctx.extra.request;
-        return {
+        const context: GatewayContext = {
           requestId: randomUUID(),
-          principal: await principalFrom(ctx.connectionParams?.authorization),
+          principal: null,
           client: clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]),
           log,
           users: userLoader(infra.users),
         };
+        return withPrincipal(context, principalFrom(ctx.connectionParams?.authorization));
       },
       // Subscriptions get the same masking and codes as HTTP.
       onNext: (_ctx, _id, _payload, _args, result) =>
@@ -289,13 +291,34 @@ function logUnexpectedErrors(): ApolloServerPlugin<GatewayContext> {
     requestDidStart: async () => ({
       didEncounterErrors: async ({ errors, contextValue }) => {
         for (const error of errors) {
-          if (error instanceof GraphQLError && error.originalError && !contractError(error)) {
-            contextValue.log.error({ err: error.originalError, requestId: contextValue.requestId, path: error.path }, "unexpected error");
-          }
+          if (!(error instanceof GraphQLError && error.originalError)) continue;
+          // An outage is the operator's to fix, not a bug: warn, once per failed field.
+          if (isDependencyOutage(error)) contextValue.log.warn({ err: error.originalError, requestId: contextValue.requestId, path: error.path }, "dependency unavailable");
+          else if (!contractError(error)) contextValue.log.error({ err: error.originalError, requestId: contextValue.requestId, path: error.path }, "unexpected error");
         }
       },
     }),
   };
+}
+
+/**
+ * Sets the caller once authenticated. A store outage while authenticating would escape
+ * graphql-ws' context hook as a 4500 close carrying the driver's message; instead it is
+ * thrown where the operation reads the principal, so the client gets UNAVAILABLE (with
+ * `retryAfter`) like over HTTP, and the socket stays open.
+ */
+async function withPrincipal(context: GatewayContext, lookup: Promise<Principal | null>): Promise<GatewayContext> {
+  try {
+    context.principal = await lookup;
+  } catch (error) {
+    if (!isDependencyOutage(error)) throw error;
+    Object.defineProperty(context, "principal", {
+      get: () => {
+        throw error;
+      },
+    });
+  }
+  return context;
 }
 
 function wsClientIp(req: http.IncomingMessage, trustProxy: boolean): string | null {

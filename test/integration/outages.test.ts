@@ -1,7 +1,11 @@
-import { RequestMagicLinkDocument, RequestOtpDocument, VerifyOtpDocument } from "../__generated__/graphql";
+import { print } from "graphql";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { LoginDocument, MeDocument, RequestMagicLinkDocument, RequestOtpDocument, SignUpDocument, VerifyOtpDocument } from "../__generated__/graphql";
 import { codeIn } from "../helpers/codes";
-import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { startTestGateway, type GqlResult, type TestGateway } from "../helpers/gateway";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
+import { hostAndPort, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { sleep, waitFor } from "../helpers/wait";
 
 /** What a person sees while a part the gateway depends on is down, and after it is back. */
@@ -103,5 +107,87 @@ describe("an audit log that fails (Postgres refusing the write)", () => {
     expect(r.errors?.[0]?.extensions?.code).toBeDefined();
     await sleep(QUIET_MS);
     expect(smtp.attemptsFor("unaudited-link@example.com")).toBe(0);
+  });
+});
+
+describe("Redis or Postgres not answering", () => {
+  let redis: TcpProxy;
+  let postgres: TcpProxy;
+  let gw: TestGateway;
+  let token: string;
+  const password = "correct horse battery";
+
+  beforeAll(async () => {
+    redis = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
+    postgres = await startTcpProxy(hostAndPort(process.env.DATABASE_URL!, 5432));
+    gw = await startTestGateway({
+      through: { redis, postgres },
+      env: { REDIS_COMMAND_TIMEOUT_MS: "300", DATABASE_QUERY_TIMEOUT_MS: "500", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_PER_DESTINATION_PER_HOUR: "100" },
+    });
+    const signedUp = await gw.request(SignUpDocument, { input: { email: "outage@example.com", password } });
+    token = signedUp.data!.signUp.tokens!.accessToken;
+  });
+  afterEach(async () => {
+    await redis.pass();
+    await postgres.pass();
+  });
+  afterAll(async () => {
+    await gw.close();
+    await redis.close();
+    await postgres.close();
+  });
+
+  const requestCode = () => gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: "outage@example.com", purpose: "SIGN_IN" } });
+  const login = () => gw.request(LoginDocument, { input: { email: "outage@example.com", password } });
+  const me = () => gw.request(MeDocument, undefined, { token });
+
+  /** The answer to expect: retryable, masked (no driver wording), with a wait. */
+  const expectUnavailable = (r: GqlResult<unknown>) => {
+    expect(r.errors?.[0]).toMatchObject({ message: "The service is unavailable for a moment. Try again shortly.", extensions: { code: "UNAVAILABLE", retryAfter: 5 } });
+    expect(JSON.stringify(r.errors)).not.toMatch(/timed out|timeout|Connection|ECONN/i);
+  };
+
+  it("Redis partitioned: requests answer UNAVAILABLE with retryAfter, then work again without a restart", async () => {
+    redis.blackHole();
+    expectUnavailable(await requestCode());
+    expectUnavailable(await me());
+    expect(gw.logs.some((l) => l.level === 40 && l.msg === "dependency unavailable")).toBe(true);
+    await redis.pass();
+    expect((await requestCode()).errors).toBeUndefined();
+    expect((await me()).data?.me).toMatchObject({ email: "outage@example.com" });
+  });
+
+  it("Redis refusing connections: requests answer UNAVAILABLE, then work again once it is back", async () => {
+    await redis.refuse();
+    expectUnavailable(await requestCode());
+    await redis.pass();
+    // ioredis reconnects on its own backoff; no restart.
+    await waitFor(async () => (await requestCode()).errors === undefined, "a request to succeed again");
+  });
+
+  it("Postgres partitioned: requests answer UNAVAILABLE with retryAfter, then work again without a restart", async () => {
+    postgres.blackHole();
+    expectUnavailable(await login());
+    expectUnavailable(await me());
+    await postgres.pass();
+    expect((await login()).data?.login).toMatchObject({ status: "AUTHENTICATED" });
+  });
+
+  it("WebSocket: an operation while Redis is partitioned answers UNAVAILABLE instead of hanging", async () => {
+    const client = createClient({ url: gw.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const run = () =>
+      new Promise<unknown>((resolve) => {
+        const results: unknown[] = [];
+        client.subscribe({ query: print(MeDocument) }, { next: (v) => results.push(v), error: (e) => resolve({ error: e }), complete: () => resolve(results) });
+      });
+    try {
+      redis.blackHole();
+      // Authenticating reads the store: the operation answers, the socket stays open.
+      expect(await run()).toEqual([{ data: { me: null }, errors: [expect.objectContaining({ extensions: { code: "UNAVAILABLE", retryAfter: 5 } })] }]);
+      await redis.pass();
+      expect(await run()).toEqual([{ data: { me: expect.objectContaining({ email: "outage@example.com" }) } }]);
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -3,8 +3,9 @@ import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
-import { closeRedis, connectRedis } from "../store/redis-connection";
+import { closeRedis, connectRedis, requestTimeouts } from "../store/redis-connection";
 import type { DeliveryAttempts } from "./delivery.attempts";
+import { DependencyUnavailableError } from "../../core/outage";
 import { DeliveryError } from "./delivery.error";
 import { assertPayloadKey, open, seal, SealedPayloadError } from "./sealed-payload";
 
@@ -17,6 +18,8 @@ export interface BullDeliveryQueueOptions {
   concurrency?: number;
   /** How long enqueue waits for a Redis connection that is not up yet (e.g. at start). */
   connectWaitMs?: number;
+  /** Enqueue's commands fail after this long (REDIS_COMMAND_TIMEOUT_MS); never the worker's blocking ones. */
+  commandTimeoutMs?: number;
   /**
    * 32 bytes: the AES-256-GCM key each job's message is sealed under in Redis. Every
    * instance sharing the queue needs the same one, or it fails the others' jobs.
@@ -91,7 +94,9 @@ export class BullDeliveryQueue implements DeliveryQueue {
     // Our own listeners stay after BullMQ lets go of the connections on close (the queue's
     // and worker's "error" events below already log what happens while they hold them).
     const onError = (err: Error) => log.debug({ err }, "delivery: Redis connection error");
-    this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false }, onError);
+    // A partition (no answer, no close) is bounded by the command timeout, on the producer
+    // only: the worker's blocking commands wait longer by design.
+    this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false, ...requestTimeouts(options.commandTimeoutMs) }, onError);
     this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null }, onError);
 
     this.queue = new Queue<DeliveryJob>(name, {
@@ -163,7 +168,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
         else resolve();
       };
       const onReady = (): void => done();
-      const timer = setTimeout(() => done(new Error(`Redis is unavailable: the message was not queued (no connection within ${this.connectWaitMs} ms)`)), this.connectWaitMs);
+      const timer = setTimeout(() => done(new DependencyUnavailableError(`Redis is unavailable: the message was not queued (no connection within ${this.connectWaitMs} ms)`)), this.connectWaitMs);
       connection.once("ready", onReady);
     });
   }
