@@ -37,6 +37,7 @@ import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
 import { RecoveryCodes } from "./core/recovery-codes";
 import { AuthError } from "./core/errors";
+import { isDependencyOutage } from "./core/outage";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -210,9 +211,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       onClose: (ctx) => caps.releaseAll(ctx.extra),
       context: async (ctx, id): Promise<GatewayContext> => {
         const req = ctx.extra.request;
-        return {
+        const context: GatewayContext = {
           requestId: ctx.extra.requestIds?.get(id) ?? randomUUID(),
-          principal: await principalFrom(ctx.connectionParams?.authorization),
+          principal: null,
           client: clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]),
           log,
           users: userLoader(infra.users),
@@ -220,6 +221,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
           // Routers call over HTTP with their secret; in production never over a WebSocket.
           federationCaller: !production,
         };
+        return withPrincipal(context, principalFrom(ctx.connectionParams?.authorization));
       },
       // Subscriptions get the same masking, codes and logging as HTTP.
       onNext: (ctx, id, _payload, _args, result) => {
@@ -384,6 +386,11 @@ function apolloLogger(log: Logger) {
  */
 function logUnexpected(log: Logger, errors: readonly GraphQLError[], requestId: string | undefined): void {
   for (const error of errors) {
+    // An outage is the operator's to fix, not a bug: warn, once per failed field.
+    if (isDependencyOutage(error)) {
+      log.warn({ err: error.originalError, requestId, path: error.path }, "dependency unavailable");
+      continue;
+    }
     const cause = unexpectedCause(error);
     if (cause) log.error({ err: cause, requestId, path: error.path }, "unexpected error");
     else log.debug({ requestId, code: error.extensions?.code, path: error.path }, "operation refused");
@@ -396,6 +403,26 @@ function logUnexpectedErrors(): ApolloServerPlugin<GatewayContext> {
       didEncounterErrors: async ({ errors, contextValue }) => logUnexpected(contextValue.log, errors, contextValue.requestId),
     }),
   };
+}
+
+/**
+ * Sets the caller once authenticated. A store outage while authenticating would escape
+ * graphql-ws' context hook as a 4500 close carrying the driver's message; instead it is
+ * thrown where the operation reads the principal, so the client gets UNAVAILABLE (with
+ * `retryAfter`) like over HTTP, and the socket stays open.
+ */
+async function withPrincipal(context: GatewayContext, lookup: Promise<Principal | null>): Promise<GatewayContext> {
+  try {
+    context.principal = await lookup;
+  } catch (error) {
+    if (!isDependencyOutage(error)) throw error;
+    Object.defineProperty(context, "principal", {
+      get: () => {
+        throw error;
+      },
+    });
+  }
+  return context;
 }
 
 function wsClientIp(req: http.IncomingMessage, trustProxy: boolean): string | null {

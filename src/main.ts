@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     pgliteDir: path.join(settings.dataDir, "pglite"),
     migrationsDir: path.resolve(__dirname, "../../prisma/migrations"),
     log: (msg, data) => log.info(data ?? {}, msg),
+    queryTimeoutMs: settings.databaseQueryTimeoutMs,
   });
   log.info(
     db.kind === "pglite"
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     log,
     audit,
     redisUrl: settings.redisUrl,
+    redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
     queuePrefix: `${settings.redisKeyPrefix}delivery`,
     payloadKey: deriveSecret(key, "delivery-queue"),
   });
@@ -106,9 +108,10 @@ function openStore(settings: Settings, log: Logger): { store: KeyValueStore; bus
   const onError = (err: Error) => log.warn({ err: { message: err.message } }, "redis connection error");
   log.info("Redis: using REDIS_URL for codes, limits and pub/sub");
   const prefix = settings.redisKeyPrefix;
+  const commandTimeoutMs = settings.redisCommandTimeoutMs;
   return {
-    store: createRedisStore({ url: settings.redisUrl, keyPrefix: prefix || undefined, onError }),
-    bus: createRedisBus({ url: settings.redisUrl, topicPrefix: prefix, onError }),
+    store: createRedisStore({ url: settings.redisUrl, keyPrefix: prefix || undefined, onError, commandTimeoutMs }),
+    bus: createRedisBus({ url: settings.redisUrl, topicPrefix: prefix, onError, commandTimeoutMs }),
   };
 }
 

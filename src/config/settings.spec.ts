@@ -26,6 +26,14 @@ describe("loadSettings", () => {
     expect(s.trustProxy).toBe(false);
   });
 
+  it("bounds every Redis and Postgres wait, by default 2 s and 5 s", () => {
+    expect(loadSettings({})).toMatchObject({ redisCommandTimeoutMs: 2_000, databaseQueryTimeoutMs: 5_000 });
+    expect(loadSettings({ REDIS_COMMAND_TIMEOUT_MS: "500", DATABASE_QUERY_TIMEOUT_MS: "1000" })).toMatchObject({ redisCommandTimeoutMs: 500, databaseQueryTimeoutMs: 1_000 });
+    const problems = problemsOf({ REDIS_COMMAND_TIMEOUT_MS: "0", DATABASE_QUERY_TIMEOUT_MS: "forever" });
+    expect(problems.some((p) => p.startsWith("REDIS_COMMAND_TIMEOUT_MS"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("DATABASE_QUERY_TIMEOUT_MS"))).toBe(true);
+  });
+
   it("guards SMS against pumping with documented defaults", () => {
     expect(loadSettings({}).sms.guard).toEqual({
       dailyBudgetPerCountry: 1000,

@@ -38,6 +38,9 @@ const EnvSchema = z.object({
   DATABASE_URL: urlWith(["postgres:", "postgresql:"]),
   REDIS_URL: urlWith(["redis:", "rediss:"]),
   REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, "letters, digits, _ : . - only").default(""),
+  // A partitioned Redis or Postgres must not hold requests: past these, UNAVAILABLE.
+  REDIS_COMMAND_TIMEOUT_MS: int(2_000, 100, 60_000),
+  DATABASE_QUERY_TIMEOUT_MS: int(5_000, 100, 300_000),
   SMTP_URL: urlWith(["smtp:", "smtps:"]),
   MAIL_FROM: z.string().email().default("no-reply@localhost"),
   SMS_ENABLED: flag(true),
@@ -108,6 +111,10 @@ export interface Settings {
   redisUrl?: string;
   /** Before every Redis key, channel and queue name: deployments sharing a Redis stay apart. */
   redisKeyPrefix: string;
+  /** Longest wait for any Redis command (and connection) before it fails as UNAVAILABLE. */
+  redisCommandTimeoutMs: number;
+  /** Longest wait for a Postgres query or a new connection. */
+  databaseQueryTimeoutMs: number;
   trustProxy: boolean;
   /** Origins (scheme://host[:port]) allowed for CORS, WebSockets and redirects. */
   allowedOrigins: string[];
@@ -230,6 +237,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    databaseQueryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
     allowedOrigins,
     jwt: {

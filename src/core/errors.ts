@@ -13,6 +13,11 @@ export const ERROR_CODES = {
   RATE_LIMITED: "Too many requests. Try again later.",
   /** Addition to the contract: a method this gateway does not offer (not built yet, or turned off). */
   NOT_AVAILABLE: "This sign-in method is not available.",
+  /**
+   * Addition to the contract: a dependency (Redis, Postgres) did not answer in time or is
+   * down; nothing was done that needs it. Retryable, with `retryAfter`.
+   */
+  UNAVAILABLE: "The service is unavailable for a moment. Try again shortly.",
   INTERNAL_SERVER_ERROR: "Something went wrong on our side.",
 } as const;
 
@@ -23,7 +28,7 @@ export interface ErrorDetails {
   /** The input field at fault, for BAD_USER_INPUT. */
   field?: string;
   attemptsRemaining?: number;
-  /** Seconds, for RATE_LIMITED. */
+  /** Seconds, for RATE_LIMITED and UNAVAILABLE. */
   retryAfter?: number;
   /**
    * Addition to the contract: why UNAUTHENTICATED, where a client acts on it. Only
@@ -48,6 +53,12 @@ export const badInput = (field: string, message: string) => new AuthError("BAD_U
 
 /** RATE_LIMITED with `retryAfter` in whole seconds (at least 1) from a window's remaining ms. */
 export const rateLimited = (resetInMs: number) => new AuthError("RATE_LIMITED", undefined, { retryAfter: Math.max(1, Math.ceil(resetInMs / 1000)) });
+
+/** How long a client is asked to wait after UNAVAILABLE: a few command timeouts. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** UNAVAILABLE, for a dependency outage (core/outage.ts recognises one). */
+export const unavailable = () => new AuthError("UNAVAILABLE", undefined, { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
 
 /** The single answer for wrong email, wrong password and unknown account alike. */
 export const invalidCredentials = () => new AuthError("UNAUTHENTICATED", "Invalid email or password.");

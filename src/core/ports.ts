@@ -194,6 +194,12 @@ export interface OutgoingMessage {
   /** What it is for (e.g. "otp.sign_in"), for the audit trail; never the secret itself. */
   purpose: string;
   userId?: string | null;
+  /**
+   * When it stops being of use (its code or link expires), in ms since the epoch: the queue
+   * retries it until then however many attempts that takes, and never sends it later.
+   * Unset (a notice): retried up to the policy's `maxAttempts`.
+   */
+  expiresAt?: number;
 }
 
 /**

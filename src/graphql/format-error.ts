@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from "type-graphql";
-import { AuthError, ERROR_CODES, type ErrorCode } from "../core/errors";
+import { AuthError, ERROR_CODES, unavailable, type ErrorCode } from "../core/errors";
+import { isDependencyOutage } from "../core/outage";
 
 /** Maps an error to the contract's code, or null when it is unexpected (a bug, an outage). */
 export function contractError(error: unknown): AuthError | null {
@@ -9,6 +10,8 @@ export function contractError(error: unknown): AuthError | null {
   if (original instanceof AuthenticationError) return new AuthError("UNAUTHENTICATED");
   if (original instanceof AuthorizationError) return new AuthError("FORBIDDEN");
   if (original instanceof ArgumentValidationError) return new AuthError("BAD_USER_INPUT", original.message);
+  // Masked like any failure, but retryable: the client may try again in a moment.
+  if (isDependencyOutage(original)) return unavailable();
   return null;
 }
 

@@ -233,6 +233,54 @@ export function describeDeliveryQueueContract(name: string, makeQueue: MakeQueue
         expect(audit.events).toEqual([]);
       });
 
+      it("retries a code through an SMTP outage for as long as the code lives, past maxAttempts", async () => {
+        const { queue, audit } = setup({ retry: { maxAttempts: 3, maxDelayMs: 100 } });
+        smtp.refuseAll(451);
+        const codes = ["a", "b", "c", "d", "e"].map((who) => ({ ...emailMessage, to: `${who}@example.com`, expiresAt: Date.now() + 60_000 }));
+        for (const message of codes) await queue.enqueue(message);
+        // More tries than maxAttempts allows each message: the outage outlasted the count.
+        await waitFor(() => smtp.recipientAttempts >= codes.length * 4, "the outage to outlast maxAttempts");
+        expect(audit.events).toEqual([]);
+        smtp.recover();
+        const mails = await smtp.waitForMessages(codes.length);
+        expect(mails.map((m) => m.to).sort()).toEqual(codes.map((m) => m.to));
+        expect(audit.events).toEqual([]);
+      });
+
+      it("gives up, audited, on a code whose lifetime ends during the outage", async () => {
+        const { queue, audit, assertCodeNeverRecorded } = setup({ retry: { maxAttempts: 3, maxDelayMs: 100 } });
+        smtp.refuseAll(451);
+        await queue.enqueue({ ...emailMessage, expiresAt: Date.now() + 400 });
+        await waitFor(() => audit.events.length > 0, "the audit record");
+        smtp.recover();
+        await sleep(QUIET_MS);
+        expect(smtp.messages).toEqual([]);
+        // Given up after a failed try, or (a late timer) when the next try found it expired.
+        expect(audit.events).toEqual([
+          {
+            type: "delivery.failed",
+            ok: false,
+            userId: "user-1",
+            detail: expect.objectContaining({ channel: "email", purpose: "otp.sign_in", attempts: smtp.recipientAttempts }),
+          },
+        ]);
+        expect(audit.events[0].detail!.reason).toMatch(
+          /^SMTP 451 at RCPT TO; (gave up after \d+ attempts: the message expires before another could help|expired before attempt \d+)$/,
+        );
+        assertCodeNeverRecorded();
+      });
+
+      it("does not send a code that expired before its turn came", async () => {
+        const { queue, audit } = setup();
+        await queue.enqueue({ ...emailMessage, expiresAt: Date.now() - 1 });
+        await waitFor(() => audit.events.length > 0, "the audit record");
+        await sleep(QUIET_MS);
+        expect(smtp.recipientAttempts).toBe(0);
+        expect(audit.events).toEqual([
+          { type: "delivery.failed", ok: false, userId: "user-1", detail: { channel: "email", purpose: "otp.sign_in", attempts: 0, status: null, reason: "not sent: the message expired while it waited" } },
+        ]);
+      });
+
       it("does not retry an SMTP 5xx refusal", async () => {
         const { queue, audit, assertCodeNeverRecorded } = setup();
         smtp.rejectNext(1, 550);

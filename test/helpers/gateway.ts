@@ -7,13 +7,15 @@ import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
 import { generateKeyEntry } from "../../src/core/secret-box";
 import { prismaRepositories } from "../../src/infra/db/repositories";
-import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry } from "../../src/infra/delivery";
+import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry, type RetryPolicy } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
 import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
-import { createTestDatabase, type TestDatabase } from "./database";
+import { openDatabase, type Database } from "../../src/infra/db";
+import { createTestDatabase, MIGRATIONS_DIR, type TestDatabase } from "./database";
+import type { TcpProxy } from "./tcp-proxy";
 import { postGraphql, type GqlOptions, type GqlReply, type GqlResult } from "./graphql";
 import { codeIn } from "./codes";
 import { deleteKeysUnder } from "./redis-keyspace";
@@ -38,6 +40,10 @@ export interface TestGatewayOptions {
   peerOf?: TestGateway;
   /** Where log lines go besides `logs` (e.g. stderr for a benchmark). */
   logDestination?: NodeJS.WritableStream;
+  /** The delivery queue's retry policy, over a fast test default. */
+  retry?: Partial<RetryPolicy>;
+  /** Reach Redis and/or Postgres through these proxies (test/helpers/tcp-proxy.ts), to stage outages. */
+  through?: { redis?: TcpProxy; postgres?: TcpProxy };
 }
 
 export interface TestGateway {
@@ -94,22 +100,32 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     store = createMemoryStore({ clock: options.clock });
     bus = createMemoryBus();
   } else {
-    const url = process.env.REDIS_URL;
-    if (!url) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
-    store = createRedisStore({ url, keyPrefix: prefix });
-    bus = createRedisBus({ url, topicPrefix: prefix });
+    if (!process.env.REDIS_URL) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
+    const url = options.through?.redis ? options.through.redis.urlFor(process.env.REDIS_URL) : process.env.REDIS_URL;
+    const commandTimeoutMs = settings.redisCommandTimeoutMs;
+    store = createRedisStore({ url, keyPrefix: prefix, commandTimeoutMs });
+    bus = createRedisBus({ url, topicPrefix: prefix, commandTimeoutMs });
   }
+  // The gateway's own connections through the proxy; the test database is made and dropped directly.
+  let proxiedDb: Database | undefined;
+  if (options.through?.postgres) {
+    if (!db.url) throw new Error("a Postgres proxy needs DATABASE_URL");
+    proxiedDb = await openDatabase({ url: options.through.postgres.urlFor(db.url), migrationsDir: MIGRATIONS_DIR, log: () => {}, queryTimeoutMs: settings.databaseQueryTimeoutMs });
+  }
+  const gatewayDb = proxiedDb ?? db.db;
   const pem = settings.jwt.privateKeyPem ?? generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   const keyRing = peer && !settings.jwt.privateKeyPem ? peer.keyRing : createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
-  const repositories = prismaRepositories(db.db.prisma);
+  const repositories = prismaRepositories(gatewayDb.prisma);
   const { audit } = repositories;
   // Unless a test configures SMTP/Twilio, messages land in the development outbox.
   const delivery = createDelivery(settings, {
     log,
     audit,
-    redisUrl: options.store === "memory" ? undefined : process.env.REDIS_URL,
+    redisUrl: options.store === "memory" ? undefined : (options.through?.redis?.urlFor(process.env.REDIS_URL!) ?? process.env.REDIS_URL),
+    redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
     queuePrefix: `${prefix}delivery`,
-    retry: { baseDelayMs: 10, maxDelayMs: 100 },
+    retry: { baseDelayMs: 10, maxDelayMs: 100, ...options.retry },
+    clock: options.clock,
     payloadKey: deriveSecret(keyRing.signing, "delivery-queue"),
   });
   const base: Infrastructure = {
@@ -119,7 +135,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     delivery: delivery.queue,
     devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
     keyRing,
-    readiness: { postgres: () => db.db.ping(), redis: () => store.ping() },
+    readiness: { postgres: () => gatewayDb.ping(), redis: () => store.ping() },
   };
   const infra = { ...base, ...options.override?.(base) };
   const gateway = await createGateway(settings, infra, log, options.clock);
@@ -153,6 +169,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await delivery.close();
       await bus.close();
       await store.close();
+      await proxiedDb?.close();
       if (!sharedDb) await db.cleanup();
       // Peers share the prefix; its owner clears it (BullMQ's queue metadata never expires).
       if (options.store !== "memory" && !peer) await deleteKeysUnder(process.env.REDIS_URL!, prefix);

@@ -23,8 +23,13 @@ export interface TestSmtpServer {
   messages: CapturedMail[];
   /** RCPT TO commands seen, accepted or not: one per delivery attempt of a one-recipient mail. */
   readonly recipientAttempts: number;
+  /** RCPT TO commands seen for `address`, accepted or not. */
+  attemptsFor(address: string): number;
   /** Answers the next `count` RCPT TO with `code` (e.g. 451 transient, 550 permanent). */
   rejectNext(count: number, code: number, text?: string): void;
+  /** An outage: every RCPT TO is answered with `code` until `recover()`. */
+  refuseAll(code: number, text?: string): void;
+  recover(): void;
   waitForMessages(count: number): Promise<CapturedMail[]>;
   close(): Promise<void>;
 }
@@ -36,7 +41,9 @@ export interface TestSmtpServer {
 export async function startSmtpServer(credentials = { user: "mailer", pass: "mail-secret" }): Promise<TestSmtpServer> {
   const messages: CapturedMail[] = [];
   let recipientAttempts = 0;
+  const recipients: string[] = [];
   const rejections: Array<{ code: number; text: string }> = [];
+  let outage: { code: number; text: string } | null = null;
 
   const server = new SMTPServer({
     logger: false,
@@ -46,9 +53,10 @@ export async function startSmtpServer(credentials = { user: "mailer", pass: "mai
       if (auth.username === credentials.user && auth.password === credentials.pass) return callback(null, { user: auth.username });
       callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
     },
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(address, _session, callback) {
       recipientAttempts++;
-      const rejection = rejections.shift();
+      recipients.push(address.address);
+      const rejection = rejections.shift() ?? outage;
       if (rejection) return callback(Object.assign(new Error(rejection.text), { responseCode: rejection.code }));
       callback();
     },
@@ -79,8 +87,15 @@ export async function startSmtpServer(credentials = { user: "mailer", pass: "mai
     get recipientAttempts() {
       return recipientAttempts;
     },
+    attemptsFor: (address) => recipients.filter((r) => r === address).length,
     rejectNext(count, code, text = code < 500 ? "Try again later" : "Mailbox unavailable") {
       for (let i = 0; i < count; i++) rejections.push({ code, text });
+    },
+    refuseAll(code, text = code < 500 ? "Try again later" : "Mailbox unavailable") {
+      outage = { code, text };
+    },
+    recover() {
+      outage = null;
     },
     waitForMessages: (count) => waitFor(() => messages.length >= count && messages.slice(0, count), `${count} email(s)`),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -22,7 +22,12 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string;
   migrationsDir: string;
   log: MigrationLog;
+  /** Postgres: longest wait for a query or a new connection (DATABASE_QUERY_TIMEOUT_MS). */
+  queryTimeoutMs?: number;
 }
+
+/** DATABASE_QUERY_TIMEOUT_MS's default. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
 export const DEFAULT_PGLITE_DIR = ".data/pglite";
 
@@ -42,7 +47,12 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   } finally {
     await client.end();
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const timeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  // A partition (no answer, no close) must not hold requests: pg waits forever by default.
+  // query_timeout bounds the wait on our side, statement_timeout a slow query on the server's,
+  // connectionTimeoutMillis a new connection. A timed-out pool client is discarded.
+  const pool = { connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs };
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return wrap("postgres", prisma, async () => {});
 }
 

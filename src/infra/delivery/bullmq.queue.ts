@@ -3,8 +3,9 @@ import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
-import { closeRedis, connectRedis } from "../store/redis-connection";
+import { closeRedis, connectRedis, requestTimeouts } from "../store/redis-connection";
 import type { DeliveryAttempts } from "./delivery.attempts";
+import { DependencyUnavailableError } from "../../core/outage";
 import { DeliveryError } from "./delivery.error";
 import { assertPayloadKey, open, seal, SealedPayloadError } from "./sealed-payload";
 
@@ -17,6 +18,8 @@ export interface BullDeliveryQueueOptions {
   concurrency?: number;
   /** How long enqueue waits for a Redis connection that is not up yet (e.g. at start). */
   connectWaitMs?: number;
+  /** Enqueue's commands fail after this long (REDIS_COMMAND_TIMEOUT_MS); never the worker's blocking ones. */
+  commandTimeoutMs?: number;
   /**
    * 32 bytes: the AES-256-GCM key each job's message is sealed under in Redis. Every
    * instance sharing the queue needs the same one, or it fails the others' jobs.
@@ -91,7 +94,9 @@ export class BullDeliveryQueue implements DeliveryQueue {
     // Our own listeners stay after BullMQ lets go of the connections on close (the queue's
     // and worker's "error" events below already log what happens while they hold them).
     const onError = (err: Error) => log.debug({ err }, "delivery: Redis connection error");
-    this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false }, onError);
+    // A partition (no answer, no close) is bounded by the command timeout, on the producer
+    // only: the worker's blocking commands wait longer by design.
+    this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false, ...requestTimeouts(options.commandTimeoutMs) }, onError);
     this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null }, onError);
 
     this.queue = new Queue<DeliveryJob>(name, {
@@ -128,7 +133,10 @@ export class BullDeliveryQueue implements DeliveryQueue {
     if (this.closing) throw new Error("The delivery queue is closed");
     this.attempts.assertDeliverable(message);
     await this.producerReady();
-    await this.queue.add("deliver", { channel: message.channel, purpose: message.purpose, sealed: seal(this.payloadKey, message) });
+    const job = { channel: message.channel, purpose: message.purpose, sealed: seal(this.payloadKey, message) };
+    // A code is retried for its lifetime (the processor decides when to stop); BullMQ's
+    // own count must not stop it earlier.
+    await this.queue.add("deliver", job, message.expiresAt === undefined ? {} : { attempts: Number.MAX_SAFE_INTEGER });
   }
 
   /**
@@ -160,7 +168,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
         else resolve();
       };
       const onReady = (): void => done();
-      const timer = setTimeout(() => done(new Error(`Redis is unavailable: the message was not queued (no connection within ${this.connectWaitMs} ms)`)), this.connectWaitMs);
+      const timer = setTimeout(() => done(new DependencyUnavailableError(`Redis is unavailable: the message was not queued (no connection within ${this.connectWaitMs} ms)`)), this.connectWaitMs);
       connection.once("ready", onReady);
     });
   }
@@ -178,7 +186,9 @@ export class BullDeliveryQueue implements DeliveryQueue {
       await this.attempts.giveUp({ channel: job.data.channel, purpose: job.data.purpose, userId: null }, attempt, error);
       throw new UnrecoverableError(error.reason);
     }
-    const outcome = await this.attempts.attempt(message, attempt);
+    // The reason our RetryLater gave BullMQ when the attempt before failed.
+    const previous = attempt > 1 && job.failedReason ? { reason: job.failedReason } : undefined;
+    const outcome = await this.attempts.attempt(message, attempt, previous);
     if (outcome.kind === "retry") throw new RetryLater(outcome.delayMs, outcome.error);
     if (outcome.kind === "failed") throw new UnrecoverableError(outcome.error.reason);
   }

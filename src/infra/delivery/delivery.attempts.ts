@@ -1,4 +1,4 @@
-import type { AuditLog, OutgoingMessage } from "../../core/ports";
+import { systemClock, type AuditLog, type Clock, type OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
 import { DeliveryError, toDeliveryError } from "./delivery.error";
 import { decideRetry, retryPolicy, type RetryPolicy } from "./retry-policy";
@@ -11,6 +11,8 @@ export interface DeliveryAttemptsOptions {
   retry?: Partial<RetryPolicy>;
   /** Jitter source; tests may pin it. */
   random?: () => number;
+  /** Judges `expiresAt`: the clock the services stamped it with. */
+  clock?: Clock;
 }
 
 /** What a failure is audited under; a message whose sealed payload cannot be opened has no more. */
@@ -31,6 +33,7 @@ export class DeliveryAttempts {
   private readonly audit: AuditLog;
   private readonly log: Logger;
   private readonly random: () => number;
+  private readonly clock: Clock;
 
   constructor(options: DeliveryAttemptsOptions) {
     this.policy = retryPolicy(options.retry);
@@ -38,6 +41,7 @@ export class DeliveryAttempts {
     this.audit = options.audit;
     this.log = options.log;
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Refuses at enqueue a channel with no sender, so the caller hears it at once. */
@@ -45,8 +49,11 @@ export class DeliveryAttempts {
     if (!this.senders[message.channel]) throw new ChannelDisabledError(message.channel);
   }
 
-  /** Sends once (`attempt` is 1-based) and says whether and when to try again. */
-  async attempt(message: OutgoingMessage, attempt: number): Promise<AttemptOutcome> {
+  /**
+   * Sends once (`attempt` is 1-based) and says whether and when to try again. `previous`
+   * is why the attempt before failed, for the audit when this one never starts.
+   */
+  async attempt(message: OutgoingMessage, attempt: number, previous?: { reason: string; status?: number }): Promise<AttemptOutcome> {
     const sender = this.senders[message.channel];
     const context = { channel: message.channel, purpose: message.purpose, userId: message.userId ?? undefined, attempt };
     if (!sender) {
@@ -55,13 +62,21 @@ export class DeliveryAttempts {
       await this.giveUp(message, attempt, error);
       return { kind: "failed", error };
     }
+    // A code that arrives after it expired only confuses (a backlog, a restart, a long outage).
+    if (message.expiresAt !== undefined && this.lifeLeftMs(message) <= 0) {
+      const why = previous ? `${previous.reason}; expired before attempt ${attempt}` : "not sent: the message expired while it waited";
+      const error = new DeliveryError(why, { retryable: false, status: previous?.status });
+      await this.giveUp(message, attempt - 1, error);
+      return { kind: "failed", error };
+    }
     try {
       await sender.send(message);
       this.log.debug({ ...context, sender: sender.name }, "message delivered");
       return { kind: "sent" };
     } catch (thrown) {
       const error = toDeliveryError(thrown);
-      const decision = decideRetry(this.policy, attempt, error, this.random);
+      const lifeLeftMs = message.expiresAt === undefined ? undefined : this.lifeLeftMs(message);
+      const decision = decideRetry(this.policy, attempt, error, this.random, lifeLeftMs);
       if (decision.retry) {
         this.log.info({ ...context, sender: sender.name, reason: error.reason, cause: describeCause(error.cause), delayMs: decision.delayMs }, "delivery failed; will retry");
         return { kind: "retry", delayMs: decision.delayMs, error };
@@ -69,6 +84,10 @@ export class DeliveryAttempts {
       await this.giveUp(message, attempt, error, decision.why);
       return { kind: "failed", error };
     }
+  }
+
+  private lifeLeftMs(message: OutgoingMessage): number {
+    return (message.expiresAt as number) - this.clock.now().getTime();
   }
 
   /**

@@ -71,7 +71,7 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
   }
 
   private async run(job: Job): Promise<void> {
-    const outcome = await this.attempts.attempt(job.message, job.attempt);
+    const outcome = await this.attempts.attempt(job.message, job.attempt, job.lastError);
     if (outcome.kind !== "retry") return;
     const next: Job = { message: job.message, attempt: job.attempt + 1, lastError: outcome.error };
     if (this.closed) return this.giveUpOnClose(next);

@@ -14,6 +14,8 @@ export interface DeliveryQueueOptions extends DeliveryAttemptsOptions {
   concurrency?: number;
   /** BullMQ only: how long enqueue waits for a Redis connection still coming up. */
   connectWaitMs?: number;
+  /** BullMQ only: enqueue's Redis commands fail after this long (REDIS_COMMAND_TIMEOUT_MS). */
+  redisCommandTimeoutMs?: number;
   /**
    * Required with `redisUrl`: the 32-byte key jobs are sealed under in Redis (AES-256-GCM),
    * the same on every instance sharing the queue. The in-process queue ignores it.
@@ -28,6 +30,6 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): BullDelivery
   if (!options.redisUrl) return new InProcessDeliveryQueue(attempts, { concurrency: options.concurrency });
   // A job in Redis holds the code until sent: never store one in clear.
   if (!options.payloadKey) throw new Error("payloadKey is required with redisUrl: BullMQ jobs are sealed at rest");
-  const { redisUrl, queuePrefix: prefix, concurrency, connectWaitMs, payloadKey } = options;
-  return new BullDeliveryQueue(attempts, { redisUrl, prefix, concurrency, connectWaitMs, payloadKey }, options.log);
+  const { redisUrl, queuePrefix: prefix, concurrency, connectWaitMs, payloadKey, redisCommandTimeoutMs: commandTimeoutMs } = options;
+  return new BullDeliveryQueue(attempts, { redisUrl, prefix, concurrency, connectWaitMs, commandTimeoutMs, payloadKey }, options.log);
 }

@@ -39,6 +39,34 @@ describe("decideRetry", () => {
   });
 });
 
+describe("decideRetry for a message that expires (a code or a link)", () => {
+  const minute = 60_000;
+
+  it("keeps retrying past maxAttempts while the message lives", () => {
+    expect(decideRetry(policy, 5, transient, () => 0.5, 5 * minute)).toEqual({ retry: true, delayMs: 8_000 });
+    expect(decideRetry(policy, 40, transient, () => 0.5, 5 * minute)).toEqual({ retry: true, delayMs: 30_000 });
+  });
+
+  it("never waits past the end of its life", () => {
+    expect(decideRetry(policy, 12, transient, () => 0.999, 10_000)).toEqual({ retry: true, delayMs: 9_990 });
+  });
+
+  it("stops once less than one base delay is left", () => {
+    expect(decideRetry(policy, 3, transient, () => 0.5, 999)).toEqual({ retry: false, why: "gave up after 3 attempts: the message expires before another could help" });
+    expect(decideRetry(policy, 3, transient, () => 0.5, -5)).toMatchObject({ retry: false });
+  });
+
+  it("honours a Retry-After beyond maxDelayMs that still comes in time, and stops at one that does not", () => {
+    const later = new DeliveryError("HTTP 429", { retryable: true, status: 429, retryAfterMs: 120_000 });
+    expect(decideRetry(policy, 1, later, () => 0.5, 5 * minute)).toEqual({ retry: true, delayMs: 120_000 });
+    expect(decideRetry(policy, 1, later, () => 0.5, 100_000)).toMatchObject({ retry: false });
+  });
+
+  it("never retries an error that is not retryable", () => {
+    expect(decideRetry(policy, 1, new DeliveryError("SMTP 550", { retryable: false, status: 550 }), () => 0.5, 5 * minute)).toEqual({ retry: false });
+  });
+});
+
 describe("retryPolicy", () => {
   it("defaults to 1 s base, 60 s cap, 5 attempts", () => {
     expect(retryPolicy()).toEqual({ baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 5 });

@@ -4,9 +4,9 @@ import type { DeliveryError } from "./delivery.error";
 export interface RetryPolicy {
   /** The first retry waits up to this long; each further one doubles it. */
   baseDelayMs: number;
-  /** No backoff waits longer, and a Retry-After beyond it ends the retries. */
+  /** No backoff waits longer, and a Retry-After beyond it ends a notice's retries. */
   maxDelayMs: number;
-  /** Sends in total, the first one included. */
+  /** Sends in total, the first one included, of a message without `expiresAt` (a notice). */
   maxAttempts: number;
 }
 
@@ -26,16 +26,35 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; w
 /**
  * After attempt `attempt` (1-based) failed with `error`: wait a random time up to the
  * exponential ceiling ("full jitter", so retries from many instances spread out), but
- * never less than the provider's Retry-After. A Retry-After beyond `maxDelayMs` ends it:
- * a one-time code delivered that late has usually expired.
+ * never less than the provider's Retry-After.
+ *
+ * `lifeLeftMs` is how long the message stays useful (a code's or link's remaining
+ * lifetime). With it the retries go on for that long, whatever `maxAttempts` says: a mail
+ * outage shorter than the code's life must not lose the code. No wait reaches past it, and
+ * once less than one base delay (or the Retry-After) remains, it stops. Without it (a
+ * notice) `maxAttempts` bounds the tries, and a Retry-After beyond `maxDelayMs` ends them.
  */
-export function decideRetry(policy: RetryPolicy, attempt: number, error: DeliveryError, random: () => number = Math.random): RetryDecision {
+export function decideRetry(
+  policy: RetryPolicy,
+  attempt: number,
+  error: DeliveryError,
+  random: () => number = Math.random,
+  lifeLeftMs?: number,
+): RetryDecision {
   if (!error.retryable) return { retry: false };
-  if (attempt >= policy.maxAttempts) return { retry: false, why: `gave up after ${attempt} attempts` };
-  if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxDelayMs) {
-    return { retry: false, why: `Retry-After ${Math.ceil(error.retryAfterMs / 1000)} s exceeds the ${Math.ceil(policy.maxDelayMs / 1000)} s limit` };
+  const retryAfterMs = error.retryAfterMs ?? 0;
+  let ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  if (lifeLeftMs === undefined) {
+    if (attempt >= policy.maxAttempts) return { retry: false, why: `gave up after ${attempt} attempts` };
+    if (retryAfterMs > policy.maxDelayMs) {
+      return { retry: false, why: `Retry-After ${Math.ceil(retryAfterMs / 1000)} s exceeds the ${Math.ceil(policy.maxDelayMs / 1000)} s limit` };
+    }
+  } else {
+    if (lifeLeftMs <= Math.max(policy.baseDelayMs, retryAfterMs)) {
+      return { retry: false, why: `gave up after ${attempt} attempts: the message expires before another could help` };
+    }
+    ceiling = Math.min(ceiling, lifeLeftMs);
   }
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(random() * ceiling);
-  return { retry: true, delayMs: Math.max(jittered, error.retryAfterMs ?? 0) };
+  return { retry: true, delayMs: Math.max(jittered, retryAfterMs) };
 }

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import type { EventBus } from "../../core/ports";
-import { closeRedis, connectRedis } from "../store/redis-connection";
+import { closeRedis, connectRedis, requestTimeouts } from "../store/redis-connection";
 import { PushIterator } from "./push-iterator";
 
 export interface RedisBusOptions {
@@ -11,6 +11,8 @@ export interface RedisBusOptions {
   topicPrefix?: string;
   /** Connection errors; ioredis keeps reconnecting after each one. */
   onError?: (error: Error) => void;
+  /** PUBLISH and SUBSCRIBE fail after this long (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -30,8 +32,9 @@ export class RedisBus implements EventBus {
   constructor(options: RedisBusOptions) {
     // A subscribed connection may only run subscriber commands, so two connections;
     // the ready check would send INFO on it after a reconnect and be refused.
-    const publisher = connectRedis(options.url, {}, options.onError);
-    const subscriber = connectRedis(options.url, { enableReadyCheck: false }, options.onError);
+    const timeouts = requestTimeouts(options.commandTimeoutMs);
+    const publisher = connectRedis(options.url, timeouts, options.onError);
+    const subscriber = connectRedis(options.url, { ...timeouts, enableReadyCheck: false }, options.onError);
     this.connections = [publisher, subscriber];
     this.pubsub = new RedisPubSub({ publisher, subscriber });
     this.topicPrefix = options.topicPrefix ?? "";

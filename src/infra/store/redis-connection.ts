@@ -1,5 +1,17 @@
 import { Redis, type RedisOptions } from "ioredis";
 
+/** REDIS_COMMAND_TIMEOUT_MS's default. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * Bounds for a connection used by requests: a command fails after `ms` whether it was
+ * sent and never answered (a partition) or still waits for a connection (Redis down),
+ * instead of ioredis' unbounded wait or ~10 s of reconnect retries.
+ */
+export function requestTimeouts(ms: number = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): RedisOptions {
+  return { commandTimeout: ms, connectTimeout: ms };
+}
+
 /** Opens an ioredis connection; ioredis turns on TLS by itself for `rediss://`. */
 export function connectRedis(url: string, options: RedisOptions = {}, onError?: (error: Error) => void): Redis {
   if (!/^rediss?:\/\//i.test(url)) {

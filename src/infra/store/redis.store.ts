@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { AtomicScript, KeyValueStore } from "../../core/ports";
 import { fixedWindowHit, toTtlMs } from "./fixed-window.script";
-import { closeRedis, connectRedis } from "./redis-connection";
+import { closeRedis, connectRedis, requestTimeouts } from "./redis-connection";
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS), with optional user, password and `/db`. */
@@ -11,6 +11,8 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /** How long `ping()` waits before calling the store unready. */
   pingTimeoutMs?: number;
+  /** Any command fails after this long (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs?: number;
   /** Connection errors; ioredis keeps reconnecting after each one. */
   onError?: (error: Error) => void;
 }
@@ -25,7 +27,7 @@ export class RedisStore implements KeyValueStore {
   private closing?: Promise<void>;
 
   constructor(options: RedisStoreOptions) {
-    this.redis = connectRedis(options.url, { keyPrefix: options.keyPrefix }, options.onError);
+    this.redis = connectRedis(options.url, { keyPrefix: options.keyPrefix, ...requestTimeouts(options.commandTimeoutMs) }, options.onError);
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
   }
 

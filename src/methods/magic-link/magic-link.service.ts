@@ -69,12 +69,15 @@ export class MagicLinkService {
     await this.d.links.create({ requestId, token, listenToken, matchCode, email, ttlSeconds, redirectUrl, userAgent: client.userAgent, ip: client.ip });
     // An unknown address with sign-up off gets the same answer, and no email.
     const deliver = user !== null || this.d.settings.signUp;
+    await this.d.audit.record({ type: "magic_link.requested", ok: true, userId: user?.id ?? null, client, detail: { sent: deliver } });
+    const expiresAt = this.d.clock.now().getTime() + ttlSeconds * 1000;
+    // Last, after everything that can fail: a request answered with an error sends nothing.
+    // The queue retries the link for as long as it works (expiresAt).
     if (deliver) {
       const link = `${this.d.settings.publicUrl}/auth/magic-link?token=${token}`;
-      await this.d.delivery.enqueue(linkMessage(email, link, ttlSeconds, this.d.settings.appName, user?.id ?? null));
+      await this.d.delivery.enqueue({ ...linkMessage(email, link, ttlSeconds, this.d.settings.appName, user?.id ?? null), expiresAt });
     }
-    await this.d.audit.record({ type: "magic_link.requested", ok: true, userId: user?.id ?? null, client, detail: { sent: deliver } });
-    return { requestId, listenToken, matchCode, expiresAt: new Date(this.d.clock.now().getTime() + ttlSeconds * 1000) };
+    return { requestId, listenToken, matchCode, expiresAt: new Date(expiresAt) };
   }
 
   /** The link's page was fetched: OPENED (a mail scanner may do this; nothing is approved). */

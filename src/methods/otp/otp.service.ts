@@ -96,16 +96,19 @@ export class OtpService {
     const deliver = input.purpose !== "SIGN_IN" || userId !== null || settings.signUp;
     // Only codes that will really be sent spend a country's budget.
     if (deliver && isPhoneChannel(input.channel)) await this.d.smsGuard.admit(destination, client);
-    if (deliver) {
-      await this.d.delivery.enqueue(codeMessage(destination, code, input.purpose, settings.ttlSeconds, settings.appName, userId));
-    }
     await this.d.audit.record({ type: "otp.requested", ok: true, userId, client, detail: { channel: input.channel, purpose: input.purpose, sent: deliver } });
     const now = this.d.clock.now().getTime();
+    const expiresAt = now + settings.ttlSeconds * 1000;
+    // Last, after everything that can fail: a request answered with an error sends nothing.
+    // The queue retries the code for as long as it lives (expiresAt).
+    if (deliver) {
+      await this.d.delivery.enqueue({ ...codeMessage(destination, code, input.purpose, settings.ttlSeconds, settings.appName, userId), expiresAt });
+    }
     return {
       challengeId,
       channel: input.channel,
       destinationHint: maskDestination(destination),
-      expiresAt: new Date(now + settings.ttlSeconds * 1000),
+      expiresAt: new Date(expiresAt),
       resendAvailableAt: new Date(now + settings.resendCooldownSeconds * 1000),
       codeLength: settings.length,
     };

@@ -1,0 +1,36 @@
+import { GraphQLError } from "graphql";
+import { DependencyUnavailableError, isDependencyOutage } from "./outage";
+
+const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+describe("isDependencyOutage", () => {
+  it.each([
+    ["ioredis commandTimeout", new Error("Command timed out")],
+    ["ioredis with the offline queue off", new Error("Stream isn't writeable and enableOfflineQueue options is false")],
+    ["ioredis giving up reconnecting", Object.assign(new Error("Reached the max retries per request limit (which is 20)."), { name: "MaxRetriesPerRequestError" })],
+    ["pg query_timeout", new Error("Query read timeout")],
+    ["pg-pool connectionTimeoutMillis", new Error("timeout exceeded when trying to connect")],
+    ["pg connection lost", new Error("Connection terminated unexpectedly")],
+    ["Postgres statement_timeout", withCode("canceling statement due to statement timeout", "57014")],
+    ["Postgres shutting down", withCode("terminating connection due to administrator command", "57P01")],
+    ["a refused socket", withCode("connect ECONNREFUSED 127.0.0.1:6379", "ECONNREFUSED")],
+    ["Prisma: database not reachable", withCode("Can't reach database server", "P1001")],
+    ["Prisma: no pool connection in time", withCode("Timed out fetching a new connection", "P2024")],
+    ["a driver-adapter error kind", Object.assign(new Error("adapter"), { cause: { kind: "DatabaseNotReachable" } })],
+    ["our own", new DependencyUnavailableError("Redis is unavailable")],
+    ["wrapped by graphql-js", new GraphQLError("Unexpected error", { originalError: new Error("Command timed out") })],
+    ["as a cause", new Error("query failed", { cause: new Error("Query read timeout") })],
+  ])("recognises %s", (_what, error) => {
+    expect(isDependencyOutage(error)).toBe(true);
+  });
+
+  it.each([
+    ["a bug", new TypeError("Cannot read properties of undefined")],
+    ["a constraint violation", withCode("duplicate key value violates unique constraint", "23505")],
+    ["a Prisma unique violation", withCode("Unique constraint failed", "P2002")],
+    ["a Lua script error", new Error("ERR Error running script")],
+    ["nothing", undefined],
+  ])("does not take %s for an outage", (_what, error) => {
+    expect(isDependencyOutage(error)).toBe(false);
+  });
+});
