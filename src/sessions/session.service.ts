@@ -121,12 +121,15 @@ export class SessionService {
     if (session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
     const next = newRefreshToken();
     const rotated = found.rotatedAt === null && (await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now));
-    if (!rotated) {
-      await this.revokeSession(session.id, "refresh_token_reuse");
-      await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
-      throw invalidRefresh();
-    }
+    if (!rotated) return this.refreshTokenReused(session, client);
     return this.issue(session, next);
+  }
+
+  /** A spent refresh token came back: someone holds a copy (theft signal), so the session ends. */
+  private async refreshTokenReused(session: SessionRecord, client: ClientInfo): Promise<never> {
+    await this.revokeSession(session.id, "refresh_token_reuse");
+    await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
+    throw invalidRefresh();
   }
 
   /** The caller from a bearer access token, or null (bad, expired or revoked). */
@@ -153,6 +156,8 @@ export class SessionService {
     const found = await this.d.sessions.findByRefreshTokenHash(hashToken(refreshToken));
     if (!found || found.session.revokedAt) throw invalidRefresh();
     const { session } = found;
+    // A spent token is reuse here as at refresh: logging out with it must not hide the theft.
+    if (found.rotatedAt !== null) return this.refreshTokenReused(session, client);
     return this.logout({ userId: session.userId, sessionId: session.id, aal: session.aal, amr: session.amr }, client);
   }
 
