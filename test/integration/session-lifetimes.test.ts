@@ -167,3 +167,25 @@ describe("refreshTokens: aal2 lapses (AAL2_MAX_AGE_SECONDS, AAL2_IDLE_SECONDS)",
     expect(change.errors![0].message).toMatch(/step-up/);
   });
 });
+
+describe("confirmTotp", () => {
+  it("ends every other session of the account; the caller's stays as it was", async () => {
+    const caller = await signUp();
+    const others = [(await login(caller.email)).tokens!, (await login(caller.email)).tokens!];
+    const enrolment = (await gw.request(EnrollTotpDocument, {}, { token: caller.accessToken })).data!.enrollTotp;
+    const app = URI.parse(enrolment.otpauthUrl) as TOTP;
+    expect((await gw.request(ConfirmTotpDocument, { code: app.generate({ timestamp: now }) }, { token: caller.accessToken })).errors).toBeUndefined();
+
+    for (const other of others) {
+      expect(await me(other.accessToken)).toBeNull();
+      expect(errorCode(await refresh(other.refreshToken))).toBe("UNAUTHENTICATED");
+      expect((await sessionRow(other.accessToken)).revokedReason).toBe("totp_enabled");
+    }
+    expect(await me(caller.accessToken)).not.toBeNull();
+    const next = (await refresh(caller.refreshToken)).data!.refreshTokens;
+    // Its tokens said aal1 and confirmTotp returns none: it steps up like any aal1 session.
+    expect(claims(next.accessToken)).toMatchObject({ aal: "aal1", amr: ["pwd"] });
+    expect((await gw.request(SessionsDocument, {}, { token: next.accessToken })).data!.sessions).toHaveLength(1);
+    expect((await events(caller.userId, "totp.enabled")).map((e) => e.detail)).toEqual([{ otherSessionsEnded: 2 }]);
+  });
+});
