@@ -81,6 +81,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     audit: infra.audit,
     clock,
     refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
+    lifetimes: settings.session,
   });
   const methodRoutes: Array<[string, express.RequestHandler]> = [];
   const deps: MethodDeps = {

@@ -94,6 +94,22 @@ describe("loadSettings", () => {
     expect(problemsOf({ ACCESS_TOKEN_TTL_SECONDS: "901" })[0]).toMatch(/^ACCESS_TOKEN_TTL_SECONDS/);
   });
 
+  it("ends idle sessions after 7 days and lets aal2 lapse after 12 h or 30 min idle (NIST SP 800-63B)", () => {
+    expect(loadSettings({}).session).toEqual({ idleTimeoutSeconds: 7 * 86400, aal2MaxAgeSeconds: 12 * 3600, aal2IdleSeconds: 1800 });
+    expect(loadSettings({ SESSION_IDLE_TIMEOUT_SECONDS: "1800", AAL2_MAX_AGE_SECONDS: "3600", AAL2_IDLE_SECONDS: "900", ACCESS_TOKEN_TTL_SECONDS: "300" }).session).toEqual({
+      idleTimeoutSeconds: 1800,
+      aal2MaxAgeSeconds: 3600,
+      aal2IdleSeconds: 900,
+    });
+    expect(problemsOf({ AAL2_MAX_AGE_SECONDS: "0" })[0]).toMatch(/^AAL2_MAX_AGE_SECONDS/);
+  });
+
+  it("refuses idle times a client in use would hit between two refreshes", () => {
+    const problems = problemsOf({ SESSION_IDLE_TIMEOUT_SECONDS: "1200", AAL2_IDLE_SECONDS: "1700" });
+    expect(problems.map((p) => p.split(":")[0])).toEqual(["SESSION_IDLE_TIMEOUT_SECONDS", "AAL2_IDLE_SECONDS"]);
+    expect(problems[0]).toMatch(/twice ACCESS_TOKEN_TTL_SECONDS/);
+  });
+
   it("refuses embedded defaults and a generated key in production, naming each", () => {
     const problems = problemsOf({ NODE_ENV: "production" });
     const names = problems.map((p) => p.split(":")[0]);

@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   JWT_ADDITIONAL_PUBLIC_KEYS: z.string().includes("PUBLIC KEY", { message: "must hold PEM public keys" }).optional(),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
   REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
+  SESSION_IDLE_TIMEOUT_SECONDS: int(7 * 86400, 300, 365 * 86400),
+  AAL2_MAX_AGE_SECONDS: int(12 * 3600, 300, 30 * 86400),
+  AAL2_IDLE_SECONDS: int(1800, 120, 86400),
   REFRESH_TOKEN_COOKIE: flag(false),
   REFRESH_TOKEN_COOKIE_PATH: z.string().regex(/^\/[\w/.-]*$/, "must be a URL path such as /graphql").default("/graphql"),
   OTP_LENGTH: int(6, 6, 10),
@@ -127,6 +130,15 @@ export interface Settings {
     refreshTtlSeconds: number;
     /** Browsers may ask for the refresh token as an httpOnly cookie (opt-in per request). */
     refreshCookie: { enabled: boolean; path: string };
+  };
+  /** How long a session lives besides REFRESH_TOKEN_TTL_DAYS (NIST SP 800-63B §4.2.3). */
+  session: {
+    /** A session not refreshed for this long ends. */
+    idleTimeoutSeconds: number;
+    /** aal2 lapses to aal1 this long after the second factor was proven… */
+    aal2MaxAgeSeconds: number;
+    /** …or after this long without a refresh. */
+    aal2IdleSeconds: number;
   };
   mail: { smtpUrl?: string; from: string };
   sms: {
@@ -221,6 +233,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     }
     for (const [key, why] of required) if (e[key] === undefined) problems.push(`${key}: required in production, ${why}`);
   }
+  // Activity is seen when a client refreshes, i.e. about once per access-token lifetime:
+  // a shorter idle time would end (or downgrade) sessions that are in use.
+  for (const key of ["SESSION_IDLE_TIMEOUT_SECONDS", "AAL2_IDLE_SECONDS"] as const) {
+    if (e[key] < 2 * e.ACCESS_TOKEN_TTL_SECONDS) problems.push(`${key}: must be at least twice ACCESS_TOKEN_TTL_SECONDS (${2 * e.ACCESS_TOKEN_TTL_SECONDS})`);
+  }
   if (problems.length) throw new SettingsError(problems);
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
@@ -249,6 +266,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86400,
       refreshCookie: { enabled: e.REFRESH_TOKEN_COOKIE, path: e.REFRESH_TOKEN_COOKIE_PATH },
     },
+    session: { idleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS, aal2MaxAgeSeconds: e.AAL2_MAX_AGE_SECONDS, aal2IdleSeconds: e.AAL2_IDLE_SECONDS },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     sms: {
       enabled: e.SMS_ENABLED,

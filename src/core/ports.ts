@@ -133,16 +133,24 @@ export interface SessionRecord {
   userAgent: string | null;
   ip: string | null;
   createdAt: Date;
+  /** The last sign-in, refresh or step-up (idle timeouts count from here). */
   lastUsedAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
+  /** When a second factor was last proven; null at aal1. */
+  aal2At: Date | null;
+  /** The amr of the first factor alone: the session's amr once its aal2 lapses. */
+  firstFactorAmr: string[];
 }
 
 export interface NewSession {
   userId: string;
   aal: Aal;
   amr: string[];
+  firstFactorAmr: string[];
   client: ClientInfo;
+  /** The gateway's clock: lastUsedAt, and aal2At for an aal2 session. */
+  now: Date;
   expiresAt: Date;
   refreshTokenHash: string;
 }
@@ -157,15 +165,20 @@ export interface SessionRepo {
    * Marks the token rotated and stores its successor in one transaction. False when the
    * token was rotated meanwhile (a concurrent use): the caller treats that as reuse.
    */
-  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date): Promise<boolean>;
-  /** Raises a live session's assurance level (step-up) and adds methods to its amr. */
-  elevate(sessionId: string, aal: Aal, amr: string[]): Promise<SessionRecord | null>;
+  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date, lapse?: AalLapse): Promise<boolean>;
+  /** Raises a live session to aal2 at `now` (step-up) and adds methods to its amr. */
+  elevate(sessionId: string, amr: string[], now: Date): Promise<SessionRecord | null>;
   /** Retires every refresh token of the session and gives it this one (after a step-up). */
   reissue(sessionId: string, nextHash: string, now: Date): Promise<void>;
   /** False when it was already revoked or does not exist. */
   revoke(sessionId: string, reason: string, now: Date): Promise<boolean>;
-  /** Live sessions (not revoked, not expired), newest first. */
-  listActive(userId: string, now: Date): Promise<SessionRecord[]>;
+  /** Live sessions (not revoked, not expired; used after `usedAfter` when given), newest first. */
+  listActive(userId: string, now: Date, usedAfter?: Date): Promise<SessionRecord[]>;
+}
+
+/** A rotation that also takes a session whose aal2 lapsed back to aal1 with this amr. */
+export interface AalLapse {
+  amr: string[];
 }
 
 export interface AuthEventInput {

@@ -29,10 +29,24 @@ export interface SessionServiceDeps {
   audit: AuditLog;
   clock: Clock;
   refreshTtlSeconds: number;
+  lifetimes: SessionLifetimes;
 }
+
+/** NIST SP 800-63B §4.2.3 (aal2: 12 h, or 30 min idle); settings SESSION_IDLE_TIMEOUT_SECONDS, AAL2_*. */
+export interface SessionLifetimes {
+  /** A session not refreshed for this long ends. */
+  idleTimeoutSeconds: number;
+  /** An aal2 session goes back to aal1 this long after its second factor was proven… */
+  aal2MaxAgeSeconds: number;
+  /** …or when it was not refreshed for this long. */
+  aal2IdleSeconds: number;
+}
+
+type Aal2Lapse = "max_age" | "idle";
 
 const revokedKey = (sessionId: string) => `session:revoked:${sessionId}`;
 const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
+const idleEnded = () => new AuthError("UNAUTHENTICATED", "This session ended after a time without use. Sign in again.");
 
 /**
  * How recent a sign-in must be to change the account without another proof (Kratos'
@@ -81,7 +95,7 @@ export class SessionService {
   /** Ends an MFA sign-in: an aal2 session whose amr lists both factors and `mfa` (RFC 8176). */
   completeSecondFactor(user: UserRecord, firstFactorAmr: string[], secondFactorAmr: string, client: ClientInfo): Promise<AuthResult> {
     const amr = [...new Set([...firstFactorAmr, secondFactorAmr, "mfa"])];
-    return this.authenticated(user, "aal2", amr, client);
+    return this.authenticated(user, "aal2", amr, client, false, firstFactorAmr);
   }
 
   /**
@@ -89,7 +103,7 @@ export class SessionService {
    * and `mfa` added to its amr, and gets new tokens (the old refresh token is retired).
    */
   async stepUp(principal: Principal, method: string, client: ClientInfo): Promise<IssuedTokens> {
-    const session = await this.d.sessions.elevate(principal.sessionId, "aal2", [method, "mfa"]);
+    const session = await this.d.sessions.elevate(principal.sessionId, [method, "mfa"], this.d.clock.now());
     if (!session) throw new AuthError("UNAUTHENTICATED");
     const refreshToken = newRefreshToken();
     await this.d.sessions.reissue(session.id, hashToken(refreshToken), this.d.clock.now());
@@ -98,35 +112,71 @@ export class SessionService {
   }
 
   /** Starts a session for a user who has passed every factor required. */
-  private async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
+  private async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false, firstFactorAmr = amr): Promise<AuthResult> {
     const refreshToken = newRefreshToken();
+    const now = this.d.clock.now();
     const session = await this.d.sessions.create({
       userId: user.id,
       aal,
       amr,
+      firstFactorAmr,
       client,
-      expiresAt: new Date(this.d.clock.now().getTime() + this.d.refreshTtlSeconds * 1000),
+      now,
+      expiresAt: new Date(now.getTime() + this.d.refreshTtlSeconds * 1000),
       refreshTokenHash: hashToken(refreshToken),
     });
     await this.d.audit.record({ type: "session.created", ok: true, userId: user.id, client, detail: { sessionId: session.id, aal, amr } });
     return { status: "AUTHENTICATED", tokens: this.issue(session, refreshToken), user, mfaMethods: [], isNewUser };
   }
 
-  /** Rotates a refresh token. A token used twice revokes its whole session (theft signal). */
+  /**
+   * Rotates a refresh token. A token used twice revokes its whole session (theft signal); a
+   * session unused for the idle timeout ends; an aal2 that lapsed comes back as aal1.
+   */
   async refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
     const found = await this.d.sessions.findByRefreshTokenHash(hashToken(refreshToken));
     if (!found) throw invalidRefresh();
     const { session, tokenId } = found;
     const now = this.d.clock.now();
     if (session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
-    const next = newRefreshToken();
-    const rotated = found.rotatedAt === null && (await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now));
-    if (!rotated) {
-      await this.revokeSession(session.id, "refresh_token_reuse");
-      await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
-      throw invalidRefresh();
+    if (found.rotatedAt !== null) return this.refreshTokenReused(session, client);
+    if (this.isIdle(session, now)) {
+      await this.revokeSession(session.id, "idle_timeout");
+      await this.d.audit.record({ type: "session.idle_timeout", ok: false, userId: session.userId, client, detail: { sessionId: session.id, lastUsedAt: session.lastUsedAt.toISOString() } });
+      throw idleEnded();
     }
-    return this.issue(session, next);
+    const lapse = this.aal2Lapse(session, now);
+    const issuedAs = lapse ? { ...session, aal: "aal1" as const, amr: firstFactorAmrOf(session), aal2At: null } : session;
+    const next = newRefreshToken();
+    const rotated = await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now, lapse ? { amr: issuedAs.amr } : undefined);
+    if (!rotated) return this.refreshTokenReused(session, client);
+    if (lapse) {
+      // Actions that need aal2 now ask for a step-up again.
+      await this.d.audit.record({ type: "session.aal2_lapsed", ok: true, userId: session.userId, client, detail: { sessionId: session.id, reason: lapse } });
+    }
+    return this.issue(issuedAs, next);
+  }
+
+  /** Not refreshed (nor signed in, nor stepped up) within the idle timeout. */
+  private isIdle(session: SessionRecord, now: Date): boolean {
+    return now.getTime() - session.lastUsedAt.getTime() >= this.d.lifetimes.idleTimeoutSeconds * 1000;
+  }
+
+  /** Why this aal2 session no longer counts as aal2, or null while it does (and for aal1). */
+  private aal2Lapse(session: SessionRecord, now: Date): Aal2Lapse | null {
+    if (session.aal !== "aal2") return null;
+    // A session from before aal2At was recorded proved its second factor at sign-in at the latest.
+    const provenAt = (session.aal2At ?? session.createdAt).getTime();
+    if (now.getTime() - provenAt >= this.d.lifetimes.aal2MaxAgeSeconds * 1000) return "max_age";
+    if (now.getTime() - session.lastUsedAt.getTime() >= this.d.lifetimes.aal2IdleSeconds * 1000) return "idle";
+    return null;
+  }
+
+  /** A spent refresh token came back: someone holds a copy (theft signal), so the session ends. */
+  private async refreshTokenReused(session: SessionRecord, client: ClientInfo): Promise<never> {
+    await this.revokeSession(session.id, "refresh_token_reuse");
+    await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
+    throw invalidRefresh();
   }
 
   /** The caller from a bearer access token, or null (bad, expired or revoked). */
@@ -137,9 +187,16 @@ export class SessionService {
     return { userId: claims.sub, sessionId: claims.sid, aal: claims.aal, amr: claims.amr };
   }
 
+  /** Live sessions as their next refresh will see them: idle ones are left out, lapsed aal2 shown as aal1. */
   async list(principal: Principal): Promise<Array<SessionRecord & { current: boolean }>> {
-    const sessions = await this.d.sessions.listActive(principal.userId, this.d.clock.now());
-    return sessions.map((s) => ({ ...s, current: s.id === principal.sessionId }));
+    const now = this.d.clock.now();
+    const usedAfter = new Date(now.getTime() - this.d.lifetimes.idleTimeoutSeconds * 1000);
+    const sessions = await this.d.sessions.listActive(principal.userId, now, usedAfter);
+    return sessions.map((s) => ({
+      ...s,
+      ...(this.aal2Lapse(s, now) && { aal: "aal1" as const, amr: firstFactorAmrOf(s), aal2At: null }),
+      current: s.id === principal.sessionId,
+    }));
   }
 
   async logout(principal: Principal, client: ClientInfo): Promise<boolean> {
@@ -153,6 +210,8 @@ export class SessionService {
     const found = await this.d.sessions.findByRefreshTokenHash(hashToken(refreshToken));
     if (!found || found.session.revokedAt) throw invalidRefresh();
     const { session } = found;
+    // A spent token is reuse here as at refresh: logging out with it must not hide the theft.
+    if (found.rotatedAt !== null) return this.refreshTokenReused(session, client);
     return this.logout({ userId: session.userId, sessionId: session.id, aal: session.aal, amr: session.amr }, client);
   }
 
@@ -169,15 +228,18 @@ export class SessionService {
 
   /**
    * May this session change `user`'s password, email or phone? With TOTP on, only an aal2
-   * session; and unless the change is `proven` otherwise (the current password), only one
-   * that signed in within RECENT_SIGN_IN_SECONDS (refreshes do not count).
+   * session whose aal2 has not lapsed; and unless the change is `proven` otherwise (the
+   * current password), only one that signed in within RECENT_SIGN_IN_SECONDS (refreshes do not count).
    */
   async accountChangeRefusal(principal: Principal, user: UserRecord, proven = false): Promise<AccountChangeRefusal | null> {
     if (user.totpEnabled && principal.aal !== "aal2") return "step_up_needed";
-    if (proven) return null;
     const session = await this.d.sessions.findById(principal.sessionId);
     if (!session || session.revokedAt) throw new AuthError("UNAUTHENTICATED");
-    const age = this.d.clock.now().getTime() - session.createdAt.getTime();
+    const now = this.d.clock.now();
+    // The access token may still say aal2 for up to its lifetime after the aal2 lapsed.
+    if (user.totpEnabled && (session.aal !== "aal2" || this.aal2Lapse(session, now))) return "step_up_needed";
+    if (proven) return null;
+    const age = now.getTime() - session.createdAt.getTime();
     return age > RECENT_SIGN_IN_SECONDS * 1000 ? "sign_in_not_recent" : null;
   }
 
@@ -207,8 +269,13 @@ export class SessionService {
     await this.d.store.set(revokedKey(sessionId), reason, this.d.tokens.accessTtlSeconds * 1000);
   }
 
-  private issue(session: SessionRecord, refreshToken: string): IssuedTokens {
+  private issue(session: Pick<SessionRecord, "id" | "userId" | "aal" | "amr">, refreshToken: string): IssuedTokens {
     const accessToken = this.d.tokens.signAccess({ userId: session.userId, sessionId: session.id, aal: session.aal, amr: session.amr });
     return { accessToken, refreshToken, tokenType: "Bearer", expiresIn: this.d.tokens.accessTtlSeconds };
   }
+}
+
+/** The first factor's amr; older rows without one fall back to amr without "mfa". */
+function firstFactorAmrOf(session: SessionRecord): string[] {
+  return session.firstFactorAmr?.length ? session.firstFactorAmr : session.amr.filter((m) => m !== "mfa");
 }

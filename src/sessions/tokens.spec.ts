@@ -36,6 +36,16 @@ describe("TokenService", () => {
     expect(tokens.verifyAccess(hs)).toBeNull();
   });
 
+  it("refuses a token without exp, even signed with the real key (jsonwebtoken does not require one)", () => {
+    const forever = (typ: string, audience: string) =>
+      jwt.sign({ sid: "s1", aal: "aal2", amr: ["pwd"] }, key.privateKey, { algorithm: "ES256", subject: "u1", audience, issuer: "https://auth.test", header: { alg: "ES256", typ, kid: key.kid } });
+    expect(tokens.verifyAccess(forever("at+jwt", "graphql"))).toBeNull();
+    expect(tokens.verifyMfa(forever("mfa+jwt", "https://auth.test/mfa"))).toBeNull();
+    // The same token with an exp passes: only the missing claim is refused.
+    const withExp = jwt.sign({ sid: "s1", aal: "aal2", amr: ["pwd"] }, key.privateKey, { algorithm: "ES256", subject: "u1", audience: "graphql", issuer: "https://auth.test", expiresIn: 60, header: { alg: "ES256", typ: "at+jwt", kid: key.kid } });
+    expect(tokens.verifyAccess(withExp)).toMatchObject({ sub: "u1" });
+  });
+
   it("verifies tokens of a retired key that is still published (rotation)", () => {
     const next = signingKeyFromPem(pem());
     const old = service(createKeyRing(key));

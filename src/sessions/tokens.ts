@@ -86,7 +86,8 @@ export class TokenService {
       const key = this.keys.byKid(decoded.header.kid);
       if (!key) return null;
       const payload = jwt.verify(token, key, { algorithms: ["ES256"], issuer: this.opts.issuer, audience });
-      return typeof payload === "object" && typeof payload.sub === "string" ? payload : null;
+      // jsonwebtoken accepts a token without exp: one that never expires is never ours.
+      return typeof payload === "object" && typeof payload.sub === "string" && typeof payload.exp === "number" ? payload : null;
     } catch {
       return null;
     }

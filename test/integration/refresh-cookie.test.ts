@@ -24,6 +24,7 @@ function refreshCookie(headers: Headers) {
   return { value: decodeURIComponent(pair.slice("refresh_token=".length)), attrs: attrs.map((a) => a.toLowerCase()) };
 }
 const asCookie = (value: string) => ({ cookie: `refresh_token=${encodeURIComponent(value)}` });
+const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
 
 let n = 0;
 async function signUpInCookieMode() {
@@ -133,6 +134,24 @@ describe("refresh-token cookie", () => {
     expect(refreshCookie(r.headers)).toMatchObject({ value: "", attrs: expect.arrayContaining(["max-age=0", "httponly"]) });
     expect((await gw.request(MeDocument, {}, { token: tokens.accessToken })).data!.me).toBeNull();
     expect(errorCode(await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } }))).toBe("UNAUTHENTICATED");
+  });
+
+  it("logout with an already-rotated cookie is reuse: the whole session ends, audited as such", async () => {
+    const { tokens, cookie } = await signUpInCookieMode();
+    const first = await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
+    const next = refreshCookie(first.headers)!.value;
+    const sessionId = claims(tokens.accessToken).sid;
+
+    const r = await gw.request(LogoutDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
+    expect(errorCode(r)).toBe("UNAUTHENTICATED");
+    expect(refreshCookie(r.headers)?.attrs).toContain("max-age=0");
+    // The thief (or the owner) holding the newest token is out too, as after a reused refresh.
+    expect(errorCode(await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(next) } }))).toBe("UNAUTHENTICATED");
+    expect((await gw.request(MeDocument, {}, { token: first.data!.refreshTokens.accessToken })).data!.me).toBeNull();
+    const row = await gw.db.db.prisma.session.findUniqueOrThrow({ where: { id: sessionId } });
+    expect(row.revokedReason).toBe("refresh_token_reuse");
+    const events = await gw.db.db.prisma.authEvent.findMany({ where: { type: { in: ["session.refresh_reuse", "session.logout"] } } });
+    expect(events.filter((e) => (e.detail as { sessionId?: string }).sessionId === sessionId).map((e) => e.type)).toEqual(["session.refresh_reuse"]);
   });
 
   it("logout with the access token also clears the cookie; with neither it is UNAUTHENTICATED", async () => {

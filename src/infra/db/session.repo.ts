@@ -1,4 +1,4 @@
-import type { Aal, ClientInfo, NewSession, SessionRecord, SessionRepo } from "../../core/ports";
+import type { Aal, AalLapse, ClientInfo, NewSession, SessionRecord, SessionRepo } from "../../core/ports";
 import type { PrismaClient, Session } from "./generated/client";
 
 const toRecord = (s: Session): SessionRecord => ({ ...s, aal: s.aal as Aal });
@@ -12,8 +12,11 @@ export class PrismaSessionRepo implements SessionRepo {
         userId: s.userId,
         aal: s.aal,
         amr: s.amr,
+        firstFactorAmr: s.firstFactorAmr,
         ip: s.client.ip,
         userAgent: s.client.userAgent,
+        lastUsedAt: s.now,
+        aal2At: s.aal === "aal2" ? s.now : null,
         expiresAt: s.expiresAt,
         refreshTokens: { create: { tokenHash: s.refreshTokenHash } },
       },
@@ -31,23 +34,24 @@ export class PrismaSessionRepo implements SessionRepo {
     return row && { tokenId: row.id, rotatedAt: row.rotatedAt, session: toRecord(row.session) };
   }
 
-  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date): Promise<boolean> {
+  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date, lapse?: AalLapse): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       // The conditional update is the lock: of two concurrent uses, only one sees count 1.
       const { count } = await tx.refreshToken.updateMany({ where: { id: tokenId, rotatedAt: null }, data: { rotatedAt: now } });
       if (count !== 1) return false;
       await tx.refreshToken.create({ data: { sessionId, tokenHash: nextHash } });
-      await tx.session.update({ where: { id: sessionId }, data: { lastUsedAt: now, ip: client.ip, userAgent: client.userAgent } });
+      const downgrade = lapse && { aal: "aal1", amr: lapse.amr, aal2At: null };
+      await tx.session.update({ where: { id: sessionId }, data: { lastUsedAt: now, ip: client.ip, userAgent: client.userAgent, ...downgrade } });
       return true;
     });
   }
 
-  async elevate(sessionId: string, aal: Aal, amr: string[]): Promise<SessionRecord | null> {
+  async elevate(sessionId: string, amr: string[], now: Date): Promise<SessionRecord | null> {
     const current = await this.prisma.session.findUnique({ where: { id: sessionId } });
     if (!current || current.revokedAt) return null;
     const row = await this.prisma.session.update({
       where: { id: sessionId },
-      data: { aal, amr: [...new Set([...current.amr, ...amr])] },
+      data: { aal: "aal2", aal2At: now, lastUsedAt: now, amr: [...new Set([...current.amr, ...amr])] },
     });
     return toRecord(row);
   }
@@ -67,9 +71,9 @@ export class PrismaSessionRepo implements SessionRepo {
     return count === 1;
   }
 
-  async listActive(userId: string, now: Date): Promise<SessionRecord[]> {
+  async listActive(userId: string, now: Date, usedAfter?: Date): Promise<SessionRecord[]> {
     const rows = await this.prisma.session.findMany({
-      where: { userId, revokedAt: null, expiresAt: { gt: now } },
+      where: { userId, revokedAt: null, expiresAt: { gt: now }, ...(usedAfter && { lastUsedAt: { gt: usedAfter } }) },
       orderBy: { createdAt: "desc" },
     });
     return rows.map(toRecord);

@@ -62,7 +62,10 @@ export class TotpService {
     return { secret: secret.base32, otpauthUrl: url, qrCodeDataUrl: await qrCodeDataUrl(url) };
   }
 
-  /** Turns TOTP on with a first valid code; returns ten recovery codes, shown once. */
+  /**
+   * Turns TOTP on with a first valid code; returns ten recovery codes, shown once. The
+   * account's other sessions end; the caller's stays (aal1 until it steps up).
+   */
   async confirm(principal: Principal, code: string, client: ClientInfo): Promise<string[]> {
     const userId = principal.userId;
     await this.d.limiter.consume("totp:user", userId, this.d.limits.perUser);
@@ -77,7 +80,9 @@ export class TotpService {
     await this.d.store.del(pendingKey(userId));
     const codes = await this.d.recoveryCodes.issue(userId);
     await this.d.limiter.reset("totp:user", userId);
-    await this.d.audit.record({ type: "totp.enabled", ok: true, userId, client });
+    // A session signed in before could be a thief's: it must not live on beside the new factor.
+    const ended = await this.d.sessions.revokeOthers(principal, "totp_enabled");
+    await this.d.audit.record({ type: "totp.enabled", ok: true, userId, client, detail: { otherSessionsEnded: ended } });
     return codes;
   }
 
