@@ -186,17 +186,17 @@ describe("applyMigrations", () => {
 
   it("applies only the new migration on a database that already has the older ones", async () => {
     await applyMigrations(await target.session(), MIGRATIONS_DIR, quiet);
-    const dir = migrationsWith({ "20261201000000_add_marker": "CREATE TABLE marker (id INT);" });
+    const dir = migrationsWith({ "29991231000000_add_marker": "CREATE TABLE marker (id INT);" });
 
     const result = await applyMigrations(await target.session(), dir, quiet);
 
-    expect(result.applied).toEqual(["20261201000000_add_marker"]);
+    expect(result.applied).toEqual(["29991231000000_add_marker"]);
     expect(await tableExists(target, "marker")).toBe(true);
-    expect((await history(target)).map((r) => r.migration_name)).toEqual([...ALL, "20261201000000_add_marker"]);
+    expect((await history(target)).map((r) => r.migration_name)).toEqual([...ALL, "29991231000000_add_marker"]);
   });
 
   it("throws with the failing migration's name, keeps none of its changes and leaves no finished row", async () => {
-    const broken = "20261201000000_broken";
+    const broken = "29991231000000_broken";
     const dir = migrationsWith({
       [broken]: "CREATE TABLE half_applied (id INT);\nSELECT * FROM no_such_table;",
     });
@@ -216,7 +216,7 @@ describe("applyMigrations", () => {
   });
 
   it("retries a rolled-back migration once its file is fixed", async () => {
-    const name = "20261201000000_fixable";
+    const name = "29991231000000_fixable";
     const dir = migrationsWith({ [name]: "CREATE TABLE fixed (id INT); SELECT * FROM no_such_table;" });
     await expect(applyMigrations(await target.session(), dir, quiet)).rejects.toThrow(name);
     writeFileSync(join(dir, name, "migration.sql"), "CREATE TABLE fixed (id INT);");
@@ -231,7 +231,7 @@ describe("applyMigrations", () => {
   });
 
   it("only warns when an applied migration's file was changed afterwards", async () => {
-    const name = "20261201000000_edited";
+    const name = "29991231000000_edited";
     const dir = migrationsWith({ [name]: "CREATE TABLE edited (id INT);" });
     await applyMigrations(await target.session(), dir, quiet);
     writeFileSync(join(dir, name, "migration.sql"), "CREATE TABLE edited (id INT, extra TEXT);");
@@ -247,7 +247,7 @@ describe("applyMigrations", () => {
   });
 
   it("accepts a checksum taken before line endings were converted", async () => {
-    const name = "20261201000000_crlf";
+    const name = "29991231000000_crlf";
     const dir = migrationsWith({ [name]: "CREATE TABLE crlf (id INT);\nSELECT 1;\n" });
     await applyMigrations(await target.session(), dir, quiet);
     writeFileSync(join(dir, name, "migration.sql"), "CREATE TABLE crlf (id INT);\r\nSELECT 1;\r\n");
@@ -263,14 +263,14 @@ describe("applyMigrations", () => {
     await applyMigrations(runner, MIGRATIONS_DIR, quiet);
     await runner.query(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)`,
-      ["3b0c4d3e-0000-4000-8000-000000000000", sha256("x"), "20261201000000_half_done"],
+      ["3b0c4d3e-0000-4000-8000-000000000000", sha256("x"), "29991231000000_half_done"],
     );
 
-    await expect(applyMigrations(runner, MIGRATIONS_DIR, quiet)).rejects.toThrow("20261201000000_half_done");
+    await expect(applyMigrations(runner, MIGRATIONS_DIR, quiet)).rejects.toThrow("29991231000000_half_done");
   });
 
   it("releases the lock after a failure, so the next start is not blocked", async () => {
-    const dir = migrationsWith({ "20261201000000_broken": "SELECT * FROM no_such_table;" });
+    const dir = migrationsWith({ "29991231000000_broken": "SELECT * FROM no_such_table;" });
     await expect(applyMigrations(await target.session(), dir, quiet)).rejects.toThrow();
 
     const locks = await target.query<{ n: number }>(
@@ -337,10 +337,10 @@ describe("openDatabase", () => {
   });
 
   it("fails to open, naming the migration, when a migration fails at start", async () => {
-    const dir = migrationsWith({ "20261201000000_broken": "SELECT * FROM no_such_table;" });
+    const dir = migrationsWith({ "29991231000000_broken": "SELECT * FROM no_such_table;" });
 
     await expect(openDatabase({ pgliteDir: "memory://", migrationsDir: dir, log: quiet })).rejects.toThrow(
-      "20261201000000_broken",
+      "29991231000000_broken",
     );
   });
 });
