@@ -13,7 +13,7 @@ import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type RecoveryCodeRepo, type SessionRepo, type TotpRepo, type UserRepo } from "./core/ports";
-import { clientInfo, plainIp } from "./core/client-info";
+import { clientInfo, forwardedClientIp, type TrustProxy } from "./core/client-info";
 import { RateLimiter } from "./core/rate-limit";
 import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
@@ -131,6 +131,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
 
   const app = express();
   app.disable("x-powered-by");
+  // Hop count or proxy list (never "trust all"): req.ip is the right-most untrusted X-Forwarded-For entry.
   app.set("trust proxy", settings.trustProxy);
   const httpServer = http.createServer(app);
 
@@ -425,10 +426,9 @@ async function withPrincipal(context: GatewayContext, lookup: Promise<Principal 
   return context;
 }
 
-function wsClientIp(req: http.IncomingMessage, trustProxy: boolean): string | null {
-  const forwarded = req.headers["x-forwarded-for"];
-  if (trustProxy && typeof forwarded === "string") return plainIp(forwarded.split(",")[0].trim());
-  return plainIp(req.socket.remoteAddress);
+/** The upgrade request's client, computed as Express computes req.ip for HTTP. */
+function wsClientIp(req: http.IncomingMessage, trustProxy: TrustProxy): string | null {
+  return forwardedClientIp(req, trustProxy);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

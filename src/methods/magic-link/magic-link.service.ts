@@ -1,6 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput } from "../../core/errors";
+import { ipLimitKey } from "../../core/client-info";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
@@ -54,7 +55,7 @@ export class MagicLinkService {
   async request(input: { email: string; redirectUrl?: string | null }, client: ClientInfo) {
     const email = normalizeEmail(input.email);
     const redirectUrl = input.redirectUrl ? this.checkRedirect(input.redirectUrl) : null;
-    await this.d.limiter.consume("magic-link:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    await this.d.limiter.consume("magic-link:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     if (this.d.settings.resendCooldownSeconds > 0) {
       await this.d.limiter.consume("magic-link:cooldown", email, { max: 1, windowSeconds: this.d.settings.resendCooldownSeconds });
     }

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { AuthError, badInput } from "../../core/errors";
+import { ipLimitKey } from "../../core/client-info";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
@@ -73,7 +74,7 @@ export class OtpService {
     const { destination, userId, extra } = await this.resolveTarget(input, principal);
     this.assertCountryAllowed(destination);
 
-    await this.d.limiter.consume("otp:request:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    await this.d.limiter.consume("otp:request:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
     if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, destination.address, cooldown);
     await this.d.limiter.consume("otp:request:destination", destination.address, this.d.limits.perDestination);
