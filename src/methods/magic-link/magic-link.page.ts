@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import express, { type Response, type Router } from "express";
+import express, { type ErrorRequestHandler, type Response, type Router } from "express";
 import { AuthError } from "../../core/errors";
 import { clientInfo } from "../../core/client-info";
 import { escapeHtml as esc } from "../../core/text";
@@ -40,7 +40,12 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
   });
 
   router.post("/", async (req, res) => {
-    const { token = "", matchCode = "", action = "" } = req.body as Record<string, string>;
+    // Only the page's own form is read: any other body (JSON, text, none) leaves these empty.
+    const { token, matchCode, action } = formFields(req.body, ["token", "matchCode", "action"]);
+    if (!token) {
+      send(res, 400, message(appName, "This link can't be used", "Open the link from your email again."));
+      return;
+    }
     const client = clientInfo(req.ip, req.headers["user-agent"]);
     try {
       if (action === "deny") {
@@ -71,7 +76,19 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
       send(res, e instanceof AuthError ? 400 : 500, message(appName, "This link can't be used", failure(e)));
     }
   });
+  // The form parser's refusals (too large, bad encoding) get a page too, not Express's HTML error.
+  router.use(((err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err?.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 500;
+    send(res, status, message(appName, "This link can't be used", status === 500 ? "Something went wrong on our side." : "Open the link from your email again."));
+  }) as ErrorRequestHandler);
   return router;
+}
+
+/** String fields of an urlencoded form; absent, repeated or non-form values read as "". */
+function formFields<K extends string>(body: unknown, names: readonly K[]): Record<K, string> {
+  const form = body && typeof body === "object" ? (body as Record<string, unknown>) : {};
+  return Object.fromEntries(names.map((n) => [n, typeof form[n] === "string" ? form[n] : ""])) as Record<K, string>;
 }
 
 /** What the app at redirectUrl receives, in the URL fragment (never sent to any server). */
