@@ -3,6 +3,7 @@ import { useState } from "react";
 import { describeError } from "../errors";
 import type { AuthFragment, MagicLinkState } from "../gql/graphql";
 import { MagicLinkStatusDocument, RequestMagicLinkDocument } from "../operations";
+import { newLinkState } from "../redirect";
 import { clock, secondsUntil } from "../time";
 import { Alert, BackToSignIn, useNow } from "../ui";
 import type { MagicLinkRequest } from "./SignIn";
@@ -57,7 +58,7 @@ export function MagicLinkWait({ email, request: first, onAuth, onBack }: Props) 
       <StatusMessage state={shown} />
       <Alert message={describeError(error ?? again.error)} />
       {(shown === "DENIED" || shown === "EXPIRED") && (
-        <button type="button" disabled={again.loading} onClick={() => void requestMagicLink({ variables: { input: { email, redirectUrl: `${location.origin}/` } } })}>
+        <button type="button" disabled={again.loading} onClick={() => void requestMagicLink({ variables: { input: { email, redirectUrl: `${location.origin}/`, state: newLinkState() } } })}>
           Send a new link
         </button>
       )}
