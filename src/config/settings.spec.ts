@@ -39,7 +39,7 @@ describe("loadSettings", () => {
       dailyBudgetPerCountry: 1000,
       prefixVelocity: { max: 10, windowSeconds: 3600 },
       prefixDigits: 4,
-      breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 },
+      breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 5 },
     });
   });
 
@@ -52,12 +52,13 @@ describe("loadSettings", () => {
       SMS_BREAKER_UNVERIFIED_RATIO: "0.75",
       SMS_BREAKER_WINDOW_SECONDS: "1800",
       SMS_BREAKER_PAUSE_SECONDS: "7200",
+      SMS_BREAKER_MAX_SAMPLES_PER_SOURCE: "2",
     });
     expect(s.sms.guard).toEqual({
       dailyBudgetPerCountry: 200,
       prefixVelocity: { max: 3, windowSeconds: 600 },
       prefixDigits: 4,
-      breaker: { minSamples: 20, unverifiedRatio: 0.75, windowSeconds: 1800, pauseSeconds: 7200 },
+      breaker: { minSamples: 20, unverifiedRatio: 0.75, windowSeconds: 1800, pauseSeconds: 7200, maxSamplesPerSource: 2 },
     });
   });
 

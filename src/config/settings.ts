@@ -83,6 +83,7 @@ const EnvSchema = z.object({
   SMS_BREAKER_UNVERIFIED_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
   SMS_BREAKER_WINDOW_SECONDS: int(3600, 60, 86400),
   SMS_BREAKER_PAUSE_SECONDS: int(3600, 60, 604800),
+  SMS_BREAKER_MAX_SAMPLES_PER_SOURCE: int(SMS_GUARD_DEFAULTS.breaker.maxSamplesPerSource, 1, 1_000_000),
   TRUST_PROXY: z.string().optional().transform((v, ctx) => trustProxyOf(v, ctx)),
   // Outside containers the gateway answers on this machine only (the dev outbox hands out codes).
   HOST: z.string().regex(/^[\w.:-]{1,255}$/, "must be a host name or an IP address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
@@ -305,6 +306,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           unverifiedRatio: e.SMS_BREAKER_UNVERIFIED_RATIO,
           windowSeconds: e.SMS_BREAKER_WINDOW_SECONDS,
           pauseSeconds: e.SMS_BREAKER_PAUSE_SECONDS,
+          maxSamplesPerSource: e.SMS_BREAKER_MAX_SAMPLES_PER_SOURCE,
         },
       },
     },
