@@ -29,6 +29,14 @@ export function newLinkState(storage: Pick<Storage, "setItem"> = localStorage): 
 }
 
 /**
+ * Once the request can no longer redirect here (CONFIRMED on this device, DENIED, EXPIRED).
+ * Not on CONSUMED: that may be this browser's other tab, whose redirect still needs it.
+ */
+export function forgetLinkState(storage: Pick<Storage, "removeItem"> = localStorage): void {
+  storage.removeItem(STATE_KEY);
+}
+
+/**
  * The redirect's result from a URL fragment, checked against the state this browser
  * stored (null: none); null when the fragment is not a redirect at all.
  */
