@@ -30,7 +30,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspaces=false \
  && npm cache clean --force
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production PORT=4000
+# Inside a container the gateway must answer on every interface (the default is 127.0.0.1).
+ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=runtime-deps /app/node_modules ./node_modules

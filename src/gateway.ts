@@ -13,7 +13,8 @@ import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type RecoveryCodeRepo, type SessionRepo, type TotpRepo, type UserRepo } from "./core/ports";
-import { clientInfo, plainIp } from "./core/client-info";
+import { clientInfo, forwardedClientIp, type TrustProxy } from "./core/client-info";
+import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
 import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
@@ -132,6 +133,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
 
   const app = express();
   app.disable("x-powered-by");
+  // Hop count or proxy list (never "trust all"): req.ip is the right-most untrusted X-Forwarded-For entry.
   app.set("trust proxy", settings.trustProxy);
   const httpServer = http.createServer(app);
 
@@ -280,6 +282,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     }),
   );
 
+  // Last: body-parser refusals and anything unhandled answer JSON, never Express's HTML page.
+  app.use(jsonErrors());
+
   return {
     httpServer,
     schema,
@@ -426,10 +431,31 @@ async function withPrincipal(context: GatewayContext, lookup: Promise<Principal 
   return context;
 }
 
-function wsClientIp(req: http.IncomingMessage, trustProxy: boolean): string | null {
-  const forwarded = req.headers["x-forwarded-for"];
-  if (trustProxy && typeof forwarded === "string") return plainIp(forwarded.split(",")[0].trim());
-  return plainIp(req.socket.remoteAddress);
+/**
+ * Errors no route answered, as GraphQL-shaped JSON with the right status: bad JSON (400),
+ * a body over the limit (413), other client errors by their status, and the rest masked
+ * (500, logged whole). Express's default page would show a stack outside production.
+ */
+function jsonErrors(): express.ErrorRequestHandler {
+  return (err: { status?: unknown; type?: unknown }, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) req.log.error({ err }, "unexpected error");
+    const message =
+      err.type === "entity.parse.failed"
+        ? "The request body is not valid JSON."
+        : err.type === "entity.too.large"
+          ? "The request body is too large (at most 100kb)."
+          : status === 500
+            ? ERROR_CODES.INTERNAL_SERVER_ERROR
+            : "The request could not be read.";
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
+  };
+}
+
+/** The upgrade request's client, computed as Express computes req.ip for HTTP. */
+function wsClientIp(req: http.IncomingMessage, trustProxy: TrustProxy): string | null {
+  return forwardedClientIp(req, trustProxy);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

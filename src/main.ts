@@ -76,8 +76,8 @@ async function main(): Promise<void> {
     },
     log,
   );
-  const port = await gateway.listen(settings.port);
-  log.info({ port }, `gateway ready at ${settings.publicUrl}/graphql`);
+  const port = await gateway.listen(settings.port, settings.host);
+  log.info({ port, host: settings.host }, `gateway ready at ${settings.publicUrl}/graphql`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -39,7 +39,7 @@ describe("loadSettings", () => {
       dailyBudgetPerCountry: 1000,
       prefixVelocity: { max: 10, windowSeconds: 3600 },
       prefixDigits: 4,
-      breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 },
+      breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 5 },
     });
   });
 
@@ -52,12 +52,13 @@ describe("loadSettings", () => {
       SMS_BREAKER_UNVERIFIED_RATIO: "0.75",
       SMS_BREAKER_WINDOW_SECONDS: "1800",
       SMS_BREAKER_PAUSE_SECONDS: "7200",
+      SMS_BREAKER_MAX_SAMPLES_PER_SOURCE: "2",
     });
     expect(s.sms.guard).toEqual({
       dailyBudgetPerCountry: 200,
       prefixVelocity: { max: 3, windowSeconds: 600 },
       prefixDigits: 4,
-      breaker: { minSamples: 20, unverifiedRatio: 0.75, windowSeconds: 1800, pauseSeconds: 7200 },
+      breaker: { minSamples: 20, unverifiedRatio: 0.75, windowSeconds: 1800, pauseSeconds: 7200, maxSamplesPerSource: 2 },
     });
   });
 
@@ -132,11 +133,35 @@ describe("loadSettings", () => {
       PUBLIC_URL: "https://auth.example.com/",
       ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173/",
       SMS_ALLOWED_COUNTRIES: "us,GB",
-      TRUST_PROXY: "true",
+      TRUST_PROXY: "1",
     });
     expect(s.publicUrl).toBe("https://auth.example.com");
     expect(s.allowedOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
     expect(s.sms.allowedCountries).toEqual(["US", "GB"]);
-    expect(s.trustProxy).toBe(true);
+    expect(s.trustProxy).toBe(1);
+  });
+
+  describe("TRUST_PROXY", () => {
+    it("takes a hop count or a list of proxy addresses and CIDRs, as Express does", () => {
+      expect(loadSettings({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
+      expect(loadSettings({ TRUST_PROXY: "false" }).trustProxy).toBe(false);
+      expect(loadSettings({ TRUST_PROXY: "0" }).trustProxy).toBe(false);
+      expect(loadSettings({ TRUST_PROXY: "loopback, 10.0.0.0/8,fd00::/8" }).trustProxy).toEqual(["loopback", "10.0.0.0/8", "fd00::/8"]);
+    });
+
+    it("refuses true, which would believe addresses the client writes, and points to the hop count", () => {
+      for (const v of ["true", "yes", "on"]) expect(problemsOf({ TRUST_PROXY: v })).toEqual([expect.stringMatching(/^TRUST_PROXY: .*TRUST_PROXY=1 behind one load balancer/)]);
+    });
+
+    it("refuses what is neither a hop count nor addresses", () => {
+      expect(problemsOf({ TRUST_PROXY: "10.0.0.0/99" })[0]).toMatch(/^TRUST_PROXY: must be a hop count or a comma list/);
+      expect(problemsOf({ TRUST_PROXY: "proxy.internal" })[0]).toMatch(/^TRUST_PROXY:/);
+    });
+  });
+
+  it("listens on 127.0.0.1 unless HOST says otherwise", () => {
+    expect(loadSettings({}).host).toBe("127.0.0.1");
+    expect(loadSettings({ NODE_ENV: "development", HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+    expect(problemsOf({ HOST: "0.0.0.0 --evil" })[0]).toMatch(/^HOST:/);
   });
 });

@@ -1,5 +1,7 @@
 import path from "node:path";
+import proxyaddr from "proxy-addr";
 import { z } from "zod";
+import type { TrustProxy } from "../core/client-info";
 import { SMS_GUARD_DEFAULTS, type SmsGuardSettings } from "../methods/otp/sms-guard";
 
 /**
@@ -84,7 +86,10 @@ const EnvSchema = z.object({
   SMS_BREAKER_UNVERIFIED_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
   SMS_BREAKER_WINDOW_SECONDS: int(3600, 60, 86400),
   SMS_BREAKER_PAUSE_SECONDS: int(3600, 60, 604800),
-  TRUST_PROXY: flag(false),
+  SMS_BREAKER_MAX_SAMPLES_PER_SOURCE: int(SMS_GUARD_DEFAULTS.breaker.maxSamplesPerSource, 1, 1_000_000),
+  TRUST_PROXY: z.string().optional().transform((v, ctx) => trustProxyOf(v, ctx)),
+  // Outside containers the gateway answers on this machine only (the dev outbox hands out codes).
+  HOST: z.string().regex(/^[\w.:-]{1,255}$/, "must be a host name or an IP address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   LOGIN_MAX_FAILURES: int(10, 3, 1000),
   LOGIN_FAILURE_WINDOW_SECONDS: int(900, 60, 86400),
   MAX_AUTH_MUTATIONS_PER_OPERATION: int(5, 1, 50),
@@ -98,6 +103,36 @@ const EnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_IP: int(100, 1, 1000000),
   SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 120),
 });
+
+/**
+ * TRUST_PROXY with Express's `trust proxy` meaning: a hop count ("1" behind one load
+ * balancer) or a comma list of proxy addresses / CIDRs. "true" would believe every
+ * X-Forwarded-For entry, which the client writes itself, so it is refused.
+ */
+function trustProxyOf(raw: string | undefined, ctx: z.RefinementCtx): TrustProxy {
+  const v = raw?.trim().toLowerCase();
+  if (v === undefined || ["false", "no", "off", "0"].includes(v)) return false;
+  if (["true", "yes", "on"].includes(v)) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "'true' would trust every X-Forwarded-For entry, which clients write themselves; give the number of proxies in front of the gateway (TRUST_PROXY=1 behind one load balancer) or their addresses (e.g. loopback,10.0.0.0/8)",
+    });
+    return false;
+  }
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 10) ctx.addIssue({ code: "custom", message: "at most 10 proxy hops" });
+    return hops;
+  }
+  const list = v.split(",").map((s) => s.trim()).filter(Boolean);
+  try {
+    proxyaddr.compile(list);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: `must be a hop count or a comma list of addresses, CIDRs, loopback, linklocal, uniquelocal (${(e as Error).message})` });
+  }
+  return list;
+}
 
 export type Environment = "development" | "production" | "test";
 
@@ -118,7 +153,10 @@ export interface Settings {
   redisCommandTimeoutMs: number;
   /** Longest wait for a Postgres query or a new connection. */
   databaseQueryTimeoutMs: number;
-  trustProxy: boolean;
+  /** Which proxies may name the client in X-Forwarded-For (hop count or addresses); false: none. */
+  trustProxy: TrustProxy;
+  /** The interface to listen on; 127.0.0.1 unless set (containers set 0.0.0.0). */
+  host: string;
   /** Origins (scheme://host[:port]) allowed for CORS, WebSockets and redirects. */
   allowedOrigins: string[];
   jwt: {
@@ -257,6 +295,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     databaseQueryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    host: e.HOST,
     allowedOrigins,
     jwt: {
       privateKeyPem: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
@@ -285,6 +324,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           unverifiedRatio: e.SMS_BREAKER_UNVERIFIED_RATIO,
           windowSeconds: e.SMS_BREAKER_WINDOW_SECONDS,
           pauseSeconds: e.SMS_BREAKER_PAUSE_SECONDS,
+          maxSamplesPerSource: e.SMS_BREAKER_MAX_SAMPLES_PER_SOURCE,
         },
       },
     },

@@ -254,6 +254,8 @@ export type RequestMagicLinkInput = {
   email: Scalars['String']['input'];
   /** Where the confirm page sends the browser afterwards; must match an allow-listed origin. */
   redirectUrl?: InputMaybe<Scalars['String']['input']>;
+  /** Addition: an opaque value (at most 256 characters) the client stored before asking; the redirect to redirectUrl carries it back as &state=, so the app signs in only from a link it asked for. */
+  state?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RequestOtpInput = {

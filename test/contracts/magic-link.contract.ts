@@ -13,6 +13,14 @@ import {
 import type { ManualClock } from "./otp-challenge.contract";
 import { inspectKey } from "../helpers/inspect-key";
 
+/** Removes one field of a hash, as a request written by an older release would lack it. */
+const dropField: AtomicScript<number> = {
+  name: "test-drop-field",
+  lua: "return redis.call('HDEL', KEYS[1], ARGV[1])",
+  local: (redis, [key], [field]) => redis.hdel(key, field),
+  parse: (reply) => Number(reply),
+};
+
 export interface MagicLinkStoreUnderTest {
   store: KeyValueStore;
   /** The clock the link store reads `now` from. */
@@ -51,6 +59,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
       email: `${randomUUID()}@example.com`,
       ttlSeconds: TTL_SECONDS,
       redirectUrl: "https://app.example.com/welcome",
+      clientState: "s-0Kq2vX9",
       userAgent: "Mozilla/5.0 (Macintosh) Firefox/130.0",
       ip: "203.0.113.7",
       ...overrides,
@@ -63,6 +72,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
       createdAt,
       expiresAt: createdAt + r.ttlSeconds * 1000,
       redirectUrl: r.redirectUrl,
+      clientState: r.clientState ?? null,
       userAgent: r.userAgent,
       ip: r.ip,
     });
@@ -87,10 +97,18 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         expect(await links.state(r.requestId)).toEqual(expected(r, "PENDING", createdAt));
       });
 
-      it("keeps null redirectUrl, userAgent and ip as null", async () => {
-        const r = request({ redirectUrl: null, userAgent: null, ip: null });
+      it("keeps null redirectUrl, clientState, userAgent and ip as null", async () => {
+        const r = request({ redirectUrl: null, clientState: null, userAgent: null, ip: null });
         await links.create(r);
-        expect(await links.state(r.requestId)).toMatchObject({ redirectUrl: null, userAgent: null, ip: null });
+        expect(await links.state(r.requestId)).toMatchObject({ redirectUrl: null, clientState: null, userAgent: null, ip: null });
+      });
+
+      it("reads a request stored before clientState existed (a rolling deploy) as one without it", async () => {
+        const r = request();
+        const createdAt = clock.now().getTime();
+        await links.create(r);
+        await store.run(dropField, [magicLinkRequestKey(r.requestId)], ["clientState"]);
+        expect(await links.consume(r.token, null)).toEqual({ status: "OK", request: { ...expected(r, "CONSUMED", createdAt), clientState: null }, matched: false });
       });
 
       it("keeps request and token index for the grace period, the email pointer for the link's TTL", async () => {
@@ -450,7 +468,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         expect(await store.run(rawConsume, keys, [...args(now), "1", MATCH])).toEqual([
           "OK",
           1,
-          [r.email, "CONFIRMED", String(createdAt), String(createdAt + TTL_SECONDS * 1000), r.redirectUrl, r.userAgent, r.ip],
+          [r.email, "CONFIRMED", String(createdAt), String(createdAt + TTL_SECONDS * 1000), r.redirectUrl, r.userAgent, r.ip, r.clientState],
         ]);
         expect(await store.run(rawConsume, keys, [...args(now), "1", MATCH])).toEqual(["USED"]);
         expect(await store.run(rawConsume, keys, [...args(now + TTL_SECONDS * 1000), "0", ""])).toEqual(["EXPIRED"]);

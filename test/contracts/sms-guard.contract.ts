@@ -1,3 +1,4 @@
+import { sourceBlock } from "../../src/core/client-info";
 import { AuthError } from "../../src/core/errors";
 import type { ClientInfo, KeyValueStore } from "../../src/core/ports";
 import { SMS_GUARD_DEFAULTS, SmsGuard, type SmsDestination, type SmsGuardSettings } from "../../src/methods/otp/sms-guard";
@@ -37,13 +38,17 @@ export const fr = (block: number, n = 0): SmsDestination => ({
 });
 
 const client: ClientInfo = { ip: "203.0.113.7", userAgent: "pump-bot/1.0" };
+/** The source block `client` asks from, as the OTP service credits verifications. */
+const CLIENT_SOURCE = sourceBlock(client.ip);
+/** A client in source block number `n` (each n its own /24). */
+const fromBlock = (n: number, host = 7): ClientInfo => ({ ip: `10.${(n >> 8) & 255}.${n & 255}.${host}`, userAgent: "pump-bot/1.0" });
 
 /** Limits no test reaches unless it sets them. */
 const roomy: SmsGuardSettings = {
   dailyBudgetPerCountry: 100_000,
   prefixVelocity: { max: 100_000, windowSeconds: 3600 },
   prefixDigits: 4,
-  breaker: { minSamples: 100_000, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 },
+  breaker: { minSamples: 100_000, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 100_000 },
 };
 
 async function refusal(attempt: Promise<unknown>): Promise<AuthError> {
@@ -195,7 +200,8 @@ export function describeSmsGuardContract(name: string, makeStore: (clock: Manual
     });
 
     describe("the breaker per country", () => {
-      const breaker = { minSamples: 20, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 };
+      // One source may add every sample here: these cases weigh the counts themselves.
+      const breaker = { minSamples: 20, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 100_000 };
 
       it("opens after minSamples unverified codes, audited once under 50 concurrent requests", async () => {
         const guard = guardWith({ breaker });
@@ -226,7 +232,7 @@ export function describeSmsGuardContract(name: string, makeStore: (clock: Manual
       it("opens at exactly the unverified ratio", async () => {
         const guard = guardWith({ breaker });
         for (let block = 0; block < 20; block++) await guard.admit(gb(block), client);
-        for (let block = 0; block < 2; block++) await guard.recordVerified(gb(block));
+        for (let block = 0; block < 2; block++) await guard.recordVerified(gb(block), CLIENT_SOURCE);
         // 18 of 20 unverified: 0.9.
         expect(await retryAfterOf(guard.admit(gb(20), client))).toBe(3600);
       });
@@ -236,7 +242,7 @@ export function describeSmsGuardContract(name: string, makeStore: (clock: Manual
         for (let block = 0; block < 100; block++) {
           await guard.admit(gb(block), client);
           // Every fifth code verified: 80% unverified, under 0.9.
-          if (block % 5 === 0) await guard.recordVerified(gb(block));
+          if (block % 5 === 0) await guard.recordVerified(gb(block), CLIENT_SOURCE);
         }
         await expect(guard.admit(gb(100), client)).resolves.toBeUndefined();
         expect(trips("breaker")).toEqual([]);
@@ -255,7 +261,7 @@ export function describeSmsGuardContract(name: string, makeStore: (clock: Manual
         for (let block = 0; block < 20; block++) {
           await guard.admit(fr(block), client);
           await guard.admit(gb(block), client);
-          await guard.recordVerified(gb(block));
+          await guard.recordVerified(gb(block), CLIENT_SOURCE);
         }
         await expect(guard.admit(gb(20), client)).resolves.toBeUndefined();
         expect(await retryAfterOf(guard.admit(fr(20), client))).toBe(3600);
@@ -271,11 +277,87 @@ export function describeSmsGuardContract(name: string, makeStore: (clock: Manual
       });
     });
 
+    describe("the breaker's samples per source block", () => {
+      // The defaults: 50 samples, at most 5 from one /24 or /64, so ten blocks must go unverified.
+      const guardAtDefaults = () => new SmsGuard(subject.store, clock, audit, log, SMS_GUARD_DEFAULTS);
+      let number = 0;
+      /** A fresh number in a fresh block of numbers, so the velocity limit stays out of the way. */
+      const nextGb = () => gb(100 + number++);
+
+      beforeEach(() => {
+        number = 0;
+      });
+
+      it("60 unverified codes from 2 source blocks do not pause the country for a third", async () => {
+        const guard = guardAtDefaults();
+        // Many hosts of each block, as a pumping ring behind two networks would use.
+        for (let i = 0; i < 30; i++) {
+          await guard.admit(nextGb(), fromBlock(1, i));
+          await guard.admit(nextGb(), fromBlock(2, i));
+        }
+        await expect(guard.admit(nextGb(), fromBlock(3))).resolves.toBeUndefined();
+        expect(trips("breaker")).toEqual([]);
+      });
+
+      it("counts an IPv6 /64 as one source block", async () => {
+        const guard = guardAtDefaults();
+        for (let i = 0; i < 60; i++) await guard.admit(nextGb(), { ip: `2001:db8:77:1::${i.toString(16)}`, userAgent: null });
+        await expect(guard.admit(nextGb(), { ip: "2001:db8:77:2::1", userAgent: null })).resolves.toBeUndefined();
+        expect(trips("breaker")).toEqual([]);
+      });
+
+      it("still pauses the country when many source blocks go unverified", async () => {
+        const guard = guardAtDefaults();
+        for (let block = 0; block < 10; block++) for (let i = 0; i < 5; i++) await guard.admit(nextGb(), fromBlock(block, i));
+        expect(await retryAfterOf(guard.admit(nextGb(), fromBlock(99)))).toBe(3600);
+        expect(trips("breaker").map((e) => e.detail)).toEqual([{ rule: "breaker", country: "GB" }]);
+      });
+
+      it("one sample from each of 50 source blocks is enough", async () => {
+        const guard = guardAtDefaults();
+        for (let block = 0; block < 50; block++) await guard.admit(nextGb(), fromBlock(block));
+        expect(await retryAfterOf(guard.admit(nextGb(), fromBlock(99)))).toBe(3600);
+      });
+
+      it("credits a source block's verifications only up to the samples it added", async () => {
+        const guard = guardAtDefaults();
+        // One block verifies all 30 codes it asks for; then nine blocks pump (45 unverified).
+        for (let i = 0; i < 30; i++) {
+          const d = nextGb();
+          await guard.admit(d, fromBlock(50, i));
+          await guard.recordVerified(d, sourceBlock(fromBlock(50, i).ip));
+        }
+        for (let block = 0; block < 9; block++) for (let i = 0; i < 5; i++) await guard.admit(nextGb(), fromBlock(block, i));
+        // Counted: 50 samples, 5 verified (not 30): 0.9 unverified, the breaker opens.
+        expect(await retryAfterOf(guard.admit(nextGb(), fromBlock(99)))).toBe(3600);
+      });
+
+      it("ignores verifications credited to a block that added no sample", async () => {
+        const guard = guardAtDefaults();
+        for (let block = 0; block < 10; block++) for (let i = 0; i < 5; i++) await guard.admit(nextGb(), fromBlock(block, i));
+        for (let i = 0; i < 20; i++) await guard.recordVerified(gb(0), sourceBlock(fromBlock(77).ip));
+        expect(await retryAfterOf(guard.admit(nextGb(), fromBlock(99)))).toBe(3600);
+      });
+
+      it("lets the same blocks sample afresh after a pause within one window", async () => {
+        const guard = new SmsGuard(subject.store, clock, audit, log, { ...SMS_GUARD_DEFAULTS, breaker: { ...SMS_GUARD_DEFAULTS.breaker, pauseSeconds: 600 } });
+        const pump = async () => {
+          for (let block = 0; block < 10; block++) for (let i = 0; i < 5; i++) await guard.admit(nextGb(), fromBlock(block, i));
+        };
+        await pump();
+        await refusal(guard.admit(nextGb(), fromBlock(0)));
+        clock.advance(600_000);
+        await pump();
+        expect(await retryAfterOf(guard.admit(nextGb(), fromBlock(0)))).toBe(600);
+        expect(trips("breaker")).toHaveLength(2);
+      });
+    });
+
     it("never puts a full number in a log line or an audit event", async () => {
       const guard = guardWith({
         dailyBudgetPerCountry: 5,
         prefixVelocity: { max: 2, windowSeconds: 3600 },
-        breaker: { minSamples: 3, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 },
+        breaker: { minSamples: 3, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 3 },
       });
       const used: SmsDestination[] = [];
       const tryAdmit = async (d: SmsDestination) => {

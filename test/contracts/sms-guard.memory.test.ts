@@ -23,7 +23,7 @@ describe("SmsGuard on the in-process store", () => {
     });
     await guard.admit(gb(900, 1), client);
     await expect(guard.admit(gb(900, 2), client)).rejects.toMatchObject({ code: "RATE_LIMITED" });
-    await guard.recordVerified(gb(900, 1));
+    await guard.recordVerified(gb(900, 1), "unknown");
     expect(store.keyspace.size).toBeGreaterThan(0);
     // Past the UTC day and every window, with the keys' slack.
     clock.advance(2 * 86_400_000);

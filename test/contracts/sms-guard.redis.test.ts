@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sourceBlock } from "../../src/core/client-info";
 import { createRedisStore } from "../../src/infra/store";
 import { useRedisKeyspace } from "../helpers/redis-keyspace";
 import { SMS_GUARD_DEFAULTS, SmsGuard } from "../../src/methods/otp/sms-guard";
@@ -17,7 +18,7 @@ describeSmsGuardContract("redis", async () => {
 });
 
 describe("SmsGuard on Redis", () => {
-  it("names no number or block in its keys, and gives every key a TTL", async () => {
+  it("names no number, block or client network in its keys, and gives every key a TTL", async () => {
     const keyPrefix = `${filePrefix}${randomUUID()}:`;
     const store = createRedisStore({ url, keyPrefix });
     try {
@@ -27,16 +28,17 @@ describe("SmsGuard on Redis", () => {
         prefixVelocity: { max: 1, windowSeconds: 3600 },
         breaker: { ...SMS_GUARD_DEFAULTS.breaker, minSamples: 2, unverifiedRatio: 1 },
       });
-      const client = { ip: null, userAgent: null };
+      const client = { ip: "198.51.100.7", userAgent: null };
       await guard.admit(gb(900, 1234), client);
       await expect(guard.admit(gb(900, 1235), client)).rejects.toMatchObject({ code: "RATE_LIMITED" });
       await guard.admit(gb(901, 1234), client);
       await expect(guard.admit(gb(902, 1234), client)).rejects.toMatchObject({ code: "RATE_LIMITED", details: { retryAfter: 3600 } });
-      await guard.recordVerified(gb(900, 1234));
+      await guard.recordVerified(gb(900, 1234), sourceBlock(client.ip));
 
       const keys = await keysUnder(keyPrefix);
       expect(keys.map((k) => k.slice(keyPrefix.length).split(":").slice(0, 3).join(":")).sort()).toEqual([
         "sms:guard:breaker",
+        "sms:guard:breaker-source",
         "sms:guard:budget",
         "sms:guard:pause",
         "sms:guard:reported",
@@ -45,7 +47,7 @@ describe("SmsGuard on Redis", () => {
         "sms:guard:velocity",
       ]);
       for (const key of keys) {
-        expect(key).not.toMatch(/44770/);
+        expect(key).not.toMatch(/44770|198\.51/);
         expect(await redis().pttl(key)).toBeGreaterThan(0);
       }
     } finally {

@@ -243,9 +243,12 @@ describe("the example web app in a real browser", () => {
     await signedInAs(a.page, email);
     expect(await a.page.evaluate("window.marker")).toBe("same page");
     await expectNoTokensReadableByScripts(a.page);
-    // B: sent back to the app by the confirm page, signed in there too.
-    await signedInAs(b.page, email);
-    await expectNoTokensReadableByScripts(b.page);
+    // B never asked: the confirm page sends it to the app with tokens, but without the
+    // state A stored, so the app refuses them (else anyone's link would sign in a browser).
+    await b.page.getByText("This sign-in link was not asked for in this browser").waitFor();
+    expect(await b.page.getByTestId("signed-in-as").count()).toBe(0);
+    expect(await b.context.cookies()).toEqual([]);
+    expect(await b.page.evaluate("({ local: localStorage.length, session: sessionStorage.length })")).toEqual({ local: 0, session: 0 });
     expect(b.page.url()).not.toMatch(/token/);
     await stack.screenshot(a.page, "5-magic-link-waiting-device");
     await stack.screenshot(b.page, "5-magic-link-other-device");

@@ -48,5 +48,11 @@ describe("docker-compose.yml", () => {
     expect(settings.redisUrl).toBe("redis://redis:6379");
     expect(settings.mail.smtpUrl).toBe("smtp://mailpit:1025");
     expect(settings.sms.enabled).toBe(false);
+    // Outside a container the default is 127.0.0.1; inside one the port must be reachable.
+    expect(settings.host).toBe("0.0.0.0");
+  });
+
+  it("builds an image that listens on every interface (the gateway's default is 127.0.0.1)", () => {
+    expect(fs.readFileSync(path.join(root, "Dockerfile"), "utf8")).toMatch(/^ENV .*\bHOST=0\.0\.0\.0\b/m);
   });
 });

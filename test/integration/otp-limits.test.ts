@@ -5,7 +5,7 @@ let gw: TestGateway;
 beforeAll(async () => {
   gw = await startTestGateway({
     env: {
-      TRUST_PROXY: "true", // each test speaks from its own X-Forwarded-For address
+      TRUST_PROXY: "1", // each test speaks from its own X-Forwarded-For address, through one trusted hop
       OTP_RESEND_COOLDOWN_SECONDS: "0",
       OTP_MAX_PER_DESTINATION_PER_HOUR: "2",
       OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "4",

@@ -26,6 +26,9 @@ export const NETWORK_MESSAGE = "That didn't go through. Please try again when yo
 /** Shown on the sign-in screen when tokens from a sign-in could not be kept (the swap into the cookie failed). */
 export const SIGN_IN_FAILED_MESSAGE = "We couldn't finish signing you in. Please try again.";
 
+/** Shown when a magic link's redirect arrives without the state this browser stored (another device asked, or someone else's link). */
+export const LINK_NOT_ASKED_HERE_MESSAGE = "This sign-in link was not asked for in this browser, so it did not sign you in here. If you asked on another device, you're signed in there.";
+
 /** Shown on the sign-in screen when a session was revoked or expired while in use. */
 export const SESSION_ENDED_MESSAGE = "Your session has ended. Please sign in again.";
 

@@ -5,17 +5,21 @@ import { client } from "./apollo";
 import { App, type Screen } from "./App";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { takeRedirectResult } from "./redirect";
-import { SIGN_IN_FAILED_MESSAGE } from "./errors";
-import { endSession, restoreSession, signInWithRefreshToken } from "./session";
+import { LINK_NOT_ASKED_HERE_MESSAGE, SIGN_IN_FAILED_MESSAGE } from "./errors";
+import { endSession, noticeWhenSignedOut, restoreSession, signInWithRefreshToken } from "./session";
 import "./styles.css";
 
 // Before anything renders: a magic link's confirm page may have sent this device here with
-// tokens (or an MFA step) in the URL fragment. Take them out of the URL at once.
+// tokens (or an MFA step) in the URL fragment. Take them out of the URL at once; they count
+// only with the state this browser stored when it asked (else anyone's link would sign in here).
 const redirect = takeRedirectResult();
 let initialScreen: Screen | undefined;
 if (redirect?.kind === "tokens") {
   // Swap the page-readable refresh token into the httpOnly cookie, then forget it.
   signInWithRefreshToken(redirect.refreshToken).catch(() => endSession(SIGN_IN_FAILED_MESSAGE));
+} else if (redirect?.kind === "refused") {
+  // Whoever is signed in stays so; nobody is signed in from that link.
+  void restoreSession().then(() => noticeWhenSignedOut(LINK_NOT_ASKED_HERE_MESSAGE));
 } else {
   if (redirect?.kind === "mfa") initialScreen = { name: "mfa", mfaToken: redirect.mfaToken, methods: redirect.mfaMethods };
   // A reload keeps you signed in: the refresh cookie gets a new access token.

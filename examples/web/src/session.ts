@@ -181,6 +181,11 @@ export function endSession(notice = SESSION_ENDED_MESSAGE): void {
   forget({ status: "signedOut", notice });
 }
 
+/** A notice on the sign-in screen, unless a session is (still) there. */
+export function noticeWhenSignedOut(notice: string): void {
+  if (state.status !== "signedIn") setState({ status: "signedOut", notice });
+}
+
 /** Signed out on purpose (after logout): back to sign-in, no notice. */
 export function forgetSession(): void {
   forget({ status: "signedOut" });

@@ -35,7 +35,7 @@ export const magicLinkMethod: AuthMethod<MethodDeps> = {
         perIp: { max: settings.otp.maxRequestsPerIpPerHour, windowSeconds: 3600 },
       },
     });
-    d.routes.add("/auth/magic-link", magicLinkPage(service, settings.appName, settings.allowedOrigins));
+    d.routes.add("/auth/magic-link", magicLinkPage(service, settings.appName, settings.allowedOrigins, new URL(settings.publicUrl).origin));
     return [new MagicLinkResolver(service)];
   },
 };

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import express, { type Response, type Router } from "express";
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from "express";
 import { AuthError } from "../../core/errors";
 import { clientInfo } from "../../core/client-info";
 import { escapeHtml as esc } from "../../core/text";
@@ -21,8 +21,9 @@ export function describeBrowser(ua: string | null): string {
  * only marks the request OPENED (mail scanners fetch links); the person's click POSTs the
  * form, which consumes the link. The token stays out of Referer headers and caches.
  */
-export function magicLinkPage(links: MagicLinkService, appName: string, allowedOrigins: readonly string[]): Router {
+export function magicLinkPage(links: MagicLinkService, appName: string, allowedOrigins: readonly string[], ownOrigin: string): Router {
   const router = express.Router();
+  const trustedOrigins = new Set([ownOrigin, ...allowedOrigins]);
   // Browsers apply form-action to the redirect that follows the POST: the app's origins
   // (where redirectUrl may point) must be listed, or the device that opened the link stays here.
   const formAction = ["'self'", ...allowedOrigins].join(" ");
@@ -40,7 +41,16 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
   });
 
   router.post("/", async (req, res) => {
-    const { token = "", matchCode = "", action = "" } = req.body as Record<string, string>;
+    if (crossSite(req, trustedOrigins)) {
+      send(res, 403, message(appName, "This sign-in can't be used here", "Open the link from your email in your browser and use the buttons on its page."));
+      return;
+    }
+    // Only the page's own form is read: any other body (JSON, text, none) leaves these empty.
+    const { token, matchCode, action } = formFields(req.body, ["token", "matchCode", "action"]);
+    if (!token) {
+      send(res, 400, message(appName, "This link can't be used", "Open the link from your email again."));
+      return;
+    }
     const client = clientInfo(req.ip, req.headers["user-agent"]);
     try {
       if (action === "deny") {
@@ -55,7 +65,10 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
       }
       const result = await links.consume({ token, matchCode: action === "confirm" ? matchCode : null }, client);
       if (result.redirectUrl) {
-        res.redirect(303, `${result.redirectUrl}#${new URLSearchParams(fragment(result)).toString()}`);
+        // The client's state rides along, so the app can refuse tokens from a link it did not ask for.
+        const params = new URLSearchParams(fragment(result));
+        if (result.clientState !== null) params.set("state", result.clientState);
+        res.redirect(303, `${result.redirectUrl}#${params.toString()}`);
         return;
       }
       const both = action === "confirm";
@@ -71,7 +84,32 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
       send(res, e instanceof AuthError ? 400 : 500, message(appName, "This link can't be used", failure(e)));
     }
   });
+  // The form parser's refusals (too large, bad encoding) get a page too, not Express's HTML error.
+  router.use(((err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = typeof err?.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 500;
+    send(res, status, message(appName, "This link can't be used", status === 500 ? "Something went wrong on our side." : "Open the link from your email again."));
+  }) as ErrorRequestHandler);
   return router;
+}
+
+/**
+ * A browser's POST sent by another site's page. Login CSRF: a page could post the
+ * attacker's own link token and sign the visitor in as the attacker. Modern browsers say
+ * so in Sec-Fetch-Site; otherwise a foreign Origin gives it away. "null" passes: this
+ * page's no-referrer policy makes browsers send it for the page's own form (the `state`
+ * echoed in the redirect is what protects an app there). Non-browser clients send neither.
+ */
+function crossSite(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
+  if (req.headers["sec-fetch-site"] === "cross-site") return true;
+  const origin = req.headers.origin;
+  return typeof origin === "string" && origin !== "null" && !trustedOrigins.has(origin);
+}
+
+/** String fields of an urlencoded form; absent, repeated or non-form values read as "". */
+function formFields<K extends string>(body: unknown, names: readonly K[]): Record<K, string> {
+  const form = body && typeof body === "object" ? (body as Record<string, unknown>) : {};
+  return Object.fromEntries(names.map((n) => [n, typeof form[n] === "string" ? form[n] : ""])) as Record<K, string>;
 }
 
 /** What the app at redirectUrl receives, in the URL fragment (never sent to any server). */

@@ -9,7 +9,10 @@ import type { AtomicScript, LocalCommands } from "../../core/ports";
  */
 
 /** The request fields every reply carries, in this order (HMGET). */
-export const SNAPSHOT_FIELDS = ["email", "state", "createdAt", "expiresAt", "redirectUrl", "userAgent", "ip"] as const;
+export const SNAPSHOT_FIELDS = ["email", "state", "createdAt", "expiresAt", "redirectUrl", "userAgent", "ip", "clientState"] as const;
+
+/** Fields added after release: requests stored by an older instance (a rolling deploy) lack them. */
+const LATER_FIELDS: ReadonlySet<string> = new Set(["clientState"]);
 
 /** The request fields as a script hands them back, in `SNAPSHOT_FIELDS` order. */
 export type RequestSnapshot = string[];
@@ -276,5 +279,9 @@ function parseReply<T>(name: string, reply: unknown, statuses: string[]): T {
 }
 
 function isSnapshot(value: unknown): value is RequestSnapshot {
-  return Array.isArray(value) && value.length === SNAPSHOT_FIELDS.length && value.every((v) => typeof v === "string");
+  return (
+    Array.isArray(value) &&
+    value.length === SNAPSHOT_FIELDS.length &&
+    value.every((v, i) => typeof v === "string" || (LATER_FIELDS.has(SNAPSHOT_FIELDS[i]) && (v === null || v === false)))
+  );
 }

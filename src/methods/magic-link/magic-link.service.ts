@@ -1,6 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput } from "../../core/errors";
+import { ipLimitKey } from "../../core/client-info";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
@@ -8,6 +9,7 @@ import type { AuthResult } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";
+import { MAX_LINK_STATE_LENGTH } from "./magic-link.types";
 
 export interface MagicLinkSettings {
   publicUrl: string;
@@ -44,6 +46,13 @@ export interface LinkEvent {
   state: LinkState;
 }
 
+/** Echoed back verbatim, so only its size and control characters are checked. */
+function checkState(state: string): string {
+  if (state.length > MAX_LINK_STATE_LENGTH) throw badInput("state", `At most ${MAX_LINK_STATE_LENGTH} characters.`);
+  if (/[\u0000-\u001f\u007f]/.test(state)) throw badInput("state", "No control characters.");
+  return state;
+}
+
 export const linkTopic = (requestId: string) => `magic-link:${requestId}`;
 const AMR = "otp"; // RFC 8176 has no "link": it is a one-time secret sent by email.
 const linkNotValid = () => new AuthError("INVALID_CODE", "This sign-in link is not valid or was used already. Ask for a new one.");
@@ -51,10 +60,11 @@ const linkNotValid = () => new AuthError("INVALID_CODE", "This sign-in link is n
 export class MagicLinkService {
   constructor(private readonly d: MagicLinkServiceDeps) {}
 
-  async request(input: { email: string; redirectUrl?: string | null }, client: ClientInfo) {
+  async request(input: { email: string; redirectUrl?: string | null; state?: string | null }, client: ClientInfo) {
     const email = normalizeEmail(input.email);
     const redirectUrl = input.redirectUrl ? this.checkRedirect(input.redirectUrl) : null;
-    await this.d.limiter.consume("magic-link:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    const clientState = input.state ? checkState(input.state) : null;
+    await this.d.limiter.consume("magic-link:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     if (this.d.settings.resendCooldownSeconds > 0) {
       await this.d.limiter.consume("magic-link:cooldown", email, { max: 1, windowSeconds: this.d.settings.resendCooldownSeconds });
     }
@@ -66,7 +76,7 @@ export class MagicLinkService {
     const listenToken = randomBytes(32).toString("base64url");
     const matchCode = String(randomInt(0, 100)).padStart(2, "0");
     const { ttlSeconds } = this.d.settings;
-    await this.d.links.create({ requestId, token, listenToken, matchCode, email, ttlSeconds, redirectUrl, userAgent: client.userAgent, ip: client.ip });
+    await this.d.links.create({ requestId, token, listenToken, matchCode, email, ttlSeconds, redirectUrl, clientState, userAgent: client.userAgent, ip: client.ip });
     // An unknown address with sign-up off gets the same answer, and no email.
     const deliver = user !== null || this.d.settings.signUp;
     await this.d.audit.record({ type: "magic_link.requested", ok: true, userId: user?.id ?? null, client, detail: { sent: deliver } });
@@ -92,7 +102,10 @@ export class MagicLinkService {
    * The person's click: signs in the device that opened the link, and with the right match
    * code also the device that asked (its tokens wait, sealed, for its subscription).
    */
-  async consume(input: { token: string; matchCode?: string | null }, client: ClientInfo): Promise<AuthResult & { redirectUrl: string | null }> {
+  async consume(
+    input: { token: string; matchCode?: string | null },
+    client: ClientInfo,
+  ): Promise<AuthResult & { redirectUrl: string | null; clientState: string | null }> {
     const matchCode = input.matchCode?.trim() || null;
     const r = await this.d.links.consume(input.token, matchCode);
     switch (r.status) {
@@ -119,7 +132,7 @@ export class MagicLinkService {
       if (waiting) await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
     }
     await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
-    return { ...here, redirectUrl: request.redirectUrl };
+    return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
   }
 
   /** "This wasn't me": nobody is signed in, and the waiting device hears DENIED. */

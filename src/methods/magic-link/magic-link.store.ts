@@ -44,6 +44,8 @@ export interface LinkRequest {
   createdAt: number;
   expiresAt: number;
   redirectUrl: string | null;
+  /** The client's value, echoed in the redirect so it can tell its own links from others'. */
+  clientState: string | null;
   userAgent: string | null;
   ip: string | null;
 }
@@ -65,6 +67,7 @@ export interface NewLinkRequest {
   email: string;
   ttlSeconds: number;
   redirectUrl: string | null;
+  clientState?: string | null;
   userAgent: string | null;
   ip: string | null;
 }
@@ -119,6 +122,7 @@ export class MagicLinkStore {
       expiresAt: String(createdAt + ttlMs),
       // A hash cannot hold null.
       redirectUrl: r.redirectUrl ?? "",
+      clientState: r.clientState ?? "",
       userAgent: r.userAgent ?? "",
       ip: r.ip ?? "",
       // The unprefixed name: the scripts get it back as a KEY, which the store prefixes.
@@ -216,7 +220,8 @@ export class MagicLinkStore {
 }
 
 function toRequest(requestId: string, snapshot: RequestSnapshot): LinkRequest {
-  const field = (name: (typeof SNAPSHOT_FIELDS)[number]): string => snapshot[SNAPSHOT_FIELDS.indexOf(name)];
+  // `?? ""`: a request stored before a field was added has none (see LATER_FIELDS).
+  const field = (name: (typeof SNAPSHOT_FIELDS)[number]): string => snapshot[SNAPSHOT_FIELDS.indexOf(name)] ?? "";
   const orNull = (value: string): string | null => (value === "" ? null : value);
   return {
     requestId,
@@ -225,6 +230,7 @@ function toRequest(requestId: string, snapshot: RequestSnapshot): LinkRequest {
     createdAt: Number(field("createdAt")),
     expiresAt: Number(field("expiresAt")),
     redirectUrl: orNull(field("redirectUrl")),
+    clientState: orNull(field("clientState")),
     userAgent: orNull(field("userAgent")),
     ip: orNull(field("ip")),
   };

@@ -1,6 +1,9 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { AuthPayload } from "../../graphql/types";
 
+/** The longest `state` a client may bind a link's redirect to (OAuth clients use 32-64). */
+export const MAX_LINK_STATE_LENGTH = 256;
+
 export enum MagicLinkState {
   PENDING = "PENDING",
   OPENED = "OPENED",
@@ -24,6 +27,12 @@ export class RequestMagicLinkInput {
 
   @Field(() => String, { nullable: true, description: "Where the confirm page sends the browser afterwards; must match an allow-listed origin." })
   redirectUrl?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Addition: an opaque value (at most ${MAX_LINK_STATE_LENGTH} characters) the client stored before asking; the redirect to redirectUrl carries it back as &state=, so the app signs in only from a link it asked for.`,
+  })
+  state?: string | null;
 }
 
 @ObjectType()

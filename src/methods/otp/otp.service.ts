@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { AuthError, badInput } from "../../core/errors";
+import { ipLimitKey, sourceBlock } from "../../core/client-info";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
@@ -70,10 +71,13 @@ export class OtpService {
   ): Promise<IssuedChallenge> {
     const { settings } = this.d;
     if (isPhoneChannel(input.channel) && !settings.smsEnabled) throw new AuthError("NOT_AVAILABLE", "Codes by SMS or phone call are turned off on this gateway.");
-    const { destination, userId, extra } = await this.resolveTarget(input, principal);
+    const target = await this.resolveTarget(input, principal);
+    const { destination, userId } = target;
+    // The toll-fraud breaker credits a verification to the network that asked for the code.
+    const extra = isPhoneChannel(input.channel) ? { ...target.extra, smsSource: sourceBlock(client.ip) } : target.extra;
     this.assertCountryAllowed(destination);
 
-    await this.d.limiter.consume("otp:request:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    await this.d.limiter.consume("otp:request:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
     if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, destination.address, cooldown);
     await this.d.limiter.consume("otp:request:destination", destination.address, this.d.limits.perDestination);
@@ -136,7 +140,7 @@ export class OtpService {
     const { purpose, channel, destination, userId, extra } = result.challenge;
     const d: Destination = isPhoneChannel(channel as Channel) ? parseDestination(channel as Channel, destination) : { channel: channel as Channel, address: destination };
     // A verified code tells the toll-fraud breaker that this country's codes reach people.
-    if (isPhoneChannel(d.channel)) await this.d.smsGuard.recordVerified(d);
+    if (isPhoneChannel(d.channel)) await this.d.smsGuard.recordVerified(d, extra.smsSource ?? sourceBlock(client.ip));
     const amr = AMR[d.channel];
     if (purpose === "MFA") {
       const user = userId ? await this.d.users.findById(userId) : null;

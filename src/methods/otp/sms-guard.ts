@@ -1,3 +1,4 @@
+import { sourceBlock } from "../../core/client-info";
 import { rateLimited } from "../../core/errors";
 import { keyPart } from "../../core/rate-limit";
 import type { AuditLog, ClientInfo, Clock, KeyValueStore } from "../../core/ports";
@@ -14,15 +15,22 @@ export interface SmsGuardSettings {
   prefixVelocity: { max: number; windowSeconds: number };
   /** Digits dropped from the end of an E.164 number to name its block (4: 10,000 numbers). */
   prefixDigits: number;
-  /** Pauses a country when, in one window, at least `minSamples` codes went out and at least `unverifiedRatio` of them were never verified. */
-  breaker: { minSamples: number; unverifiedRatio: number; windowSeconds: number; pauseSeconds: number };
+  /**
+   * Pauses a country when, in one window, at least `minSamples` codes went out and at least
+   * `unverifiedRatio` of them were never verified. Each source block (the /24 or /64 that
+   * asked) adds at most `maxSamplesPerSource` samples, and as many verifications, so a
+   * handful of sources cannot pause a country for everyone: it takes
+   * minSamples / maxSamplesPerSource distinct blocks.
+   */
+  breaker: { minSamples: number; unverifiedRatio: number; windowSeconds: number; pauseSeconds: number; maxSamplesPerSource: number };
 }
 
 export const SMS_GUARD_DEFAULTS: SmsGuardSettings = {
   dailyBudgetPerCountry: 1000,
   prefixVelocity: { max: 10, windowSeconds: 3600 },
   prefixDigits: 4,
-  breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600 },
+  // 50 samples of at most 5 per source block: ten distinct networks must go unverified.
+  breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 5 },
 };
 
 export type SmsGuardRule = "budget" | "velocity" | "breaker";
@@ -70,6 +78,7 @@ export class SmsGuard {
     positive("breaker.minSamples", settings.breaker.minSamples);
     positive("breaker.windowSeconds", settings.breaker.windowSeconds);
     positive("breaker.pauseSeconds", settings.breaker.pauseSeconds);
+    positive("breaker.maxSamplesPerSource", settings.breaker.maxSamplesPerSource);
     const ratio = settings.breaker.unverifiedRatio;
     if (!(ratio > 0 && ratio <= 1)) throw new RangeError(`SmsGuard: breaker.unverifiedRatio must be in (0, 1], got ${ratio}`);
   }
@@ -83,11 +92,12 @@ export class SmsGuard {
     const breaker = fixedWindow(now, this.settings.breaker.windowSeconds);
     const velocity = fixedWindow(now, this.settings.prefixVelocity.windowSeconds);
     const pauseMs = this.settings.breaker.pauseSeconds * 1000;
-    const { unverifiedRatio, minSamples } = this.settings.breaker;
+    const { unverifiedRatio, minSamples, maxSamplesPerSource } = this.settings.breaker;
+    const source = sourceBlock(client.ip);
 
     const [status, pausedUntil] = await this.store.run(
       admitSms,
-      [pauseKey(country), breakerKey(country, breaker.id), budgetKey(country, day.id), velocityKey(prefix, velocity.id)],
+      [pauseKey(country), breakerKey(country, breaker.id), budgetKey(country, day.id), velocityKey(prefix, velocity.id), breakerSourceKey(country, source, breaker.id)],
       [
         now,
         now + pauseMs,
@@ -99,6 +109,7 @@ export class SmsGuard {
         day.resetInMs + KEY_SLACK_MS,
         this.settings.prefixVelocity.max,
         velocity.resetInMs + KEY_SLACK_MS,
+        maxSamplesPerSource,
       ],
     );
     switch (status) {
@@ -123,11 +134,20 @@ export class SmsGuard {
     }
   }
 
-  /** After a code sent to that country was verified: feeds the breaker. */
-  async recordVerified(d: SmsDestination): Promise<void> {
+  /**
+   * After a code sent to that country was verified: feeds the breaker, credited to the
+   * source block that asked for the code (`sourceBlock` of its IP) and only up to the
+   * samples that block added, so one source cannot verify a country's breaker shut.
+   */
+  async recordVerified(d: SmsDestination, source: string): Promise<void> {
     const now = this.clock.now().getTime();
     const breaker = fixedWindow(now, this.settings.breaker.windowSeconds);
-    await this.store.run(countVerifiedSms, [breakerKey(countryOf(d), breaker.id)], [breaker.resetInMs + KEY_SLACK_MS]);
+    const country = countryOf(d);
+    await this.store.run(
+      countVerifiedSms,
+      [breakerKey(country, breaker.id), breakerSourceKey(country, source, breaker.id)],
+      [breaker.resetInMs + KEY_SLACK_MS, this.settings.breaker.maxSamplesPerSource],
+    );
   }
 
   /** The number without its last `prefixDigits` digits (at least the first digit is kept). */
@@ -168,8 +188,11 @@ function fixedWindow(now: number, seconds: number): { id: number; resetInMs: num
 
 /** The epoch ms a country's pause ends, while it lasts. */
 export const pauseKey = (country: string): string => `sms:guard:pause:${country}`;
-/** { sent, verified } for a country in one breaker window. */
+/** { sent, verified, epoch } for a country in one breaker window; epoch counts its trips. */
 export const breakerKey = (country: string, windowId: number): string => `sms:guard:breaker:${country}:${windowId}`;
+/** { sent, verified, epoch } of one source block for a country in one breaker window. */
+export const breakerSourceKey = (country: string, source: string, windowId: number): string =>
+  `sms:guard:breaker-source:${country}:${keyPart(source)}:${windowId}`;
 /** SMS admitted to a country on one UTC day. */
 export const budgetKey = (country: string, day: string): string => `sms:guard:budget:${country}:${day}`;
 /** SMS admitted to one number block in one velocity window. */

@@ -1,5 +1,6 @@
 import { normalizeEmail, normalizePhone } from "../../core/contact";
 import { AuthError, badInput, invalidCredentials } from "../../core/errors";
+import { ipLimitKey } from "../../core/client-info";
 import type { AuditLog, ClientInfo, DeliveryQueue, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
@@ -37,7 +38,7 @@ export class PasswordService {
     const password = normalizePassword(input.password);
     checkNewPassword(password, email);
     const phone = input.phone ? normalizePhone(input.phone).e164 : undefined;
-    await this.d.limiter.consume("signup:ip", client.ip ?? "unknown", this.d.limits.signUpPerIp);
+    await this.d.limiter.consume("signup:ip", ipLimitKey(client.ip), this.d.limits.signUpPerIp);
 
     // An unverified phone is attached only while nobody holds it; it is proven later by a code.
     const phoneFree = phone !== undefined && (await this.d.users.findByPhone(phone)) === null;
@@ -56,7 +57,7 @@ export class PasswordService {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     // Counted before hashing: aliases in one operation cannot buy extra guesses.
-    await this.d.limiter.consume("login:ip", client.ip ?? "unknown", this.d.limits.perIp);
+    await this.d.limiter.consume("login:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     await this.d.limiter.consume("login:account", email, this.d.limits.perAccount);
 
     const user = await this.d.users.findByEmail(email);

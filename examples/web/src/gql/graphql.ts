@@ -53,6 +53,8 @@ export type RequestMagicLinkInput = {
   email: string;
   /** Where the confirm page sends the browser afterwards; must match an allow-listed origin. */
   redirectUrl?: string | null | undefined;
+  /** Addition: an opaque value (at most 256 characters) the client stored before asking; the redirect to redirectUrl carries it back as &state=, so the app signs in only from a link it asked for. */
+  state?: string | null | undefined;
 };
 
 export type RequestOtpInput = {

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { describeError } from "../errors";
 import type { AuthFragment, MagicLinkState } from "../gql/graphql";
 import { MagicLinkStatusDocument, RequestMagicLinkDocument } from "../operations";
+import { forgetLinkState, newLinkState } from "../redirect";
 import { clock, secondsUntil } from "../time";
 import { Alert, BackToSignIn, useNow } from "../ui";
 import type { MagicLinkRequest } from "./SignIn";
@@ -22,6 +23,7 @@ export function MagicLinkWait({ email, request: first, onAuth, onBack }: Props) 
       const event = data.data?.magicLinkStatus;
       if (!event) return;
       setState(event.state);
+      if (event.state === "CONFIRMED" || event.state === "DENIED" || event.state === "EXPIRED") forgetLinkState();
       // Carries tokens (or an mfaToken) once, to this listener only.
       if (event.state === "CONFIRMED" && event.auth) onAuth(event.auth);
     },
@@ -57,7 +59,7 @@ export function MagicLinkWait({ email, request: first, onAuth, onBack }: Props) 
       <StatusMessage state={shown} />
       <Alert message={describeError(error ?? again.error)} />
       {(shown === "DENIED" || shown === "EXPIRED") && (
-        <button type="button" disabled={again.loading} onClick={() => void requestMagicLink({ variables: { input: { email, redirectUrl: `${location.origin}/` } } })}>
+        <button type="button" disabled={again.loading} onClick={() => void requestMagicLink({ variables: { input: { email, redirectUrl: `${location.origin}/`, state: newLinkState() } } })}>
           Send a new link
         </button>
       )}

@@ -2,6 +2,7 @@ import { useMutation } from "@apollo/client/react";
 import { describeError } from "../errors";
 import type { AuthFragment, ChallengeFragment, OtpChannel, RequestMagicLinkMutation, RequestOtpInput } from "../gql/graphql";
 import { LoginDocument, RequestMagicLinkDocument, RequestOtpDocument } from "../operations";
+import { newLinkState } from "../redirect";
 import { Alert, Field, formValues, Tabs } from "../ui";
 
 export type SignInMethod = "password" | "email" | "sms" | "magic";
@@ -112,7 +113,8 @@ function MagicLinkForm({ onMagicLink }: { onMagicLink: Props["onMagicLink"] }) {
         const { email } = formValues(event);
         // The confirm page sends the device that opens the link back here, signed in.
         void requestMagicLink({
-          variables: { input: { email, redirectUrl: `${location.origin}/` } },
+          // The redirect signs this browser in only if it brings this state back.
+          variables: { input: { email, redirectUrl: `${location.origin}/`, state: newLinkState() } },
           onCompleted: (data) => onMagicLink(email, data.requestMagicLink),
         });
       }}
