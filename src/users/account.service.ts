@@ -1,3 +1,4 @@
+import type { Factor } from "../core/auth-method";
 import type { AuditLog, ClientInfo, UserRecord, UserRepo } from "../core/ports";
 import type { AuthResult, SessionService } from "../sessions/session.service";
 
@@ -17,7 +18,7 @@ export class AccountService {
   /** Null when the address has no account and sign-up is off. */
   async signInWithProvenContact(
     contact: ProvenContact,
-    amr: string,
+    factor: Factor,
     client: ClientInfo,
     opts: { signUp: boolean; method: string },
   ): Promise<AuthResult | null> {
@@ -32,11 +33,11 @@ export class AccountService {
       const user = created ?? (await find());
       if (!user) return null;
       if (created) await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: opts.method } });
-      return this.d.sessions.completeFirstFactor(user, [amr], client, created !== null);
+      return this.d.sessions.completeFirstFactor(user, factor, client, created !== null);
     }
     const user = await this.claimIfUnproven(existing, contact);
     await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: user.id, client });
-    return this.d.sessions.completeFirstFactor(user, [amr], client);
+    return this.d.sessions.completeFirstFactor(user, factor, client);
   }
 
   /**

@@ -2,7 +2,15 @@ import { randomInt, randomUUID } from "node:crypto";
 import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
+import type { Authenticator } from "../../core/auth-method";
+import {
+  accountChangeForbidden,
+  secondFactorMustDiffer,
+  type AuthResult,
+  type MfaGrant,
+  type Principal,
+  type SessionService,
+} from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
@@ -57,6 +65,8 @@ export type VerifyOutcome = AuthResult | { status: "CONTACT_VERIFIED"; user: Use
 
 // RFC 8176: "otp" for a code by email, "sms" for a text message, "tel" for a phone call.
 const AMR: Record<Channel, string> = { EMAIL: "otp", SMS: "sms", VOICE: "tel" };
+/** What a code proves: the mailbox, or the phone (SMS and voice reach the same one). */
+const AUTHENTICATOR: Record<Channel, Authenticator> = { EMAIL: "email", SMS: "phone", VOICE: "phone" };
 const invalidCode = (attemptsRemaining?: number) =>
   new AuthError("INVALID_CODE", undefined, attemptsRemaining === undefined ? {} : { attemptsRemaining });
 
@@ -138,11 +148,17 @@ export class OtpService {
     // A verified code tells the toll-fraud breaker that this country's codes reach people.
     if (isPhoneChannel(d.channel)) await this.d.smsGuard.recordVerified(d);
     const amr = AMR[d.channel];
+    const factor = { amr, authenticator: AUTHENTICATOR[d.channel] };
     if (purpose === "MFA") {
       const user = userId ? await this.d.users.findById(userId) : null;
       if (!user) throw invalidCode();
+      // The mfaToken as resolved when the code was asked for; completeSecondFactor refuses
+      // the same authenticator as the first factor and a token that finished a sign-in already.
+      if (!extra.mfaGrant) throw new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
+      const grant = JSON.parse(extra.mfaGrant) as MfaGrant;
+      const signedIn = await this.d.sessions.completeSecondFactor(user, grant, factor, client);
       await this.d.audit.record({ type: "mfa.otp", ok: true, userId: user.id, client, detail: { channel } });
-      return this.d.sessions.completeSecondFactor(user, JSON.parse(extra.firstFactorAmr ?? "[]") as string[], amr, client);
+      return signedIn;
     }
     if (purpose === "VERIFY_CONTACT") {
       if (!principal || principal.userId !== userId) throw new AuthError("UNAUTHENTICATED", "Sign in as the account that asked for this code.");
@@ -159,7 +175,7 @@ export class OtpService {
       return { status: "CONTACT_VERIFIED", user };
     }
     const contact = { kind: d.channel === "EMAIL" ? ("email" as const) : ("phone" as const), address: d.address };
-    const signedIn = await this.d.accounts.signInWithProvenContact(contact, amr, client, {
+    const signedIn = await this.d.accounts.signInWithProvenContact(contact, factor, client, {
       signUp: this.d.settings.signUp,
       method: `otp.${d.channel.toLowerCase()}`,
     });
@@ -173,12 +189,14 @@ export class OtpService {
   ): Promise<{ destination: Destination; userId: string | null; extra?: Record<string, string> }> {
     if (input.purpose === "MFA") {
       if (!input.mfaToken) throw badInput("mfaToken", "An MFA code needs the mfaToken from login.");
-      const { userId, amr } = this.d.sessions.resolveMfaToken(input.mfaToken);
-      const user = await this.d.users.findById(userId);
+      const grant = await this.d.sessions.resolveMfaToken(input.mfaToken);
+      // A code to the mailbox or phone the first factor already proved is no second factor.
+      if (grant.factors.includes(AUTHENTICATOR[input.channel])) throw secondFactorMustDiffer();
+      const user = await this.d.users.findById(grant.userId);
       const address = input.channel === "EMAIL" ? user?.emailVerified && user.email : user?.phoneVerified && user.phone;
       if (!user || !address) throw badInput("channel", `This account has no verified ${input.channel === "EMAIL" ? "email" : "phone"} for codes.`);
       const destination = parseDestination(input.channel, address);
-      return { destination, userId: user.id, extra: { firstFactorAmr: JSON.stringify(amr) } };
+      return { destination, userId: user.id, extra: { mfaGrant: JSON.stringify(grant) } };
     }
     const destination = parseDestination(input.channel, input.destination);
     if (input.purpose === "VERIFY_CONTACT") {

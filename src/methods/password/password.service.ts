@@ -27,7 +27,7 @@ export interface PasswordServiceDeps {
   limits: PasswordLimits;
 }
 
-const AMR_PASSWORD = "pwd"; // RFC 8176
+const PASSWORD = { amr: "pwd", authenticator: "password" } as const; // amr per RFC 8176
 
 export class PasswordService {
   constructor(private readonly d: PasswordServiceDeps) {}
@@ -49,7 +49,7 @@ export class PasswordService {
       return this.login({ email, password: input.password }, client);
     }
     await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: "password" } });
-    return this.d.sessions.completeFirstFactor(user, [AMR_PASSWORD], client, true);
+    return this.d.sessions.completeFirstFactor(user, PASSWORD, client, true);
   }
 
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResult> {
@@ -67,7 +67,7 @@ export class PasswordService {
     }
     await this.d.limiter.reset("login:account", email);
     await this.d.audit.record({ type: "login.password", ok: true, userId: user.id, client });
-    return this.d.sessions.completeFirstFactor(user, [AMR_PASSWORD], client);
+    return this.d.sessions.completeFirstFactor(user, PASSWORD, client);
   }
 
   /**

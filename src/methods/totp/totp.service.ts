@@ -88,12 +88,12 @@ export class TotpService {
 
   /** Finishes an MFA sign-in (with the mfaToken from a first factor). */
   async completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<AuthResult> {
-    const { userId, amr } = this.d.sessions.resolveMfaToken(mfaToken);
+    const grant = await this.d.sessions.resolveMfaToken(mfaToken);
     await this.d.limiter.consume("totp:mfa-token", mfaToken, this.d.limits.perMfaToken);
-    await this.checkCode(userId, code, client, "mfa");
-    const user = await this.d.users.findById(userId);
+    await this.checkCode(grant.userId, code, client, "mfa");
+    const user = await this.d.users.findById(grant.userId);
     if (!user) throw invalid();
-    return this.d.sessions.completeSecondFactor(user, amr, "otp", client);
+    return this.d.sessions.completeSecondFactor(user, grant, { amr: "otp", authenticator: "totp" }, client);
   }
 
   /** Steps the caller's session up to aal2. */
