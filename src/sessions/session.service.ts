@@ -131,6 +131,14 @@ export class SessionService {
   }
 
   /**
+   * Ends these sessions, also when a transaction already marked them revoked in the
+   * database (an account claim): their access tokens must stop on the next request too.
+   */
+  async revokeSessions(sessionIds: readonly string[], reason: string): Promise<void> {
+    for (const id of sessionIds) await this.revokeSession(id, reason);
+  }
+
+  /**
    * Step-up: the caller's session proved a second factor. It becomes aal2 with the method
    * and `mfa` added to its amr, and gets new tokens (the old refresh token is retired).
    */
