@@ -36,13 +36,14 @@ export class PasswordService {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     checkNewPassword(password, email);
-    const phone = input.phone ? normalizePhone(input.phone).e164 : undefined;
+    // A phone is checked for shape but not stored: attached only while free, it would tell
+    // whether another account holds the number, and an unproven number on an account is
+    // worth nothing (see AccountService). The client proves it with requestOtp(VERIFY_CONTACT).
+    if (input.phone) normalizePhone(input.phone);
     await this.d.limiter.consume("signup:ip", client.ip ?? "unknown", this.d.limits.signUpPerIp);
 
-    // An unverified phone is attached only while nobody holds it; it is proven later by a code.
-    const phoneFree = phone !== undefined && (await this.d.users.findByPhone(phone)) === null;
     const passwordHash = await this.d.hasher.hash(password);
-    const user = await this.d.users.create({ email, passwordHash, phone: phoneFree ? phone : undefined });
+    const user = await this.d.users.create({ email, passwordHash });
     if (!user) {
       // Taken: someone who knows the password is simply signed in; anyone else gets the
       // answer a login with a wrong password would give.
