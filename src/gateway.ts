@@ -89,7 +89,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     settings,
     users: infra.users,
     sessions,
-    accounts: new AccountService({ users: infra.users, sessions, audit: infra.audit }),
+    accounts: new AccountService({ users: infra.users, sessions, audit: infra.audit, clock }),
     routes: { add: (path, handler) => methodRoutes.push([path, handler]) },
     totpFactors: infra.totpFactors,
     recoveryCodes: new RecoveryCodes(infra.recoveryCodes, clock),

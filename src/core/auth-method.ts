@@ -19,13 +19,29 @@ export interface AuthMethod<Deps> {
 }
 
 /**
- * Which second factors a user can finish a sign-in with. MFA is required once an
- * authenticator app is on (TOTP); verified contacts then also serve as second factors.
+ * What a factor proved possession of. A code and a link sent to one mailbox prove the same
+ * thing, and SMS and voice reach the same phone, so amr (where email code, link, TOTP and
+ * recovery codes are all "otp", RFC 8176) cannot tell whether two factors differ: this can.
  */
-export function secondFactorsFor(user: UserRecord): MfaMethod[] {
+export type Authenticator = "password" | "email" | "phone" | "totp" | "recovery_code";
+
+/** A factor someone just passed: its RFC 8176 amr value and the authenticator it proved. */
+export interface Factor {
+  amr: string;
+  authenticator: Authenticator;
+}
+
+const AUTHENTICATOR_OF: Record<MfaMethod, Authenticator> = { TOTP: "totp", RECOVERY_CODE: "recovery_code", EMAIL_OTP: "email", SMS_OTP: "phone" };
+
+/**
+ * Which second factors a user can finish a sign-in with, after first factors that proved
+ * `used`. MFA is required once an authenticator app is on (TOTP); verified contacts then
+ * also serve as second factors, but never the one the first factor already proved.
+ */
+export function secondFactorsFor(user: UserRecord, used: readonly Authenticator[]): MfaMethod[] {
   if (!user.totpEnabled) return [];
   const factors: MfaMethod[] = ["TOTP", "RECOVERY_CODE"];
   if (user.email && user.emailVerified) factors.push("EMAIL_OTP");
   if (user.phone && user.phoneVerified) factors.push("SMS_OTP");
-  return factors;
+  return factors.filter((f) => !used.includes(AUTHENTICATOR_OF[f]));
 }

@@ -97,6 +97,12 @@ export interface NewUser {
   passwordHash?: string;
 }
 
+/** An email address or phone number (E.164) of an account. */
+export interface Contact {
+  kind: "email" | "phone";
+  address: string;
+}
+
 export interface UserRepo {
   findById(id: string): Promise<UserRecord | null>;
   /** Users by id in one query; missing ids are simply absent. */
@@ -107,6 +113,21 @@ export interface UserRepo {
   create(user: NewUser): Promise<UserRecord | null>;
   /** Null when the new email or phone is taken by another account. */
   update(id: string, patch: UserPatch): Promise<UserRecord | null>;
+  /**
+   * Hands an account on which nothing was ever proven to the person who just proved
+   * `contact` on it (pre-account hijacking), in one transaction: the address becomes
+   * verified, and everything its creator set is gone (password, the other contact, TOTP,
+   * recovery codes); its live sessions are revoked. Null when the account changed meanwhile
+   * (a concurrent claim won, or something got proven): read it again.
+   */
+  claimUnproven(id: string, contact: Contact, now: Date): Promise<{ user: UserRecord; revokedSessionIds: string[] } | null>;
+  /**
+   * Moves `contact`, unproven on account `fromId`, to the person who proved it, in one
+   * transaction: off `fromId`, and verified onto account `toId`, or onto a new account when
+   * `toId` is null. Null when it is no longer unproven there or the target lost a race for
+   * the address: read again.
+   */
+  moveUnprovenContact(fromId: string, contact: Contact, toId: string | null): Promise<UserRecord | null>;
 }
 
 export interface UserPatch {

@@ -1,5 +1,5 @@
-import { secondFactorsFor, type MfaMethod } from "../core/auth-method";
-import { AuthError } from "../core/errors";
+import { secondFactorsFor, type Authenticator, type Factor, type MfaMethod } from "../core/auth-method";
+import { AuthError, badInput } from "../core/errors";
 import type { Aal, AuditLog, ClientInfo, Clock, KeyValueStore, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
 import { hashToken, newRefreshToken, type TokenService } from "./tokens";
 
@@ -44,7 +44,19 @@ export interface SessionLifetimes {
 
 type Aal2Lapse = "max_age" | "idle";
 
+/** A verified, unused mfaToken: who passed which first factor. */
+export interface MfaGrant {
+  userId: string;
+  amr: string[];
+  /** What the first factor proved; the second factor must prove something else. */
+  factors: Authenticator[];
+  /** The token's id, recorded when it finishes a sign-in (single use). */
+  jti: string;
+}
+
 const revokedKey = (sessionId: string) => `session:revoked:${sessionId}`;
+const usedMfaKey = (jti: string) => `mfa:used:${jti}`;
+const mfaTokenNotValid = () => new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
 const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
 const idleEnded = () => new AuthError("UNAUTHENTICATED", "This session ended after a time without use. Sign in again.");
 
@@ -56,6 +68,10 @@ const RECENT_SIGN_IN_SECONDS = 15 * 60;
 
 /** Why a session may not change the account's password, contacts or second factor. */
 export type AccountChangeRefusal = "step_up_needed" | "sign_in_not_recent";
+
+/** The answer to a second factor that proves what the first one did (same mailbox or phone). */
+export const secondFactorMustDiffer = () =>
+  badInput("channel", "The second factor must differ from the first: use your authenticator app, a recovery code, or another address of yours.");
 
 /** The FORBIDDEN answer to a refusal; `action` completes "then …", e.g. "change your phone number". */
 export function accountChangeForbidden(refusal: AccountChangeRefusal, action: string): AuthError {
@@ -76,26 +92,50 @@ export class SessionService {
    * Ends a first factor: a session, or MFA_REQUIRED with an mfaToken when the account has
    * a second factor. Every sign-in method calls this and nothing else to sign someone in.
    */
-  async completeFirstFactor(user: UserRecord, amr: string[], client: ClientInfo, isNewUser = false): Promise<AuthResult> {
-    const mfaMethods = secondFactorsFor(user);
+  async completeFirstFactor(user: UserRecord, factor: Factor, client: ClientInfo, isNewUser = false): Promise<AuthResult> {
+    const factors = [factor.authenticator];
+    const mfaMethods = secondFactorsFor(user, factors);
+    const amr = [factor.amr];
     if (mfaMethods.length > 0) {
-      await this.d.audit.record({ type: "mfa.required", ok: true, userId: user.id, client, detail: { amr } });
-      return { status: "MFA_REQUIRED", mfaToken: this.d.tokens.signMfa({ userId: user.id, amr }), mfaMethods, isNewUser };
+      await this.d.audit.record({ type: "mfa.required", ok: true, userId: user.id, client, detail: { amr, factors } });
+      return { status: "MFA_REQUIRED", mfaToken: this.d.tokens.signMfa({ userId: user.id, amr, factors }), mfaMethods, isNewUser };
     }
     return this.authenticated(user, "aal1", amr, client, isNewUser);
   }
 
-  /** Who an mfaToken speaks for and which first factor they passed; UNAUTHENTICATED otherwise. */
-  resolveMfaToken(mfaToken: string): { userId: string; amr: string[] } {
+  /** Who an unused mfaToken speaks for and which first factor they passed; UNAUTHENTICATED otherwise. */
+  async resolveMfaToken(mfaToken: string): Promise<MfaGrant> {
     const claims = this.d.tokens.verifyMfa(mfaToken);
-    if (!claims) throw new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
-    return { userId: claims.sub, amr: claims.amr };
+    if (!claims) throw mfaTokenNotValid();
+    // Checked here too so that a used token is refused before any code is spent on it.
+    if ((await this.d.store.get(usedMfaKey(claims.jti))) !== null) throw mfaTokenNotValid();
+    return { userId: claims.sub, amr: claims.amr, factors: claims.factors as Authenticator[], jti: claims.jti };
   }
 
-  /** Ends an MFA sign-in: an aal2 session whose amr lists both factors and `mfa` (RFC 8176). */
-  completeSecondFactor(user: UserRecord, firstFactorAmr: string[], secondFactorAmr: string, client: ClientInfo): Promise<AuthResult> {
-    const amr = [...new Set([...firstFactorAmr, secondFactorAmr, "mfa"])];
-    return this.authenticated(user, "aal2", amr, client, false, firstFactorAmr);
+  /**
+   * Ends an MFA sign-in: an aal2 session whose amr lists both factors and `mfa` (RFC 8176).
+   * The second factor must be another authenticator than the first (an email code after an
+   * email code proves the mailbox twice), and each mfaToken finishes one sign-in only.
+   */
+  async completeSecondFactor(user: UserRecord, grant: MfaGrant, factor: Factor, client: ClientInfo): Promise<AuthResult> {
+    if (user.id !== grant.userId) throw mfaTokenNotValid();
+    if (grant.factors.includes(factor.authenticator)) {
+      await this.d.audit.record({ type: "mfa.same_factor", ok: false, userId: user.id, client, detail: { factors: grant.factors, second: factor.authenticator } });
+      throw secondFactorMustDiffer();
+    }
+    // Kept for the token's whole lifetime: the token has at most that long left.
+    const first = await this.d.store.setIfAbsent(usedMfaKey(grant.jti), "1", this.d.tokens.mfaTtlSeconds * 1000);
+    if (!first) throw mfaTokenNotValid();
+    const amr = [...new Set([...grant.amr, factor.amr, "mfa"])];
+    return this.authenticated(user, "aal2", amr, client, false, grant.amr);
+  }
+
+  /**
+   * Ends these sessions, also when a transaction already marked them revoked in the
+   * database (an account claim): their access tokens must stop on the next request too.
+   */
+  async revokeSessions(sessionIds: readonly string[], reason: string): Promise<void> {
+    for (const id of sessionIds) await this.revokeSession(id, reason);
   }
 
   /**

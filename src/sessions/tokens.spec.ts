@@ -18,8 +18,8 @@ describe("TokenService", () => {
   });
 
   it("never accepts an mfaToken as an access token, nor the reverse", () => {
-    const mfa = tokens.signMfa({ userId: "u1", amr: ["pwd"] });
-    expect(tokens.verifyMfa(mfa)).toMatchObject({ sub: "u1", amr: ["pwd"] });
+    const mfa = tokens.signMfa({ userId: "u1", amr: ["pwd"], factors: ["password"] });
+    expect(tokens.verifyMfa(mfa)).toMatchObject({ sub: "u1", amr: ["pwd"], factors: ["password"], jti: expect.any(String) });
     expect(tokens.verifyAccess(mfa)).toBeNull();
     expect(tokens.verifyMfa(tokens.signAccess(claims))).toBeNull();
   });

@@ -17,6 +17,10 @@ export interface AccessClaims {
 export interface MfaClaims {
   sub: string;
   amr: string[];
+  /** The authenticators the first factor proved (e.g. "email"): the second must differ. */
+  factors: string[];
+  /** Recorded once the second factor succeeds: each mfaToken finishes one sign-in. */
+  jti: string;
   exp: number;
 }
 
@@ -61,8 +65,12 @@ export class TokenService {
     return payload as unknown as AccessClaims;
   }
 
-  signMfa(c: { userId: string; amr: string[] }): string {
-    return jwt.sign({ amr: c.amr }, this.keys.signing.privateKey, {
+  get mfaTtlSeconds(): number {
+    return MFA_TTL_SECONDS;
+  }
+
+  signMfa(c: { userId: string; amr: string[]; factors: string[] }): string {
+    return jwt.sign({ amr: c.amr, factors: c.factors }, this.keys.signing.privateKey, {
       algorithm: "ES256",
       header: { alg: "ES256", typ: MFA_TYP, kid: this.keys.signing.kid },
       issuer: this.opts.issuer,
@@ -75,7 +83,9 @@ export class TokenService {
 
   verifyMfa(token: string): MfaClaims | null {
     const payload = this.verify(token, MFA_TYP, this.mfaAudience);
-    if (!payload || !Array.isArray(payload.amr)) return null;
+    if (!payload || !Array.isArray(payload.amr) || typeof payload.jti !== "string") return null;
+    // Tokens without `factors` (signed before it existed) are refused: the rule needs it.
+    if (!Array.isArray(payload.factors) || !payload.factors.every((f: unknown) => typeof f === "string")) return null;
     return payload as unknown as MfaClaims;
   }
 

@@ -1,58 +1,102 @@
-import type { AuditLog, ClientInfo, UserRecord, UserRepo } from "../core/ports";
+import type { Factor } from "../core/auth-method";
+import type { AuditLog, ClientInfo, Clock, Contact, UserRecord, UserRepo } from "../core/ports";
 import type { AuthResult, SessionService } from "../sessions/session.service";
 
 /** An email or phone number the person has just proven they receive messages at. */
-export interface ProvenContact {
-  kind: "email" | "phone";
-  address: string;
-}
+export type ProvenContact = Contact;
+
+/** A conditional write lost to a concurrent one; each retry reads what that one wrote. */
+const MAX_ATTEMPTS = 3;
+
+const isProven = (user: UserRecord, kind: Contact["kind"]) => (kind === "email" ? user.emailVerified : user.phoneVerified);
 
 /**
  * Passwordless sign-in, shared by one-time codes and magic links: a proven address signs
  * in its account, or creates one when sign-up is allowed.
+ *
+ * Pre-account hijacking: an address that sits UNPROVEN on an account was put there by
+ * whoever created it, not necessarily by its owner. Proving it never signs the prover into
+ * an account someone else proved something on: the address moves to a new account of the
+ * prover's. Only an account on which nothing was ever proven is claimed, and then nothing
+ * its creator set survives.
  */
 export class AccountService {
-  constructor(private readonly d: { users: UserRepo; sessions: SessionService; audit: AuditLog }) {}
+  constructor(private readonly d: { users: UserRepo; sessions: SessionService; audit: AuditLog; clock: Clock }) {}
 
-  /** Null when the address has no account and sign-up is off. */
+  /** Null when the address has no account of the prover's and sign-up is off. */
   async signInWithProvenContact(
     contact: ProvenContact,
-    amr: string,
+    factor: Factor,
     client: ClientInfo,
     opts: { signUp: boolean; method: string },
   ): Promise<AuthResult | null> {
-    const find = () => (contact.kind === "email" ? this.d.users.findByEmail(contact.address) : this.d.users.findByPhone(contact.address));
-    const existing = await find();
-    if (!existing) {
-      if (!opts.signUp) return null;
-      const created = await this.d.users.create(
-        contact.kind === "email" ? { email: contact.address, emailVerified: true } : { phone: contact.address, phoneVerified: true },
-      );
-      // Lost a race with a concurrent sign-up for the same address: sign in that account.
-      const user = created ?? (await find());
-      if (!user) return null;
-      if (created) await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: opts.method } });
-      return this.d.sessions.completeFirstFactor(user, [amr], client, created !== null);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const existing = contact.kind === "email" ? await this.d.users.findByEmail(contact.address) : await this.d.users.findByPhone(contact.address);
+      if (!existing) {
+        if (!opts.signUp) return null;
+        const created = await this.d.users.create(
+          contact.kind === "email" ? { email: contact.address, emailVerified: true } : { phone: contact.address, phoneVerified: true },
+        );
+        // Lost a race with a concurrent sign-up for the same address: read that account.
+        if (!created) continue;
+        await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method } });
+        return this.d.sessions.completeFirstFactor(created, factor, client, true);
+      }
+      if (isProven(existing, contact.kind)) {
+        await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: existing.id, client });
+        return this.d.sessions.completeFirstFactor(existing, factor, client);
+      }
+      const result = existing.emailVerified || existing.phoneVerified
+        ? await this.detachToNewAccount(existing, contact, factor, client, opts)
+        : await this.claim(existing, contact, factor, client, opts.method);
+      if (result !== "conflict") return result;
     }
-    const user = await this.claimIfUnproven(existing, contact);
-    await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: user.id, client });
-    return this.d.sessions.completeFirstFactor(user, [amr], client);
+    throw new Error("account changed concurrently too often");
   }
 
   /**
-   * Someone may have signed up with this address before its owner (pre-account hijacking).
-   * The owner has now proven it: the address is marked verified, and a password and
-   * sessions set up by whoever created the unproven account stop working.
+   * The account's owner proved something else: the address was never theirs. It leaves
+   * their account and the prover gets one of their own (when sign-up is allowed; otherwise
+   * the address counts as having no account, and nothing changes).
    */
-  private async claimIfUnproven(user: UserRecord, contact: ProvenContact): Promise<UserRecord> {
-    const proven = contact.kind === "email" ? user.emailVerified : user.phoneVerified;
-    if (proven) return user;
-    const patch = contact.kind === "email" ? { emailVerified: true } : { phoneVerified: true };
-    const updated = (await this.d.users.update(user.id, user.passwordHash ? { ...patch, passwordHash: null } : patch)) ?? user;
-    if (user.passwordHash) {
-      await this.d.sessions.revokeAll(user.id, "unproven_account_claimed");
-      await this.d.audit.record({ type: "account.claimed", ok: true, userId: user.id, detail: { via: contact.kind } });
-    }
-    return updated;
+  private async detachToNewAccount(
+    holder: UserRecord,
+    contact: Contact,
+    factor: Factor,
+    client: ClientInfo,
+    opts: { signUp: boolean; method: string },
+  ): Promise<AuthResult | null | "conflict"> {
+    if (!opts.signUp) return null;
+    const created = await this.d.users.moveUnprovenContact(holder.id, contact, null);
+    if (!created) return "conflict";
+    await this.d.audit.record({ type: "account.contact_detached", ok: true, userId: holder.id, client, detail: { kind: contact.kind, toUserId: created.id } });
+    await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method } });
+    return this.d.sessions.completeFirstFactor(created, factor, client, true);
+  }
+
+  /**
+   * Nobody ever proved anything on the account: the prover claims it. Whoever created it
+   * keeps nothing: no password, no other contact, no TOTP or recovery codes, no session.
+   */
+  private async claim(user: UserRecord, contact: Contact, factor: Factor, client: ClientInfo, method: string): Promise<AuthResult | "conflict"> {
+    const claimed = await this.d.users.claimUnproven(user.id, contact, this.d.clock.now());
+    if (!claimed) return "conflict";
+    // Revoked in the claim's transaction; this makes their access tokens stop at once too.
+    await this.d.sessions.revokeSessions(claimed.revokedSessionIds, "unproven_account_claimed");
+    await this.d.audit.record({
+      type: "account.claimed",
+      ok: true,
+      userId: user.id,
+      client,
+      detail: {
+        via: contact.kind,
+        passwordRemoved: user.passwordHash !== null,
+        otherContactRemoved: (contact.kind === "email" ? user.phone : user.email) !== null,
+        totpRemoved: user.totpEnabled,
+        sessionsEnded: claimed.revokedSessionIds.length,
+      },
+    });
+    await this.d.audit.record({ type: `login.${method}`, ok: true, userId: user.id, client });
+    return this.d.sessions.completeFirstFactor(claimed.user, factor, client);
   }
 }

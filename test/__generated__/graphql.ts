@@ -283,6 +283,7 @@ export type Session = {
 export type SignUpInput = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
+  /** Checked for shape (BAD_USER_INPUT on phone) but not stored: prove it afterwards with requestOtp(purpose: VERIFY_CONTACT). */
   phone?: InputMaybe<Scalars['String']['input']>;
 };
 

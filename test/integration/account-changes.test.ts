@@ -2,6 +2,7 @@ import { URI, type TOTP } from "otpauth";
 import {
   ChangePasswordDocument,
   ConfirmTotpDocument,
+  DisableTotpDocument,
   EnrollTotpDocument,
   HasPasswordDocument,
   LoginDocument,
@@ -276,5 +277,24 @@ describe("enrollTotp as an account change", () => {
     offset = 0;
     const fresh = (await login(email, OLD)).data!.login.tokens!.accessToken;
     expect((await gw.request(EnrollTotpDocument, {}, { token: fresh })).data!.enrollTotp.secret).toMatch(/^[A-Z2-7]+$/);
+  });
+});
+
+describe("disableTotp as an account change", () => {
+  it("needs a sign-in from the last 15 minutes as well as aal2: an older aal2 session and a right code are not enough", async () => {
+    const email = newEmail("untotp");
+    const { accessToken } = await signUp(email);
+    const app = await turnOnTotp(accessToken);
+    const codeAt = (ms: number) => app.generate({ timestamp: ms });
+    // A later step than confirmTotp's: each step is accepted once.
+    const stepUp = await gw.request(VerifyTotpDocument, { input: { code: codeAt(clock.now().getTime() + 30_000) } }, { token: accessToken });
+    const aal2 = stepUp.data!.verifyTotp.tokens!.accessToken;
+    offset = 16 * 60_000;
+    const r = await gw.request(DisableTotpDocument, { code: codeAt(clock.now().getTime()) }, { token: aal2 });
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toBe("Sign in again to turn the authenticator app off: it needs a sign-in from the last 15 minutes.");
+    expect((await gw.request(MeDocument, {}, { token: aal2 })).data!.me!.totpEnabled).toBe(true);
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    expect(await gw.db.db.prisma.authEvent.findMany({ where: { userId: user.id, type: "totp.disabled" } })).toMatchObject([{ ok: false, detail: { reason: "sign_in_not_recent" } }]);
   });
 });

@@ -57,9 +57,16 @@ describe("signUp", () => {
     expect(await gw.db.db.prisma.user.count({ where: { email: "not-an-email" } })).toBe(0);
   });
 
-  it("takes a phone in international format as E.164, unverified", async () => {
-    const r = await signUp("phone@example.com", "correct horse battery", "+44 7911 123456");
-    expect(r.data!.signUp.user).toMatchObject({ phone: "+447911123456", phoneVerified: false });
+  it("answers a phone the same whether or not another account holds it: checked, not stored", async () => {
+    await gw.db.db.prisma.user.create({ data: { email: "holder@example.com", phone: "+447911123456", phoneVerified: true } });
+    const taken = await signUp("phone-taken@example.com", "correct horse battery", "+44 7911 123456");
+    const free = await signUp("phone-free@example.com", "correct horse battery", "+44 7400 654321");
+    for (const r of [taken, free]) {
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.signUp.user).toMatchObject({ phone: null, phoneVerified: false });
+      expect((await gw.request(MeDocument, {}, { token: r.data!.signUp.tokens!.accessToken })).data!.me).toMatchObject({ phone: null, phoneVerified: false });
+    }
+    expect(await gw.db.db.prisma.user.count({ where: { phone: "+447400654321" } })).toBe(0);
   });
 
   it("rejects a phone that is not a valid international number", async () => {

@@ -49,6 +49,12 @@ async function enrolledUser() {
   nextStep();
   return { email, token, app, recovery, secret: e.secret, userId: s.data!.signUp.user!.id };
 }
+/** The user's session stepped up to aal2 with a code (disabling TOTP needs it); its new access token. */
+async function steppedUp(u: { token: string; app: TOTP }): Promise<string> {
+  const r = await gw.request(VerifyTotpDocument, { input: { code: codeOf(u.app) } }, { token: u.token });
+  nextStep();
+  return r.data!.verifyTotp.tokens!.accessToken;
+}
 const login = async (email: string) =>
   (await gw.request(LoginDocument, { input: { email, password: "correct horse battery" } })).data!.login;
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
@@ -173,10 +179,43 @@ describe("step-up and disable", () => {
 
   it("disableTotp needs a current or recovery code, then logins need no second factor", async () => {
     const u = await enrolledUser();
-    expect(errorCode(await gw.request(DisableTotpDocument, { code: "000000" }, { token: u.token }))).toBe("INVALID_CODE");
-    expect((await gw.request(DisableTotpDocument, { code: u.recovery[9] }, { token: u.token })).data!.disableTotp).toBe(true);
+    const token = await steppedUp(u);
+    expect(errorCode(await gw.request(DisableTotpDocument, { code: "000000" }, { token }))).toBe("INVALID_CODE");
+    expect((await gw.request(DisableTotpDocument, { code: u.recovery[9] }, { token })).data!.disableTotp).toBe(true);
     expect((await login(u.email)).status).toBe("AUTHENTICATED");
-    expect(await gw.db.db.prisma.authEvent.count({ where: { userId: u.userId, type: "totp.disabled" } })).toBe(1);
+    expect(await gw.db.db.prisma.authEvent.count({ where: { userId: u.userId, type: "totp.disabled", ok: true } })).toBe(1);
+  });
+
+  it("disableTotp needs an aal2 session: an aal1 one is FORBIDDEN, even with a right code", async () => {
+    const u = await enrolledUser();
+    const r = await gw.request(DisableTotpDocument, { code: u.recovery[0] }, { token: u.token });
+    expect(errorCode(r)).toBe("FORBIDDEN");
+    expect(r.errors![0].message).toMatch(/step-up/);
+    expect((await gw.request(MeDocument, {}, { token: u.token })).data!.me!.totpEnabled).toBe(true);
+  });
+
+  it("disableTotp counts the attempt before it looks at a recovery code: a right one is RATE_LIMITED past the limit", async () => {
+    const u = await enrolledUser();
+    const token = await steppedUp(u);
+    for (let i = 0; i < 10; i++) expect(errorCode(await gw.request(DisableTotpDocument, { code: "WRONG-CODE1" }, { token }))).toBe("INVALID_CODE");
+    expect(errorCode(await gw.request(DisableTotpDocument, { code: u.recovery[0] }, { token }))).toBe("RATE_LIMITED");
+    expect((await gw.request(MeDocument, {}, { token })).data!.me!.totpEnabled).toBe(true);
+  });
+
+  it("disableTotp and regenerateRecoveryCodes each send the owner's proven email a notice", async () => {
+    const u = await enrolledUser();
+    await gw.db.db.prisma.user.update({ where: { id: u.userId }, data: { emailVerified: true } });
+    const token = await steppedUp(u);
+    expect((await gw.request(RegenerateRecoveryCodesDocument, { code: codeOf(u.app) }, { token })).errors).toBeUndefined();
+    nextStep();
+    const [regenerated] = await gw.sentTo(u.email, 1);
+    expect(regenerated.subject).toBe("New recovery codes for your Acme Auth account");
+    expect(regenerated.text).not.toMatch(/[A-Z0-9]{5}-[A-Z0-9]{5}/);
+    expect((await gw.request(DisableTotpDocument, { code: codeOf(u.app) }, { token })).data!.disableTotp).toBe(true);
+    nextStep();
+    const [disabled] = await gw.sentTo(u.email, 2);
+    expect(disabled.subject).toBe("Two-step sign-in was turned off for your Acme Auth account");
+    expect(disabled.text).toMatch(/If it was not you, sign in with a code/);
   });
 });
 

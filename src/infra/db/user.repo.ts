@@ -1,7 +1,16 @@
-import type { NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
+import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
 import { Prisma, type PrismaClient } from "./generated/client";
 
 const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
+
+/** Thrown inside a transaction to roll it back when a conditional update found nothing. */
+class Conflict extends Error {}
+
+/** The columns of a contact: its address and its verified flag. */
+const columns = (c: Contact) =>
+  c.kind === "email"
+    ? ({ address: "email", verified: "emailVerified", other: "phone", otherVerified: "phoneVerified" } as const)
+    : ({ address: "phone", verified: "phoneVerified", other: "email", otherVerified: "emailVerified" } as const);
 
 export class PrismaUserRepo implements UserRepo {
   constructor(private readonly prisma: PrismaClient) {}
@@ -38,6 +47,49 @@ export class PrismaUserRepo implements UserRepo {
       return await this.prisma.user.update({ where: { id }, data: patch });
     } catch (e) {
       if (isUniqueViolation(e)) return null;
+      throw e;
+    }
+  }
+
+  async claimUnproven(id: string, contact: Contact, now: Date): Promise<{ user: UserRecord; revokedSessionIds: string[] } | null> {
+    const col = columns(contact);
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        // The condition is the lock: of two concurrent claims only one sees count 1, and
+        // none once anything on the account is proven.
+        const { count } = await tx.user.updateMany({
+          where: { id, [col.address]: contact.address, emailVerified: false, phoneVerified: false },
+          data: { [col.verified]: true, [col.other]: null, [col.otherVerified]: false, passwordHash: null, totpEnabled: false },
+        });
+        if (count !== 1) throw new Conflict();
+        await tx.totpFactor.deleteMany({ where: { userId: id } });
+        await tx.recoveryCode.deleteMany({ where: { userId: id } });
+        const live = await tx.session.findMany({ where: { userId: id, revokedAt: null }, select: { id: true } });
+        await tx.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: now, revokedReason: "unproven_account_claimed" } });
+        const user = await tx.user.findUniqueOrThrow({ where: { id } });
+        return { user, revokedSessionIds: live.map((s) => s.id) };
+      });
+    } catch (e) {
+      if (e instanceof Conflict) return null;
+      throw e;
+    }
+  }
+
+  async moveUnprovenContact(fromId: string, contact: Contact, toId: string | null): Promise<UserRecord | null> {
+    const col = columns(contact);
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const { count } = await tx.user.updateMany({
+          where: { id: fromId, [col.address]: contact.address, [col.verified]: false },
+          data: { [col.address]: null, [col.verified]: false },
+        });
+        if (count !== 1) throw new Conflict();
+        const proven = { [col.address]: contact.address, [col.verified]: true };
+        return toId === null ? tx.user.create({ data: proven }) : tx.user.update({ where: { id: toId }, data: proven });
+      });
+    } catch (e) {
+      // A concurrent prover created the account first (unique address): theirs is it.
+      if (e instanceof Conflict || isUniqueViolation(e)) return null;
       throw e;
     }
   }

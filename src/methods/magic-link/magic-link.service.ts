@@ -54,7 +54,8 @@ function checkState(state: string): string {
 }
 
 export const linkTopic = (requestId: string) => `magic-link:${requestId}`;
-const AMR = "otp"; // RFC 8176 has no "link": it is a one-time secret sent by email.
+// RFC 8176 has no "link": it is a one-time secret sent by email, proving the mailbox.
+const FACTOR = { amr: "otp", authenticator: "email" } as const;
 const linkNotValid = () => new AuthError("INVALID_CODE", "This sign-in link is not valid or was used already. Ask for a new one.");
 
 export class MagicLinkService {
@@ -124,11 +125,11 @@ export class MagicLinkService {
     }
     const { request, matched } = r;
     const opts = { signUp: this.d.settings.signUp, method: "magic_link" };
-    const here = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, AMR, client, opts);
+    const here = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, FACTOR, client, opts);
     if (!here) throw linkNotValid();
     if (matched) {
       // A session of its own for the waiting device, with the browser and IP it asked from.
-      const waiting = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, AMR, { ip: request.ip, userAgent: request.userAgent }, opts);
+      const waiting = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, FACTOR, { ip: request.ip, userAgent: request.userAgent }, opts);
       if (waiting) await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
     }
     await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");

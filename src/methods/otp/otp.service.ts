@@ -1,9 +1,17 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { AuthError, badInput } from "../../core/errors";
 import { ipLimitKey, sourceBlock } from "../../core/client-info";
-import type { AuditLog, ClientInfo, Clock, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
+import type { AuditLog, ClientInfo, Clock, Contact, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import { accountChangeForbidden, type AuthResult, type Principal, type SessionService } from "../../sessions/session.service";
+import type { Authenticator } from "../../core/auth-method";
+import {
+  accountChangeForbidden,
+  secondFactorMustDiffer,
+  type AuthResult,
+  type MfaGrant,
+  type Principal,
+  type SessionService,
+} from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
@@ -58,6 +66,8 @@ export type VerifyOutcome = AuthResult | { status: "CONTACT_VERIFIED"; user: Use
 
 // RFC 8176: "otp" for a code by email, "sms" for a text message, "tel" for a phone call.
 const AMR: Record<Channel, string> = { EMAIL: "otp", SMS: "sms", VOICE: "tel" };
+/** What a code proves: the mailbox, or the phone (SMS and voice reach the same one). */
+const AUTHENTICATOR: Record<Channel, Authenticator> = { EMAIL: "email", SMS: "phone", VOICE: "phone" };
 const invalidCode = (attemptsRemaining?: number) =>
   new AuthError("INVALID_CODE", undefined, attemptsRemaining === undefined ? {} : { attemptsRemaining });
 
@@ -142,19 +152,23 @@ export class OtpService {
     // A verified code tells the toll-fraud breaker that this country's codes reach people.
     if (isPhoneChannel(d.channel)) await this.d.smsGuard.recordVerified(d, extra.smsSource ?? sourceBlock(client.ip));
     const amr = AMR[d.channel];
+    const factor = { amr, authenticator: AUTHENTICATOR[d.channel] };
     if (purpose === "MFA") {
       const user = userId ? await this.d.users.findById(userId) : null;
       if (!user) throw invalidCode();
+      // The mfaToken as resolved when the code was asked for; completeSecondFactor refuses
+      // the same authenticator as the first factor and a token that finished a sign-in already.
+      if (!extra.mfaGrant) throw new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
+      const grant = JSON.parse(extra.mfaGrant) as MfaGrant;
+      const signedIn = await this.d.sessions.completeSecondFactor(user, grant, factor, client);
       await this.d.audit.record({ type: "mfa.otp", ok: true, userId: user.id, client, detail: { channel } });
-      return this.d.sessions.completeSecondFactor(user, JSON.parse(extra.firstFactorAmr ?? "[]") as string[], amr, client);
+      return signedIn;
     }
     if (purpose === "VERIFY_CONTACT") {
       if (!principal || principal.userId !== userId) throw new AuthError("UNAUTHENTICATED", "Sign in as the account that asked for this code.");
       // Checked again: the session may have aged, or lost its aal2, since the code was sent.
       const { before, changes } = await this.assertMayVerifyContact(principal, d, client);
-      const patch = d.channel === "EMAIL" ? { email: destination, emailVerified: true } : { phone: destination, phoneVerified: true };
-      const user = await this.d.users.update(principal.userId, patch);
-      if (!user) throw badInput("destination", "This address cannot be added to your account.");
+      const user = await this.attachProvenContact(principal.userId, { kind: d.channel === "EMAIL" ? "email" : "phone", address: destination }, client);
       await this.d.audit.record({ type: "contact.verified", ok: true, userId: user.id, client, detail: { channel, changed: changes } });
       // The address the owner proved before hears of it: the one way to notice a takeover.
       if (changes && before.emailVerified && before.email) {
@@ -163,7 +177,7 @@ export class OtpService {
       return { status: "CONTACT_VERIFIED", user };
     }
     const contact = { kind: d.channel === "EMAIL" ? ("email" as const) : ("phone" as const), address: d.address };
-    const signedIn = await this.d.accounts.signInWithProvenContact(contact, amr, client, {
+    const signedIn = await this.d.accounts.signInWithProvenContact(contact, factor, client, {
       signUp: this.d.settings.signUp,
       method: `otp.${d.channel.toLowerCase()}`,
     });
@@ -177,12 +191,14 @@ export class OtpService {
   ): Promise<{ destination: Destination; userId: string | null; extra?: Record<string, string> }> {
     if (input.purpose === "MFA") {
       if (!input.mfaToken) throw badInput("mfaToken", "An MFA code needs the mfaToken from login.");
-      const { userId, amr } = this.d.sessions.resolveMfaToken(input.mfaToken);
-      const user = await this.d.users.findById(userId);
+      const grant = await this.d.sessions.resolveMfaToken(input.mfaToken);
+      // A code to the mailbox or phone the first factor already proved is no second factor.
+      if (grant.factors.includes(AUTHENTICATOR[input.channel])) throw secondFactorMustDiffer();
+      const user = await this.d.users.findById(grant.userId);
       const address = input.channel === "EMAIL" ? user?.emailVerified && user.email : user?.phoneVerified && user.phone;
       if (!user || !address) throw badInput("channel", `This account has no verified ${input.channel === "EMAIL" ? "email" : "phone"} for codes.`);
       const destination = parseDestination(input.channel, address);
-      return { destination, userId: user.id, extra: { firstFactorAmr: JSON.stringify(amr) } };
+      return { destination, userId: user.id, extra: { mfaGrant: JSON.stringify(grant) } };
     }
     const destination = parseDestination(input.channel, input.destination);
     if (input.purpose === "VERIFY_CONTACT") {
@@ -192,6 +208,28 @@ export class OtpService {
     }
     const user = input.channel === "EMAIL" ? await this.d.users.findByEmail(destination.address) : await this.d.users.findByPhone(destination.address);
     return { destination, userId: user?.id ?? null };
+  }
+
+  /**
+   * Puts a just-proven address on the caller's account. Unproven on another account, it
+   * moves here (whoever put it there never proved it); proven there, it cannot be added.
+   */
+  private async attachProvenContact(userId: string, contact: Contact, client: ClientInfo): Promise<UserRecord> {
+    const patch = contact.kind === "email" ? { email: contact.address, emailVerified: true } : { phone: contact.address, phoneVerified: true };
+    // Each retry follows a concurrent change of the holder (released, proven, moved).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const user = await this.d.users.update(userId, patch);
+      if (user) return user;
+      const holder = contact.kind === "email" ? await this.d.users.findByEmail(contact.address) : await this.d.users.findByPhone(contact.address);
+      if (!holder) continue;
+      if (holder.id === userId || (contact.kind === "email" ? holder.emailVerified : holder.phoneVerified)) break;
+      const moved = await this.d.users.moveUnprovenContact(holder.id, contact, userId);
+      if (moved) {
+        await this.d.audit.record({ type: "account.contact_detached", ok: true, userId: holder.id, client, detail: { kind: contact.kind, toUserId: userId } });
+        return moved;
+      }
+    }
+    throw badInput("destination", "This address cannot be added to your account.");
   }
 
   /**

@@ -8,7 +8,10 @@ export class SignUpInput {
   @Field()
   password!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "Checked for shape (BAD_USER_INPUT on phone) but not stored: prove it afterwards with requestOtp(purpose: VERIFY_CONTACT).",
+  })
   phone?: string | null;
 }
 

@@ -28,7 +28,7 @@ export interface PasswordServiceDeps {
   limits: PasswordLimits;
 }
 
-const AMR_PASSWORD = "pwd"; // RFC 8176
+const PASSWORD = { amr: "pwd", authenticator: "password" } as const; // amr per RFC 8176
 
 export class PasswordService {
   constructor(private readonly d: PasswordServiceDeps) {}
@@ -37,20 +37,21 @@ export class PasswordService {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     checkNewPassword(password, email);
-    const phone = input.phone ? normalizePhone(input.phone).e164 : undefined;
+    // A phone is checked for shape but not stored: attached only while free, it would tell
+    // whether another account holds the number, and an unproven number on an account is
+    // worth nothing (see AccountService). The client proves it with requestOtp(VERIFY_CONTACT).
+    if (input.phone) normalizePhone(input.phone);
     await this.d.limiter.consume("signup:ip", ipLimitKey(client.ip), this.d.limits.signUpPerIp);
 
-    // An unverified phone is attached only while nobody holds it; it is proven later by a code.
-    const phoneFree = phone !== undefined && (await this.d.users.findByPhone(phone)) === null;
     const passwordHash = await this.d.hasher.hash(password);
-    const user = await this.d.users.create({ email, passwordHash, phone: phoneFree ? phone : undefined });
+    const user = await this.d.users.create({ email, passwordHash });
     if (!user) {
       // Taken: someone who knows the password is simply signed in; anyone else gets the
       // answer a login with a wrong password would give.
       return this.login({ email, password: input.password }, client);
     }
     await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: "password" } });
-    return this.d.sessions.completeFirstFactor(user, [AMR_PASSWORD], client, true);
+    return this.d.sessions.completeFirstFactor(user, PASSWORD, client, true);
   }
 
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthResult> {
@@ -68,7 +69,7 @@ export class PasswordService {
     }
     await this.d.limiter.reset("login:account", email);
     await this.d.audit.record({ type: "login.password", ok: true, userId: user.id, client });
-    return this.d.sessions.completeFirstFactor(user, [AMR_PASSWORD], client);
+    return this.d.sessions.completeFirstFactor(user, PASSWORD, client);
   }
 
   /**

@@ -18,7 +18,8 @@ export class RecoveryCodeService {
 
   /** Finishes an MFA sign-in with a recovery code; each code works once. */
   async signIn(mfaToken: string, code: string, client: ClientInfo): Promise<AuthResult> {
-    const { userId, amr } = this.d.sessions.resolveMfaToken(mfaToken);
+    const grant = await this.d.sessions.resolveMfaToken(mfaToken);
+    const { userId } = grant;
     await this.d.limiter.consume("recovery:mfa-token", mfaToken, this.d.limits.perMfaToken);
     await this.d.limiter.consume("recovery:user", userId, this.d.limits.perUser);
     const user = await this.d.users.findById(userId);
@@ -29,6 +30,6 @@ export class RecoveryCodeService {
     const left = await this.d.codes.remaining(userId);
     await this.d.audit.record({ type: "recovery_code.used", ok: true, userId, client, detail: { remaining: left } });
     // A recovery code is a one-time password (RFC 8176 "otp").
-    return this.d.sessions.completeSecondFactor(user, amr, "otp", client);
+    return this.d.sessions.completeSecondFactor(user, grant, { amr: "otp", authenticator: "recovery_code" }, client);
   }
 }

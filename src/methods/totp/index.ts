@@ -20,6 +20,8 @@ export const totpMethod: AuthMethod<MethodDeps> = {
       limiter: d.limiter,
       audit: d.audit,
       clock: d.clock,
+      delivery: d.delivery,
+      appName: d.settings.appName,
       issuer,
       limits: {
         perMfaToken: { max: 5, windowSeconds: 300 },

@@ -1,10 +1,11 @@
 import { AuthError, badInput } from "../../core/errors";
-import type { AuditLog, ClientInfo, Clock, KeyValueStore, TotpFactorRecord, TotpRepo, UserRepo } from "../../core/ports";
+import type { AuditLog, ClientInfo, Clock, DeliveryQueue, KeyValueStore, OutgoingMessage, TotpFactorRecord, TotpRepo, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { RecoveryCodes } from "../../core/recovery-codes";
 import { accountChangeForbidden, type AuthResult, type IssuedTokens, type Principal, type SessionService } from "../../sessions/session.service";
 import type { SecretBox } from "../../core/secret-box";
 import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
+import { recoveryCodesRegeneratedMessage, totpDisabledMessage } from "./totp.messages";
 import { qrCodeDataUrl } from "./totp.qr";
 
 export interface TotpLimits {
@@ -24,6 +25,9 @@ export interface TotpServiceDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   clock: Clock;
+  /** Notices to the owner's proven email when the second factor changes. */
+  delivery: DeliveryQueue;
+  appName: string;
   issuer: string;
   limits: TotpLimits;
 }
@@ -88,12 +92,12 @@ export class TotpService {
 
   /** Finishes an MFA sign-in (with the mfaToken from a first factor). */
   async completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<AuthResult> {
-    const { userId, amr } = this.d.sessions.resolveMfaToken(mfaToken);
+    const grant = await this.d.sessions.resolveMfaToken(mfaToken);
     await this.d.limiter.consume("totp:mfa-token", mfaToken, this.d.limits.perMfaToken);
-    await this.checkCode(userId, code, client, "mfa");
-    const user = await this.d.users.findById(userId);
+    await this.checkCode(grant.userId, code, client, "mfa");
+    const user = await this.d.users.findById(grant.userId);
     if (!user) throw invalid();
-    return this.d.sessions.completeSecondFactor(user, amr, "otp", client);
+    return this.d.sessions.completeSecondFactor(user, grant, { amr: "otp", authenticator: "totp" }, client);
   }
 
   /** Steps the caller's session up to aal2. */
@@ -102,15 +106,29 @@ export class TotpService {
     return this.d.sessions.stepUp(principal, "otp", client);
   }
 
-  /** Turns TOTP off: a current code from the app, or a recovery code. */
+  /**
+   * Turns TOTP off: a current code from the app, or a recovery code, from an aal2 session
+   * that signed in recently (a stolen session and one phished code are not enough).
+   */
   async disable(principal: Principal, code: string, client: ClientInfo): Promise<boolean> {
     const userId = principal.userId;
+    const user = await this.d.users.findById(userId);
+    if (!user) throw new AuthError("UNAUTHENTICATED");
+    const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
+    if (refusal) {
+      await this.d.audit.record({ type: "totp.disabled", ok: false, userId, client, detail: { reason: refusal } });
+      throw accountChangeForbidden(refusal, "turn the authenticator app off");
+    }
+    // Counted before either kind of code is looked at: a recovery code is a guess too.
+    await this.d.limiter.consume("totp:user", userId, this.d.limits.perUser);
     const factor = await this.requireFactor(userId);
     const byRecovery = !/^\d{6}$/.test(code.trim()) && (await this.d.recoveryCodes.consume(userId, code));
-    if (!byRecovery) await this.checkCode(userId, code, client, "disable", factor);
+    if (byRecovery) await this.d.limiter.reset("totp:user", userId);
+    else await this.matchCode(userId, code, client, "disable", factor);
     await this.d.factors.remove(userId);
     await this.d.recoveryCodes.removeAll(userId);
     await this.d.audit.record({ type: "totp.disabled", ok: true, userId, client, detail: { with: byRecovery ? "recovery_code" : "totp" } });
+    await this.notify(user, totpDisabledMessage);
     return true;
   }
 
@@ -119,15 +137,27 @@ export class TotpService {
     await this.checkCode(principal.userId, code, client, "recovery_codes");
     const codes = await this.d.recoveryCodes.issue(principal.userId);
     await this.d.audit.record({ type: "recovery_codes.regenerated", ok: true, userId: principal.userId, client });
+    const user = await this.d.users.findById(principal.userId);
+    if (user) await this.notify(user, recoveryCodesRegeneratedMessage);
     return codes;
   }
 
-  /**
-   * A current code of the user's app: limited per user, within one step either side,
-   * and never a time step already used (RFC 6238 §5.2, NIST SP 800-63B).
-   */
+  /** A notice to the owner's proven email, as password changes send: how they learn of a takeover. */
+  private async notify(user: UserRecord, message: (email: string, appName: string, userId: string) => OutgoingMessage): Promise<void> {
+    if (user.email && user.emailVerified) await this.d.delivery.enqueue(message(user.email, this.d.appName, user.id));
+  }
+
+  /** A current code of the user's app, counted against the per-user limit first. */
   private async checkCode(userId: string, code: string, client: ClientInfo, purpose: string | null, known?: TotpFactorRecord): Promise<void> {
     await this.d.limiter.consume("totp:user", userId, this.d.limits.perUser);
+    await this.matchCode(userId, code, client, purpose, known);
+  }
+
+  /**
+   * A current code of the user's app (the caller has counted the attempt): within one step
+   * either side, and never a time step already used (RFC 6238 §5.2, NIST SP 800-63B).
+   */
+  private async matchCode(userId: string, code: string, client: ClientInfo, purpose: string | null, known?: TotpFactorRecord): Promise<void> {
     const factor = known ?? (await this.requireFactor(userId));
     const secret = this.d.box.open(factor.secretSealed, userId);
     const match = matchTotp(secret, code.trim(), this.d.clock.now().getTime());

@@ -68,6 +68,7 @@ export type RequestOtpInput = {
 export type SignUpInput = {
   email: string;
   password: string;
+  /** Checked for shape (BAD_USER_INPUT on phone) but not stored: prove it afterwards with requestOtp(purpose: VERIFY_CONTACT). */
   phone?: string | null | undefined;
 };
 
