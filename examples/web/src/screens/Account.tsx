@@ -61,7 +61,7 @@ export function Account() {
   );
 }
 
-/** The account's email and phone; one not yet proven can be, with a code sent to it. */
+/** The account's email and phone; one not yet proven can be, with a code sent to it; a phone can be added that way. */
 function Contacts({ user, onChanged }: { user: User; onChanged: () => void }) {
   const [proving, setProving] = useState<{ request: RequestOtpInput; challenge: ChallengeFragment } | null>(null);
   const [requestOtp, requesting] = useMutation(RequestOtpDocument);
@@ -89,6 +89,22 @@ function Contacts({ user, onChanged }: { user: User; onChanged: () => void }) {
           </div>
         ))}
       </dl>
+      {!user.phone && !proving && (
+        // A number is kept only once proven: the code goes to it first.
+        <form
+          noValidate
+          className="inline"
+          onSubmit={(event) => {
+            const { phone } = formValues(event);
+            if (phone) prove("SMS", phone);
+          }}
+        >
+          <Field label="Add a phone number" name="phone" type="tel" autoComplete="tel" hint="With the country code, e.g. +44 7911 123456. We text it a code." />
+          <button type="submit" disabled={requesting.loading}>
+            Send code
+          </button>
+        </form>
+      )}
       <Alert message={describeError(requesting.error)} />
       {proving && (
         <section className="card">

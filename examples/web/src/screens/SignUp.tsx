@@ -4,7 +4,10 @@ import type { AuthFragment } from "../gql/graphql";
 import { SignUpDocument } from "../operations";
 import { Alert, BackToSignIn, Field, formValues } from "../ui";
 
-/** Email + password account (a phone number is optional); signs in straight away. */
+/**
+ * Email + password account; signs in straight away. No phone here: the gateway does not
+ * keep a number nobody proved, so a phone is added from the account page, with a code sent to it.
+ */
 export function SignUp({ onAuth, onBack }: { onAuth: (auth: AuthFragment) => void; onBack: () => void }) {
   const [signUp, { loading, error }] = useMutation(SignUpDocument, { onCompleted: (data) => onAuth(data.signUp) });
   return (
@@ -13,13 +16,12 @@ export function SignUp({ onAuth, onBack }: { onAuth: (auth: AuthFragment) => voi
       <form
         noValidate
         onSubmit={(event) => {
-          const { email, password, phone } = formValues(event);
-          void signUp({ variables: { input: { email, password, phone: phone || null } } });
+          const { email, password } = formValues(event);
+          void signUp({ variables: { input: { email, password } } });
         }}
       >
         <Field label="Email" name="email" type="email" autoComplete="email" required />
         <Field label="Password" name="password" type="password" autoComplete="new-password" required hint="Long and hard to guess: a few unrelated words work well." />
-        <Field label="Phone number (optional)" name="phone" type="tel" autoComplete="tel" hint="With the country code, e.g. +44 7911 123456" />
         <Alert message={describeError(error)} />
         <button type="submit" disabled={loading}>
           Create account
