@@ -382,6 +382,35 @@ describe("the example web app in a real browser", () => {
     await context.close();
   });
 
+  it("adds a phone from the account page: a text message code proves it, then the phone signs in to the same account", async () => {
+    const { page, context } = await stack.newDevice();
+    const email = newEmail("phone");
+    const phone = `+1650555${String(1000 + n++).slice(-4)}`;
+    await signUp(page, email);
+    const contacts = page.getByTestId("contacts");
+    let before = stack.twilio.requests.length;
+    await page.getByLabel("Add a phone number").fill(phone);
+    await button(page, "Send code").click();
+    await page.getByLabel("Code").fill(codeIn(await stack.smsTo(phone, before)));
+    await button(page, "Verify").click();
+    await contacts.getByText(phone).waitFor();
+    expect(await contacts.getByText("Not verified").count()).toBe(1); // the email; the phone is proven
+    await stack.screenshot(page, "17-phone-added");
+    await context.close();
+
+    // The proven phone signs in to this account (no separate one).
+    const other = await stack.newDevice();
+    await other.page.goto(stack.appUrl);
+    await tab(other.page, "Text message code").click();
+    before = stack.twilio.requests.length;
+    await other.page.getByLabel("Phone number").fill(phone);
+    await button(other.page, "Send code").click();
+    await other.page.getByLabel("Code").fill(codeIn(await stack.smsTo(phone, before)));
+    await button(other.page, "Verify").click();
+    await signedInAs(other.page, email);
+    await other.context.close();
+  });
+
   it("network loss shows a banner and keeps the screen; the app recovers when the network is back", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("offline");
