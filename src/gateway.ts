@@ -13,7 +13,7 @@ import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type RecoveryCodeRepo, type SessionRepo, type TotpRepo, type UserRepo } from "./core/ports";
-import { clientInfo, forwardedClientIp, type TrustProxy } from "./core/client-info";
+import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./core/client-info";
 import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
 import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
@@ -204,7 +204,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       onSubscribe: (ctx, id, payload) => {
         const prepared = prepareOperation(documents, schema, payload);
         if (Array.isArray(prepared)) return prepared;
-        const refused = caps.admit(ctx.extra, wsClientIp(ctx.extra.request, settings.trustProxy) ?? "unknown", id);
+        const refused = caps.admit(ctx.extra, ipLimitKey(wsClientIp(ctx.extra.request, settings.trustProxy)), id);
         if (refused) return refused;
         (ctx.extra.requestIds ??= new Map()).set(id, randomUUID());
         return prepared;

@@ -85,3 +85,47 @@ describe("the client address behind one trusted proxy (WebSocket)", () => {
     expect((await ask("6.6.6.3", 3)).errors?.[0].extensions?.code).toBe("RATE_LIMITED");
   });
 });
+
+describe("live WebSocket operations per address", () => {
+  let capped: TestGateway;
+  beforeAll(async () => {
+    capped = await startTestGateway({ env: { TRUST_PROXY: "1", WS_MAX_SUBSCRIPTIONS_PER_IP: "1" } });
+  });
+  afterAll(() => capped.close());
+
+  /** Subscribes from `xff` to a waiting magic link; resolves with its first event or its error. */
+  function waitFrom(xff: string, variables: { r: string; t: string }) {
+    class Forwarded extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { "x-forwarded-for": xff } });
+      }
+    }
+    const client = createClient({ url: capped.url.replace("http", "ws") + "/graphql", webSocketImpl: Forwarded, retryAttempts: 0 });
+    const first = new Promise<{ state?: string; code?: unknown }>((resolve) => {
+      client.subscribe(
+        { query: "subscription($r: ID!, $t: String!) { magicLinkStatus(requestId: $r, listenToken: $t) { state } }", variables },
+        {
+          next: (v) => resolve(v.errors ? { code: v.errors[0].extensions?.code } : { state: (v.data as { magicLinkStatus: { state: string } }).magicLinkStatus.state }),
+          error: (e) => resolve({ code: Array.isArray(e) ? e[0]?.extensions?.code : String(e) }),
+          complete: () => undefined,
+        },
+      );
+    });
+    return { first, close: () => client.dispose() };
+  }
+
+  it("counts an IPv6 client by its /64, as the HTTP limits do", async () => {
+    const link = (await capped.request<{ requestMagicLink: { requestId: string; listenToken: string } }, { e: string }>(
+      "mutation($e: String!) { requestMagicLink(input: { email: $e }) { requestId listenToken } }",
+      { e: "ws-cap@example.com" },
+    )).data!.requestMagicLink;
+    const vars = { r: link.requestId, t: link.listenToken };
+    const holder = waitFrom("2001:db8:bb:1::1", vars);
+    expect(await holder.first).toEqual({ state: "PENDING" });
+    const sameBlock = waitFrom("2001:db8:bb:1:ffff::2", vars);
+    expect(await sameBlock.first).toEqual({ code: "RATE_LIMITED" });
+    const otherBlock = waitFrom("2001:db8:bb:2::1", vars);
+    expect(await otherBlock.first).toEqual({ state: "PENDING" });
+    await Promise.all([holder.close(), sameBlock.close(), otherBlock.close()]);
+  });
+});
