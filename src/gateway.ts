@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
@@ -38,6 +37,7 @@ import { UserService } from "./users/user.service";
 import { RecoveryCodes } from "./core/recovery-codes";
 import { AuthError } from "./core/errors";
 import { isDependencyOutage } from "./core/outage";
+import { httpDrain } from "./http-drain";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -60,7 +60,11 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly schema: GraphQLSchema;
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, finishes in-flight requests, closes WebSockets. Infra stays open. */
+  /**
+   * Fails /readyz for SHUTDOWN_READINESS_DELAY_SECONDS while serving on (each answer with
+   * `Connection: close`), then stops accepting, finishes in-flight requests, closes
+   * WebSockets. Infra stays open.
+   */
   close(): Promise<void>;
 }
 
@@ -132,7 +136,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", settings.trustProxy);
-  const httpServer = http.createServer(app);
+  const drain = httpDrain(app);
+  const httpServer = http.createServer(drain.listener);
 
   app.use(
     pinoHttp({
@@ -155,6 +160,11 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   });
 
   app.get("/readyz", async (_req, res) => {
+    // Shutting down: the load balancer stops sending new requests while these are served.
+    if (drain.draining) {
+      res.status(503).json({ status: "draining", checks: {} });
+      return;
+    }
     const checks = await Promise.all(
       Object.entries(infra.readiness).map(async ([name, probe]) => {
         try {
@@ -238,6 +248,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     wsServer,
   );
 
+  const readinessDelayMs = settings.shutdownReadinessDelaySeconds * 1000;
+  const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     formatError,
@@ -254,8 +266,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       // Per-resolver timings for anyone sending `apollo-federation-include-trace`: opt-in only.
       ...(settings.graphql.inlineTrace ? [] : [ApolloServerPluginInlineTraceDisabled()]),
       coerceVariablesWithoutEcho(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdownTimeoutSeconds * 1000 - 1000 }),
-      { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
+      // What is left of SHUTDOWN_TIMEOUT_SECONDS after the readiness delay, less 1 s to close Redis and Postgres.
+      { serverWillStart: async () => ({ drainServer: async () => void (await Promise.all([drain.close(httpServer, drainGraceMs), wsCleanup.dispose()])) }) },
       logUnexpectedErrors(),
     ],
   });
@@ -290,7 +302,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
           resolve((httpServer.address() as { port: number }).port);
         });
       }),
-    close: () => apollo.stop(),
+    close: async () => {
+      drain.begin();
+      if (readinessDelayMs > 0) {
+        log.info({ seconds: settings.shutdownReadinessDelaySeconds }, "draining: /readyz answers 503, requests still served");
+        await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
+      }
+      await apollo.stop();
+    },
   };
 }
 
