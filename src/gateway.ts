@@ -209,6 +209,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     {
       schema,
       connectionInitWaitTimeout: 10_000,
+      // A hook's failure closes 4500 "Internal server error" in every environment, as errors
+      // are masked in every environment (outside production graphql-ws puts the raw message there).
+      isProd: true,
       // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
       onSubscribe: (ctx, id, payload) => {
         const prepared = prepareOperation(documents, schema, payload);
