@@ -18,7 +18,7 @@ import { requestMemo, userLoader, type GatewayContext } from "./graphql/context"
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
 import { toSubgraphSchema } from "./federation/subgraph";
 import { formatError as formatKnownError, unexpectedCause, withoutSuggestions } from "./graphql/format-error";
-import { documentCache, httpDocumentStore, type DocumentCache } from "./graphql/document-cache";
+import { documentCache, httpDocumentStore, httpPersistedQueryStore, type DocumentCache } from "./graphql/document-cache";
 import { operationLimitRules } from "./graphql/limits";
 import { coerceVariables } from "./graphql/variables";
 import { prepareOperation } from "./graphql/ws-operation";
@@ -59,8 +59,8 @@ export interface Infrastructure {
 export interface Gateway {
   readonly httpServer: http.Server;
   readonly schema: GraphQLSchema;
-  /** The parsed documents kept for HTTP (Apollo's store) and for WebSocket operations. */
-  readonly documents: { http: ReturnType<typeof httpDocumentStore>; ws: DocumentCache };
+  /** The parsed documents kept for HTTP (Apollo's store) and WebSocket operations; APQ's registered texts. */
+  readonly documents: { http: ReturnType<typeof httpDocumentStore>; ws: DocumentCache; persisted: ReturnType<typeof httpPersistedQueryStore> };
   listen(port: number, host?: string): Promise<number>;
   /**
    * Fails /readyz for SHUTDOWN_READINESS_DELAY_SECONDS while serving on (each answer with
@@ -256,10 +256,12 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const readinessDelayMs = settings.shutdownReadinessDelaySeconds * 1000;
   const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
   const httpDocuments = httpDocumentStore();
+  const persistedQueries = httpPersistedQueryStore();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     formatError,
     documentStore: httpDocuments,
+    persistedQueries: { cache: persistedQueries },
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     // Parsing stops at MAX_TOKENS, which also bounds what graphql-js's own rules can cost.
@@ -301,7 +303,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   return {
     httpServer,
     schema,
-    documents: { http: httpDocuments, ws: documents },
+    documents: { http: httpDocuments, ws: documents, persisted: persistedQueries },
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);

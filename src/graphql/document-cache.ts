@@ -78,3 +78,13 @@ export const HTTP_DOCUMENT_STORE_MAX_BYTES = 4 * 1024 * 1024;
 export function httpDocumentStore(maxSize = HTTP_DOCUMENT_STORE_MAX_BYTES): InMemoryLRUCache<DocumentNode> {
   return new InMemoryLRUCache<DocumentNode>({ maxSize });
 }
+
+/**
+ * Query texts registered by automatic persisted queries (APQ): any client may register
+ * any valid query, so these are bounded too (Apollo's default shares the 30 MiB server cache).
+ */
+export const HTTP_PERSISTED_QUERY_STORE_MAX_CHARACTERS = 2 * 1024 * 1024;
+
+export function httpPersistedQueryStore(maxSize = HTTP_PERSISTED_QUERY_STORE_MAX_CHARACTERS): InMemoryLRUCache<string> {
+  return new InMemoryLRUCache<string>({ maxSize });
+}

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { InMemoryLRUCache } from "@apollo/utils.keyvaluecache";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { HTTP_DOCUMENT_STORE_MAX_BYTES } from "../../src/graphql/document-cache";
+import { HTTP_DOCUMENT_STORE_MAX_BYTES, HTTP_PERSISTED_QUERY_STORE_MAX_CHARACTERS } from "../../src/graphql/document-cache";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 /** A valid operation of about `length` characters, different for every `n` (one long operation name). */
@@ -27,6 +28,24 @@ describe("the document caches an anonymous client can fill", () => {
     expect(keys.length).toBeGreaterThan(10); // still a cache: recent documents are kept
     expect(bytes).toBeLessThanOrEqual(HTTP_DOCUMENT_STORE_MAX_BYTES);
     expect(gw.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  });
+
+  it("HTTP: query texts registered as automatic persisted queries stay within their bound", async () => {
+    const store = gw.gateway.documents.persisted;
+    for (let n = 0; n < 150; n++) {
+      const query = distinct(1000 + n, 20_000);
+      const sha256Hash = createHash("sha256").update(query).digest("hex");
+      const res = await fetch(`${gw.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } }),
+      });
+      expect(((await res.json()) as { data?: unknown }).data).toEqual({ __typename: "Query" });
+    }
+    let characters = 0;
+    for (const key of store.keys()) characters += (await store.get(key))!.length;
+    expect(store.keys().length).toBeGreaterThan(10);
+    expect(characters).toBeLessThanOrEqual(HTTP_PERSISTED_QUERY_STORE_MAX_CHARACTERS);
   });
 
   it("WebSocket: the shared document cache keeps at most 64 Ki characters of text", async () => {
