@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
@@ -20,7 +19,7 @@ import { requestMemo, userLoader, type GatewayContext } from "./graphql/context"
 import { registerResolvers, resolversOf } from "./graphql/schema-registry";
 import { toSubgraphSchema } from "./federation/subgraph";
 import { formatError as formatKnownError, unexpectedCause, withoutSuggestions } from "./graphql/format-error";
-import { documentCache } from "./graphql/document-cache";
+import { documentCache, httpDocumentStore, httpPersistedQueryStore, type DocumentCache } from "./graphql/document-cache";
 import { operationLimitRules } from "./graphql/limits";
 import { coerceVariables } from "./graphql/variables";
 import { prepareOperation } from "./graphql/ws-operation";
@@ -39,6 +38,7 @@ import { UserService } from "./users/user.service";
 import { RecoveryCodes } from "./core/recovery-codes";
 import { AuthError } from "./core/errors";
 import { isDependencyOutage } from "./core/outage";
+import { httpDrain } from "./http-drain";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -60,8 +60,14 @@ export interface Infrastructure {
 export interface Gateway {
   readonly httpServer: http.Server;
   readonly schema: GraphQLSchema;
+  /** The parsed documents kept for HTTP (Apollo's store) and WebSocket operations; APQ's registered texts. */
+  readonly documents: { http: ReturnType<typeof httpDocumentStore>; ws: DocumentCache; persisted: ReturnType<typeof httpPersistedQueryStore> };
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, finishes in-flight requests, closes WebSockets. Infra stays open. */
+  /**
+   * Fails /readyz for SHUTDOWN_READINESS_DELAY_SECONDS while serving on (each answer with
+   * `Connection: close`), then stops accepting, finishes in-flight requests, closes
+   * WebSockets. Infra stays open.
+   */
   close(): Promise<void>;
 }
 
@@ -135,7 +141,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   app.disable("x-powered-by");
   // Hop count or proxy list (never "trust all"): req.ip is the right-most untrusted X-Forwarded-For entry.
   app.set("trust proxy", settings.trustProxy);
-  const httpServer = http.createServer(app);
+  const drain = httpDrain(app);
+  const httpServer = http.createServer(drain.listener);
 
   app.use(
     pinoHttp({
@@ -158,6 +165,11 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   });
 
   app.get("/readyz", async (_req, res) => {
+    // Shutting down: the load balancer stops sending new requests while these are served.
+    if (drain.draining) {
+      res.status(503).json({ status: "draining", checks: {} });
+      return;
+    }
     const checks = await Promise.all(
       Object.entries(infra.readiness).map(async ([name, probe]) => {
         try {
@@ -200,6 +212,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     {
       schema,
       connectionInitWaitTimeout: 10_000,
+      // A hook's failure closes 4500 "Internal server error" in every environment, as errors
+      // are masked in every environment (outside production graphql-ws puts the raw message there).
+      isProd: true,
       // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
       onSubscribe: (ctx, id, payload) => {
         const prepared = prepareOperation(documents, schema, payload);
@@ -241,9 +256,15 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     wsServer,
   );
 
+  const readinessDelayMs = settings.shutdownReadinessDelaySeconds * 1000;
+  const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
+  const httpDocuments = httpDocumentStore();
+  const persistedQueries = httpPersistedQueryStore();
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     formatError,
+    documentStore: httpDocuments,
+    persistedQueries: { cache: persistedQueries },
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     // Parsing stops at MAX_TOKENS, which also bounds what graphql-js's own rules can cost.
@@ -257,8 +278,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       // Per-resolver timings for anyone sending `apollo-federation-include-trace`: opt-in only.
       ...(settings.graphql.inlineTrace ? [] : [ApolloServerPluginInlineTraceDisabled()]),
       coerceVariablesWithoutEcho(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: settings.shutdownTimeoutSeconds * 1000 - 1000 }),
-      { serverWillStart: async () => ({ drainServer: async () => wsCleanup.dispose() }) },
+      // What is left of SHUTDOWN_TIMEOUT_SECONDS after the readiness delay, less 1 s to close Redis and Postgres.
+      { serverWillStart: async () => ({ drainServer: async () => void (await Promise.all([drain.close(httpServer, drainGraceMs), wsCleanup.dispose()])) }) },
       logUnexpectedErrors(),
     ],
   });
@@ -288,6 +309,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   return {
     httpServer,
     schema,
+    documents: { http: httpDocuments, ws: documents, persisted: persistedQueries },
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -296,7 +318,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
           resolve((httpServer.address() as { port: number }).port);
         });
       }),
-    close: () => apollo.stop(),
+    close: async () => {
+      drain.begin();
+      if (readinessDelayMs > 0) {
+        log.info({ seconds: settings.shutdownReadinessDelaySeconds }, "draining: /readyz answers 503, requests still served");
+        await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
+      }
+      await apollo.stop();
+    },
   };
 }
 

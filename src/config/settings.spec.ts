@@ -34,6 +34,25 @@ describe("loadSettings", () => {
     expect(problems.some((p) => p.startsWith("DATABASE_QUERY_TIMEOUT_MS"))).toBe(true);
   });
 
+  it("fails readiness for 5 s before closing in production, 0 elsewhere, always within SHUTDOWN_TIMEOUT_SECONDS", () => {
+    const production = {
+      NODE_ENV: "production",
+      PUBLIC_URL: "https://auth.example.com",
+      DATABASE_URL: "postgres://db/auth",
+      REDIS_URL: "redis://redis:6379",
+      SMTP_URL: "smtp://mail:25",
+      JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----",
+      TOTP_ENCRYPTION_KEY: "k1:AAAA",
+      SMS_ENABLED: "false",
+    };
+    expect(loadSettings({}).shutdownReadinessDelaySeconds).toBe(0);
+    expect(loadSettings(production).shutdownReadinessDelaySeconds).toBe(5);
+    // The default shrinks to fit a short timeout; a value given must fit as it is.
+    expect(loadSettings({ ...production, SHUTDOWN_TIMEOUT_SECONDS: "4" }).shutdownReadinessDelaySeconds).toBe(2);
+    expect(loadSettings({ SHUTDOWN_READINESS_DELAY_SECONDS: "8", SHUTDOWN_TIMEOUT_SECONDS: "10" }).shutdownReadinessDelaySeconds).toBe(8);
+    expect(problemsOf({ SHUTDOWN_READINESS_DELAY_SECONDS: "9", SHUTDOWN_TIMEOUT_SECONDS: "10" })[0]).toMatch(/^SHUTDOWN_READINESS_DELAY_SECONDS: .*SHUTDOWN_TIMEOUT_SECONDS/);
+  });
+
   it("guards SMS against pumping with documented defaults", () => {
     expect(loadSettings({}).sms.guard).toEqual({
       dailyBudgetPerCountry: 1000,

@@ -102,6 +102,8 @@ const EnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(10, 1, 10000),
   WS_MAX_SUBSCRIPTIONS_PER_IP: int(100, 1, 1000000),
   SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 120),
+  // Unset: 5 s in production (load balancers take a few seconds to stop routing here), 0 elsewhere.
+  SHUTDOWN_READINESS_DELAY_SECONDS: z.coerce.number().int().min(0).max(60).optional(),
 });
 
 /**
@@ -229,6 +231,8 @@ export interface Settings {
     inlineTrace: boolean;
   };
   shutdownTimeoutSeconds: number;
+  /** SIGTERM: how long /readyz answers 503 (everything else still served) before the server closes; within the timeout. */
+  shutdownReadinessDelaySeconds: number;
 }
 
 export class SettingsError extends Error {
@@ -275,6 +279,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // a shorter idle time would end (or downgrade) sessions that are in use.
   for (const key of ["SESSION_IDLE_TIMEOUT_SECONDS", "AAL2_IDLE_SECONDS"] as const) {
     if (e[key] < 2 * e.ACCESS_TOKEN_TTL_SECONDS) problems.push(`${key}: must be at least twice ACCESS_TOKEN_TTL_SECONDS (${2 * e.ACCESS_TOKEN_TTL_SECONDS})`);
+  }
+  // In-flight requests and closing Redis and Postgres need time after the delay, within the timeout.
+  const drainSeconds = 2;
+  const readinessDelay = e.SHUTDOWN_READINESS_DELAY_SECONDS ?? (e.NODE_ENV === "production" ? Math.min(5, Math.max(0, e.SHUTDOWN_TIMEOUT_SECONDS - drainSeconds)) : 0);
+  if (readinessDelay > 0 && readinessDelay + drainSeconds > e.SHUTDOWN_TIMEOUT_SECONDS) {
+    problems.push(`SHUTDOWN_READINESS_DELAY_SECONDS: must leave at least ${drainSeconds} s of SHUTDOWN_TIMEOUT_SECONDS (${e.SHUTDOWN_TIMEOUT_SECONDS}) for in-flight work`);
   }
   if (problems.length) throw new SettingsError(problems);
 
@@ -354,5 +364,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       inlineTrace: e.FEDERATION_INLINE_TRACE,
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    shutdownReadinessDelaySeconds: readinessDelay,
   };
 }

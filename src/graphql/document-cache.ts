@@ -1,9 +1,12 @@
+import { InMemoryLRUCache } from "@apollo/utils.keyvaluecache";
 import { parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type Source, type ValidationRule } from "graphql";
 
 export interface DocumentCache {
   /** Throws graphql-js's syntax error, also past `maxTokens`. */
   parse(source: string | Source): DocumentNode;
   validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[];
+  /** What is kept: texts and their total length in characters. */
+  size(): { entries: number; characters: number };
 }
 
 export interface DocumentCacheOptions {
@@ -13,6 +16,8 @@ export interface DocumentCacheOptions {
   maxTokens?: number;
   maxEntries?: number;
   maxSourceLength?: number;
+  /** All kept texts together: an AST costs about 90 bytes of heap per character of text. */
+  maxTotalLength?: number;
 }
 
 /**
@@ -20,14 +25,16 @@ export interface DocumentCacheOptions {
  * parses each `subscribe` message anew, so thousands of devices waiting on the same
  * magic-link subscription would each hold their own copy of one small AST (most of a
  * waiting subscription's memory). Apollo Server does the same for HTTP in its document store.
- * Bounded: at most `maxEntries` texts of at most `maxSourceLength` characters, least recently
- * used first out; longer texts are parsed each time and never kept.
+ * Bounded: at most `maxEntries` texts of at most `maxSourceLength` characters and
+ * `maxTotalLength` in all (64 Ki characters: about 6 MB of ASTs), least recently used first
+ * out; longer texts are parsed each time and never kept.
  */
 export function documentCache(options: DocumentCacheOptions = {}): DocumentCache {
-  const { extraRules = [], maxTokens, maxEntries = 200, maxSourceLength = 4096 } = options;
+  const { extraRules = [], maxTokens, maxEntries = 200, maxSourceLength = 4096, maxTotalLength = 64 * 1024 } = options;
   const rules = [...specifiedRules, ...extraRules];
   const parseOptions = maxTokens === undefined ? undefined : { maxTokens };
   const documents = new Map<string, DocumentNode>();
+  let characters = 0;
   const validated = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>();
   return {
     parse(source) {
@@ -41,7 +48,12 @@ export function documentCache(options: DocumentCacheOptions = {}): DocumentCache
       }
       const document = parse(source, parseOptions);
       documents.set(source, document);
-      if (documents.size > maxEntries) documents.delete(documents.keys().next().value!);
+      characters += source.length;
+      while (documents.size > maxEntries || characters > maxTotalLength) {
+        const oldest = documents.keys().next().value!;
+        documents.delete(oldest);
+        characters -= oldest.length;
+      }
       return document;
     },
     validate(schema, document) {
@@ -51,5 +63,28 @@ export function documentCache(options: DocumentCacheOptions = {}): DocumentCache
       if (!errors) bySchema.set(document, (errors = validate(schema, document, rules)));
       return errors;
     },
+    size: () => ({ entries: documents.size, characters }),
   };
+}
+
+/**
+ * Apollo's store of parsed and validated documents for HTTP, keyed by the query's hash.
+ * Its default holds 30 MiB as measured (the documents' JSON), but an AST with its token list
+ * costs about 4 times its JSON in heap: an anonymous client sending distinct valid queries
+ * grew the process by ~400 MB. 4 MiB keeps hundreds of real operations in ~16 MB of heap.
+ */
+export const HTTP_DOCUMENT_STORE_MAX_BYTES = 4 * 1024 * 1024;
+
+export function httpDocumentStore(maxSize = HTTP_DOCUMENT_STORE_MAX_BYTES): InMemoryLRUCache<DocumentNode> {
+  return new InMemoryLRUCache<DocumentNode>({ maxSize });
+}
+
+/**
+ * Query texts registered by automatic persisted queries (APQ): any client may register
+ * any valid query, so these are bounded too (Apollo's default shares the 30 MiB server cache).
+ */
+export const HTTP_PERSISTED_QUERY_STORE_MAX_CHARACTERS = 2 * 1024 * 1024;
+
+export function httpPersistedQueryStore(maxSize = HTTP_PERSISTED_QUERY_STORE_MAX_CHARACTERS): InMemoryLRUCache<string> {
+  return new InMemoryLRUCache<string>({ maxSize });
 }

@@ -37,9 +37,19 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (raised && typeof raisedCode === "string" && raisedCode !== "INTERNAL_SERVER_ERROR") {
     return { message: withoutValues(formatted.message), locations, path, extensions: { code: raisedCode } };
   }
+  // Apollo refuses some requests with a 4xx status but no code (a persisted query's wrong
+  // version or hash): the client's mistake, said as Apollo says others (BAD_REQUEST).
+  if (raised && isClientStatus(raised.extensions.http)) {
+    return { message: formatted.message, locations, path, extensions: { code: "BAD_REQUEST" } };
+  }
   const code: ErrorCode = "INTERNAL_SERVER_ERROR";
   return { message: ERROR_CODES[code], locations, path, extensions: { code } };
 }
+
+const isClientStatus = (http: unknown): boolean => {
+  const status = (http as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
+};
 
 /** Production: names from the schema are not offered to strangers ("Did you mean …?"). */
 export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {

@@ -1,5 +1,6 @@
 import type { Aal, AalLapse, ClientInfo, NewSession, SessionRecord, SessionRepo } from "../../core/ports";
 import type { PrismaClient, Session } from "./generated/client";
+import { isUuid } from "./uuid";
 
 const toRecord = (s: Session): SessionRecord => ({ ...s, aal: s.aal as Aal });
 
@@ -25,6 +26,8 @@ export class PrismaSessionRepo implements SessionRepo {
   }
 
   async findById(id: string): Promise<SessionRecord | null> {
+    // A client's id (revokeSession): one that is no UUID is simply unknown.
+    if (!isUuid(id)) return null;
     const row = await this.prisma.session.findUnique({ where: { id } });
     return row && toRecord(row);
   }

@@ -1,5 +1,6 @@
 import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
 import { Prisma, type PrismaClient } from "./generated/client";
+import { isUuid } from "./uuid";
 
 const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 
@@ -16,12 +17,12 @@ export class PrismaUserRepo implements UserRepo {
   constructor(private readonly prisma: PrismaClient) {}
 
   findById(id: string): Promise<UserRecord | null> {
-    return this.prisma.user.findUnique({ where: { id } });
+    return isUuid(id) ? this.prisma.user.findUnique({ where: { id } }) : Promise.resolve(null);
   }
 
   findByIds(ids: readonly string[]): Promise<UserRecord[]> {
     // Ids that are not UUIDs cannot exist, and would make Postgres reject the whole query.
-    const valid = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+    const valid = ids.filter(isUuid);
     return valid.length ? this.prisma.user.findMany({ where: { id: { in: valid } } }) : Promise.resolve([]);
   }
 
