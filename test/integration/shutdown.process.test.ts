@@ -70,7 +70,7 @@ describe("SIGTERM under keep-alive load", () => {
 
   it("answers every request it started in full, fails /readyz first while still serving, and exits 0", async () => {
     pgDb = await createTestDatabaseUrl();
-    const env: Record<string, string> = { DATA_DIR: dataDir, TRUST_PROXY: "true", SHUTDOWN_READINESS_DELAY_SECONDS: "2", SHUTDOWN_TIMEOUT_SECONDS: "10" };
+    const env: Record<string, string> = { DATA_DIR: dataDir, TRUST_PROXY: "1", SHUTDOWN_READINESS_DELAY_SECONDS: "2", SHUTDOWN_TIMEOUT_SECONDS: "10" };
     if (pgDb) env.DATABASE_URL = pgDb.url;
     gw = await startGatewayProcess(env);
     const port = Number(new URL(gw.url).port);
