@@ -8,8 +8,11 @@ import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/da
 import { runGatewayToExit, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { deleteKeysUnder, scanKeys } from "../helpers/redis-keyspace";
 
-
 const SIGN_UP = `mutation($i: SignUpInput!) { signUp(input: $i) { status tokens { accessToken } } }`;
+
+// Each case starts `node dist/src/main.js` (PGlite on a cold start), some twice: on a busy
+// machine that alone can pass Jest's 30 s default. A ceiling, not a timing assertion.
+jest.setTimeout(120_000);
 
 describe("the gateway process (npm start)", () => {
   let dataDir: string;

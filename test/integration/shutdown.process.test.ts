@@ -52,6 +52,10 @@ function signUp(agent: http.Agent, port: number, n: number, startedAt: number): 
   });
 }
 
+// Each case starts `node dist/src/main.js` (PGlite on a cold start), some twice: on a busy
+// machine that alone can pass Jest's 30 s default. A ceiling, not a timing assertion.
+jest.setTimeout(120_000);
+
 describe("SIGTERM under keep-alive load", () => {
   let dataDir: string;
   let gw: GatewayProcess | undefined;
