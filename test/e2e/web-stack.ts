@@ -10,6 +10,7 @@ import { freePort } from "../helpers/ports";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { ROOT, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { startSmtpServer, type CapturedMail, type TestSmtpServer } from "../helpers/smtp-server";
+import { providerSettings } from "../helpers/providers";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { sleep, waitFor } from "../helpers/wait";
 
@@ -99,12 +100,7 @@ export async function startWebStack(): Promise<WebStack> {
       DATA_DIR: dataDir,
       ...(pg && { DATABASE_URL: pg.url }),
       ...(process.env.REDIS_URL && { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: redisPrefix }),
-      SMTP_URL: smtp.url,
-      MAIL_FROM: "auth@example.test",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: "+15005550006",
-      TWILIO_API_BASE_URL: twilio.baseUrl,
+      ...providerSettings(smtp, twilio, { mailFrom: "auth@example.test" }),
       REFRESH_TOKEN_COOKIE: "true",
       ALLOWED_ORIGINS: appUrl,
       APP_NAME: "Example App",

@@ -24,6 +24,7 @@ import { captureLogger } from "../helpers/log";
 import { freePort, silentServer } from "../helpers/ports";
 import { deleteKeysUnder, scanKeys } from "../helpers/redis-keyspace";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
+import { providerSettings } from "../helpers/providers";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { sleep, waitFor } from "../helpers/wait";
 
@@ -341,14 +342,7 @@ describe("createDelivery", () => {
   });
 
   const settingsWith = (env: Record<string, string>) => loadSettings({ NODE_ENV: "test", ...env });
-  const providers = () => ({
-    SMTP_URL: smtp.url,
-    MAIL_FROM,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_FROM,
-    TWILIO_API_BASE_URL: twilio.baseUrl,
-  });
+  const providers = () => providerSettings(smtp, twilio, { mailFrom: MAIL_FROM, smsFrom: TWILIO_FROM });
 
   it("sends email by SMTP and SMS and voice by Twilio when they are configured", async () => {
     const { log } = captureLogger();

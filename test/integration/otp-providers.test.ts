@@ -1,6 +1,7 @@
 import { RequestOtpDocument, VerifyOtpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
+import { providerSettings } from "../helpers/providers";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { waitFor } from "../helpers/wait";
 import { codeIn } from "../helpers/codes";
@@ -14,12 +15,7 @@ beforeAll(async () => {
   twilio = await startTwilioEndpoint();
   gw = await startTestGateway({
     env: {
-      SMTP_URL: smtp.url,
-      MAIL_FROM: "codes@example.test",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: "+15005550006",
-      TWILIO_API_BASE_URL: twilio.baseUrl,
+      ...providerSettings(smtp, twilio),
       APP_NAME: "Acme",
     },
   });

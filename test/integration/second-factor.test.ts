@@ -14,6 +14,7 @@ import {
 import { codeIn } from "../helpers/codes";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
+import { providerSettings } from "../helpers/providers";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { waitFor } from "../helpers/wait";
 
@@ -37,12 +38,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     clock,
     env: {
-      SMTP_URL: smtp.url,
-      MAIL_FROM: "codes@example.test",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: "+15005550006",
-      TWILIO_API_BASE_URL: twilio.baseUrl,
+      ...providerSettings(smtp, twilio),
       OTP_RESEND_COOLDOWN_SECONDS: "0",
       OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "1000",
       SMS_ALLOWED_COUNTRIES: "US",
