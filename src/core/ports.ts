@@ -195,6 +195,13 @@ export interface SessionRepo {
   revoke(sessionId: string, reason: string, now: Date): Promise<boolean>;
   /** Live sessions (not revoked, not expired; used after `usedAfter` when given), newest first. */
   listActive(userId: string, now: Date, usedAfter?: Date): Promise<SessionRecord[]>;
+  /** Every session revoked at or after `since`, with the reason (for the revocation markers). */
+  listRevokedSince(since: Date): Promise<RevokedSession[]>;
+}
+
+export interface RevokedSession {
+  id: string;
+  reason: string;
 }
 
 /** A rotation that also takes a session whose aal2 lapsed back to aal1 with this amr. */

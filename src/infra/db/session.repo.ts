@@ -1,4 +1,4 @@
-import type { Aal, AalLapse, ClientInfo, NewSession, SessionRecord, SessionRepo } from "../../core/ports";
+import type { Aal, AalLapse, ClientInfo, NewSession, RevokedSession, SessionRecord, SessionRepo } from "../../core/ports";
 import type { PrismaClient, Session } from "./generated/client";
 import { isUuid } from "./uuid";
 
@@ -80,5 +80,13 @@ export class PrismaSessionRepo implements SessionRepo {
       orderBy: { createdAt: "desc" },
     });
     return rows.map(toRecord);
+  }
+
+  async listRevokedSince(since: Date): Promise<RevokedSession[]> {
+    const rows = await this.prisma.session.findMany({
+      where: { revokedAt: { gte: since } },
+      select: { id: true, revokedReason: true },
+    });
+    return rows.map((r) => ({ id: r.id, reason: r.revokedReason ?? "revoked" }));
   }
 }
