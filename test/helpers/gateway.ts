@@ -103,8 +103,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     if (!process.env.REDIS_URL) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
     const url = options.through?.redis ? options.through.redis.urlFor(process.env.REDIS_URL) : process.env.REDIS_URL;
     const commandTimeoutMs = settings.redisCommandTimeoutMs;
-    store = createRedisStore({ url, keyPrefix: prefix, commandTimeoutMs });
-    bus = createRedisBus({ url, topicPrefix: prefix, commandTimeoutMs });
+    // As main.ts does: a connection error is a log line, not ioredis' "Unhandled error event".
+    const onError = (err: Error) => log.warn({ err: { message: err.message } }, "redis connection error");
+    store = createRedisStore({ url, keyPrefix: prefix, commandTimeoutMs, onError });
+    bus = createRedisBus({ url, topicPrefix: prefix, commandTimeoutMs, onError });
   }
   // The gateway's own connections through the proxy; the test database is made and dropped directly.
   let proxiedDb: Database | undefined;
