@@ -28,6 +28,7 @@ import { redactUrl, type Logger } from "./infra/log/logger";
 import { METHODS, type MethodDeps } from "./methods";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
 import { refreshCookieFor } from "./sessions/refresh-cookie";
+import { RevocationMarkers } from "./sessions/revocation-markers";
 import { SessionService, type Principal } from "./sessions/session.service";
 import { discoveryDocument } from "./sessions/discovery";
 import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
@@ -81,10 +82,12 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     audience: settings.jwt.audience,
     accessTtlSeconds: settings.jwt.accessTtlSeconds,
   });
+  const markers = new RevocationMarkers({ sessions: infra.sessions, store: infra.store, audit: infra.audit, clock, log, accessTtlSeconds: tokens.accessTtlSeconds });
   const sessions = new SessionService({
     sessions: infra.sessions,
     tokens,
     store: infra.store,
+    markers,
     audit: infra.audit,
     clock,
     refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
@@ -306,6 +309,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   // Last: body-parser refusals and anything unhandled answer JSON, never Express's HTML page.
   app.use(jsonErrors());
 
+  // Stopped by close(). The start sync writes the markers a crash may have left out.
+  markers.start();
   return {
     httpServer,
     schema,
@@ -325,6 +330,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
       }
       await apollo.stop();
+      await markers.stop();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { KeyValueStore, NewSession, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
+import { RevocationMarkers } from "./revocation-markers";
 import { SessionService } from "./session.service";
 import { createKeyRing, signingKeyFromPem } from "./signing-keys";
 import { TokenService } from "./tokens";
@@ -42,10 +43,14 @@ function fakes() {
       };
     },
   } as unknown as SessionRepo;
+  const audit = { record: async () => {} };
+  const clock = { now: () => new Date() };
+  const log = { info: () => {}, warn: () => {} };
   const service = new SessionService({
     sessions,
     tokens,
     store,
+    markers: new RevocationMarkers({ sessions, store, audit, clock, log, accessTtlSeconds: 900 }),
     audit: { record: async () => {} },
     clock: { now: () => new Date() },
     refreshTtlSeconds: 3600,

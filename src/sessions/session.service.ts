@@ -1,6 +1,8 @@
 import { secondFactorsFor, type Authenticator, type Factor, type MfaMethod } from "../core/auth-method";
 import { AuthError, badInput } from "../core/errors";
+import { isDependencyOutage } from "../core/outage";
 import type { Aal, AuditLog, ClientInfo, Clock, KeyValueStore, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
+import { revokedKey, type RevocationMarkers } from "./revocation-markers";
 import { hashToken, newRefreshToken, type TokenService } from "./tokens";
 
 /** The signed-in caller, from a verified access token of a live session. */
@@ -26,6 +28,8 @@ export interface SessionServiceDeps {
   sessions: SessionRepo;
   tokens: TokenService;
   store: KeyValueStore;
+  /** Writes revocations to the store, and keeps writing them through its outages. */
+  markers: RevocationMarkers;
   audit: AuditLog;
   clock: Clock;
   refreshTtlSeconds: number;
@@ -54,7 +58,6 @@ export interface MfaGrant {
   jti: string;
 }
 
-const revokedKey = (sessionId: string) => `session:revoked:${sessionId}`;
 const usedMfaKey = (jti: string) => `mfa:used:${jti}`;
 const mfaTokenNotValid = () => new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
 const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
@@ -223,7 +226,20 @@ export class SessionService {
   async authenticate(accessToken: string): Promise<Principal | null> {
     const claims = this.d.tokens.verifyAccess(accessToken);
     if (!claims) return null;
-    if ((await this.d.store.get(revokedKey(claims.sid))) !== null) return null;
+    let marker: string | null;
+    try {
+      marker = await this.d.store.get(revokedKey(claims.sid));
+    } catch (error) {
+      // Another instance may revoke a session now and fail to write its marker.
+      if (isDependencyOutage(error)) this.d.markers.storeFailed();
+      throw error;
+    }
+    if (marker !== null) return null;
+    // Until the markers are synced after a store failure, a revocation may lack one: ask Postgres.
+    if (this.d.markers.pending) {
+      const session = await this.d.sessions.findById(claims.sid);
+      if (!session || session.revokedAt) return null;
+    }
     return { userId: claims.sub, sessionId: claims.sid, aal: claims.aal, amr: claims.amr };
   }
 
@@ -302,11 +318,14 @@ export class SessionService {
     for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session.id, reason);
   }
 
-  /** Idempotent: the row update only touches a live session. */
+  /**
+   * Idempotent: the row update only touches a live session. Postgres is the truth: once the
+   * row says revoked, the revocation stands, and a store outage does not fail the caller's
+   * flow (the marker is written by a sync once the store answers).
+   */
   private async revokeSession(sessionId: string, reason: string): Promise<void> {
     await this.d.sessions.revoke(sessionId, reason, this.d.clock.now());
-    // Outlives every access token already issued for this session.
-    await this.d.store.set(revokedKey(sessionId), reason, this.d.tokens.accessTtlSeconds * 1000);
+    await this.d.markers.write(sessionId, reason);
   }
 
   private issue(session: Pick<SessionRecord, "id" | "userId" | "aal" | "amr">, refreshToken: string): IssuedTokens {
