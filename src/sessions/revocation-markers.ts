@@ -61,15 +61,20 @@ export class RevocationMarkers {
    * throwing: the revocation stands (Postgres has it) and a sync writes the marker later.
    */
   async write(sessionId: string, reason: string): Promise<boolean> {
-    try {
-      await this.d.store.set(revokedKey(sessionId), reason, this.d.accessTtlSeconds * 1000);
-      return true;
-    } catch (error) {
-      if (!isDependencyOutage(error)) throw error;
-      this.d.log.warn({ err: error, sessionId }, "revocation marker not written: retried until the store answers");
-      this.failed("writes");
-      return false;
+    let err: unknown;
+    // While the store is failing, the coming sync writes it: no revocation waits out a timeout.
+    if (!this.failedSince) {
+      try {
+        await this.d.store.set(revokedKey(sessionId), reason, this.d.accessTtlSeconds * 1000);
+        return true;
+      } catch (error) {
+        if (!isDependencyOutage(error)) throw error;
+        err = error;
+      }
     }
+    this.d.log.warn({ err, sessionId }, "revocation marker not written: retried until the store answers");
+    this.failed("writes");
+    return false;
   }
 
   /**
