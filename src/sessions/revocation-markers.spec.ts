@@ -4,7 +4,7 @@ import type { KeyValueStore, RevokedSession, SessionRepo } from "../core/ports";
 import { RevocationMarkers } from "./revocation-markers";
 
 /** A store whose writes fail like a lost Redis while `down`, and a table of revocations. */
-function fakes() {
+function fakes(periodMs?: number) {
   const kv = new Map<string, string>();
   const state = { down: false, reads: 0, gate: null as Promise<void> | null };
   const store = {
@@ -33,6 +33,7 @@ function fakes() {
     log: { info: () => {}, warn: () => {} },
     accessTtlSeconds: 900,
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    periodMs,
   });
   /** A revocation as SessionService makes it: the row, then the marker. */
   const revoke = async (id: string) => {
@@ -43,7 +44,7 @@ function fakes() {
     markers.start();
     await waitFor(() => !markers.pending, "the start sync");
   };
-  return { kv, state, markers, audit, revoke, started };
+  return { kv, state, markers, audit, revoked, revoke, started };
 }
 
 describe("RevocationMarkers", () => {
@@ -100,6 +101,16 @@ describe("RevocationMarkers", () => {
     release();
     await waitFor(() => !markers.pending, "the second sync");
     expect(kv.has("session:revoked:s2")).toBe(true);
+    await markers.stop();
+  });
+
+  it("syncs every period when nothing failed here: a marker lost elsewhere (a crashed instance, a store restart) comes back", async () => {
+    const { kv, markers, revoked, started } = fakes(5);
+    await started();
+    // Revoked in Postgres by an instance that died before writing the marker.
+    revoked.push({ id: "s9", reason: "logout" });
+    await waitFor(() => kv.has("session:revoked:s9"), "a periodic sync");
+    expect(markers.pending).toBe(false);
     await markers.stop();
   });
 

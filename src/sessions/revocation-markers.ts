@@ -13,10 +13,17 @@ export interface RevocationMarkersDeps {
   accessTtlSeconds: number;
   /** Waits between sync attempts: doubled from `baseDelayMs` up to `maxDelayMs`. */
   retry?: { baseDelayMs: number; maxDelayMs: number };
+  /**
+   * A sync also runs this often when nothing failed here: it covers an instance that lost
+   * a marker and crashed before its own sync, and a store restarted without persistence.
+   */
+  periodMs?: number;
 }
 
 /** Short enough that another instance trusts a missing marker for a moment only once the store is back. */
 const DEFAULT_RETRY = { baseDelayMs: 200, maxDelayMs: 2_000 };
+/** One indexed query a minute per instance. */
+const DEFAULT_PERIOD_MS = 60_000;
 /** Markers written at once by a sync. */
 const BATCH = 100;
 
@@ -39,6 +46,7 @@ export class RevocationMarkers {
   private failedSince: { writes: number; syncs: number; since: Date } | null = null;
   private attempt = 0;
   private timer?: NodeJS.Timeout;
+  private timerDue = 0;
   private running?: Promise<void>;
   private stopped = false;
 
@@ -106,7 +114,11 @@ export class RevocationMarkers {
 
   /** One timer at a time, and no sync while one runs (it reschedules itself when it ends). */
   private schedule(delayMs: number): void {
-    if (this.stopped || this.timer || this.running) return;
+    if (this.stopped || this.running) return;
+    // A failure must not wait for the next periodic sync: the sooner timer wins.
+    if (this.timer && this.timerDue <= Date.now() + delayMs) return;
+    clearTimeout(this.timer);
+    this.timerDue = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.syncOnce().finally(() => (this.running = undefined));
@@ -138,11 +150,10 @@ export class RevocationMarkers {
       return;
     }
     this.failedSince = null;
+    this.running = undefined;
+    this.schedule(this.d.periodMs ?? DEFAULT_PERIOD_MS);
     const detail = { markers: written, ...(after && { failedWrites: after.writes, failedSyncs: after.syncs, since: after.since.toISOString() }) };
-    if (!after) {
-      if (written > 0) this.d.log.info(detail, "revocation markers synced");
-      return;
-    }
+    if (!after) return;
     this.d.log.info(detail, "revocation markers synced after a store failure");
     await this.d.audit.record({ type: "session.revocation_marker_synced", ok: true, detail }).catch((error: unknown) => {
       this.d.log.warn({ err: error }, "revocation marker sync not audited");
