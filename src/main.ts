@@ -1,3 +1,5 @@
+// First: tracing, when on, must patch http, express, graphql, ioredis and pg before they load.
+import { tracing } from "./tracing";
 import "reflect-metadata";
 import path from "node:path";
 import { loadSettings, SettingsError, type Settings } from "./config/settings";
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger({ level: settings.logLevel });
+  const log = createLogger({ level: settings.logLevel, mixin: tracing?.logFields });
+  if (tracing) log.info("OTEL_EXPORTER_OTLP_ENDPOINT set: sending traces");
 
   const db = await openDatabase({
     url: settings.databaseUrl,
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
     }, settings.shutdownTimeoutSeconds * 1000).unref();
     await gateway.close();
     log.info("server closed");
-    await closeAll(log, { delivery, pubsub: bus, store, database: db });
+    await closeAll(log, { delivery, pubsub: bus, store, database: db, ...(tracing && { tracing: { close: tracing.shutdown } }) });
     log.info("stopped");
     log.flush();
     process.exit(0);

@@ -21,10 +21,12 @@ export const REDACT_PATHS = [
   "variables",
 ];
 
-export function createLogger(opts: { level: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(opts: { level: string; destination?: pino.DestinationStream; mixin?: () => object }): Logger {
   return pino(
     {
       level: opts.level,
+      // With tracing on: trace_id and span_id of the active span on each line.
+      ...(opts.mixin && { mixin: opts.mixin }),
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       base: { service: "auth-gateway" },
       timestamp: pino.stdTimeFunctions.isoTime,
