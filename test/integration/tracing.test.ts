@@ -183,6 +183,14 @@ describe("traces (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     );
     expect(verified.data!.verifyOtp.status).toBe("AUTHENTICATED");
 
+    // graphql-js error messages quote the offending token: a typo or a wrong type must not put a password in a span.
+    const typoPassword = `typo-${randomUUID()}`;
+    const typo = await gw.request(`mutation Typo { login(input: { email: ${JSON.stringify(email)}, password ${JSON.stringify(typoPassword)} }) { status } }`);
+    expect(typo.errors?.[0].extensions?.code).toBe("GRAPHQL_PARSE_FAILED");
+    const numericPassword = String(Date.now()) + "4242";
+    const wrongType = await gw.request(`mutation WrongType { login(input: { email: ${JSON.stringify(email)}, password: ${numericPassword} }) { status } }`);
+    expect(wrongType.errors?.[0].extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+
     // The magic-link page: its token is in the query string.
     const linkToken = `tok-${randomUUID()}`;
     await fetch(`${gw.url}/auth/magic-link?token=${linkToken}`);
@@ -191,6 +199,10 @@ describe("traces (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     const loginSpan = await waitFor(() => spans().find((s) => s.name === "mutation Login"), "the Login operation's span");
     const linkPage = await waitFor(() => spans().find((s) => s.attrs["url.path"] === "/auth/magic-link"), "the magic-link page's span");
     const inLoginTrace = () => spans().filter((s) => s.traceId === loginSpan.traceId);
+    for (const name of ["graphql.parse", "graphql.validate"]) {
+      const failed = await waitFor(() => spans().find((s) => s.name === name && s.events?.length), `a ${name} span with an error`);
+      expect(attrsOf(failed.events![0].attributes)["exception.message"]).toMatch(/^\[redacted/);
+    }
     const scopes = ["http", "express", "graphql", "ioredis", ...(pg ? ["pg"] : [])];
     await waitFor(() => scopes.every((name) => inLoginTrace().some((s) => s.scope === `@opentelemetry/instrumentation-${name}`)), `spans of ${scopes.join(", ")} in one trace`);
 
@@ -222,6 +234,8 @@ describe("traces (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     const everything = collector.raw.join("\n");
     const secrets = {
       password,
+      typoPassword,
+      numericPassword,
       email,
       linkToken,
       refreshToken: signUp.data!.signUp.tokens.refreshToken,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { isSpanContextValid, trace } from "@opentelemetry/api";
+import { isSpanContextValid, trace, type Exception, type Span, type Tracer } from "@opentelemetry/api";
 import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
 import { GraphQLInstrumentation } from "@opentelemetry/instrumentation-graphql";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
@@ -42,7 +42,7 @@ export function startTracing(env: NodeJS.ProcessEnv): Tracing {
       }),
       new ExpressInstrumentation(),
       // allowValues: false replaces every literal in graphql.source with "*" and records no variables.
-      new GraphQLInstrumentation({ allowValues: false, mergeItems: true, ignoreTrivialResolveSpans: true }),
+      new GraphQLWithoutQuotedTokens({ allowValues: false, mergeItems: true, ignoreTrivialResolveSpans: true }),
       // Only the command name: BullMQ's background polling (no parent span) is left out.
       new IORedisInstrumentation({ dbStatementSerializer: (cmdName) => cmdName, requireParentSpan: true }),
       // Statements are parameterised; values are recorded only with enhancedDatabaseReporting.
@@ -58,6 +58,38 @@ export function startTracing(env: NodeJS.ProcessEnv): Tracing {
     },
     shutdown: () => sdk.shutdown(),
   };
+}
+
+/** graphql-js quotes the offending token in parse and validation errors (`found String "…"`). */
+const QUOTING_SPANS = new Set(["graphql.parse", "graphql.validate"]);
+export const QUOTED_TOKENS_REDACTED = "[redacted: graphql-js error messages quote the document]";
+
+/**
+ * allowValues: false keeps literals out of graphql.source, but the parse and validate spans
+ * record graphql-js's error messages as exception events, and those quote the token that
+ * failed: a password typed without its colon, or given as a number. Their exceptions keep
+ * the error's name only.
+ */
+class GraphQLWithoutQuotedTokens extends GraphQLInstrumentation {
+  protected override get tracer(): Tracer {
+    const tracer = super.tracer;
+    return {
+      startSpan: (name, options, ctx) => {
+        const span = tracer.startSpan(name, options, ctx);
+        return QUOTING_SPANS.has(name) ? withoutExceptionMessages(span) : span;
+      },
+      startActiveSpan: tracer.startActiveSpan.bind(tracer) as Tracer["startActiveSpan"],
+    };
+  }
+}
+
+function withoutExceptionMessages(span: Span): Span {
+  const record = span.recordException.bind(span);
+  span.recordException = (exception: Exception, time) => {
+    const name = typeof exception === "object" && exception.name ? exception.name : "GraphQLError";
+    record({ name, message: QUOTED_TOKENS_REDACTED }, time);
+  };
+  return span;
 }
 
 /** OTEL_SERVICE_NAME, or service.name in OTEL_RESOURCE_ATTRIBUTES, wins over the default. */
