@@ -1,4 +1,14 @@
+import { generateKeyPairSync } from "node:crypto";
 import { loadSettings, SettingsError } from "./settings";
+
+const pemOf = (type: "ec" | "rsa", opts: { namedCurve?: string; modulusLength?: number }) => {
+  const { privateKey, publicKey } = generateKeyPairSync(type as "ec", opts as { namedCurve: string });
+  return { privatePem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(), publicPem: publicKey.export({ format: "pem", type: "spki" }).toString() };
+};
+const P256 = pemOf("ec", { namedCurve: "prime256v1" });
+const RSA = pemOf("rsa", { modulusLength: 2048 });
+const P384 = pemOf("ec", { namedCurve: "secp384r1" });
+const TOTP_KEY = `k1:${Buffer.alloc(32, 1).toString("base64")}`;
 
 const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
   try {
@@ -182,5 +192,114 @@ describe("loadSettings", () => {
     expect(loadSettings({}).host).toBe("127.0.0.1");
     expect(loadSettings({ NODE_ENV: "development", HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
     expect(problemsOf({ HOST: "0.0.0.0 --evil" })[0]).toMatch(/^HOST:/);
+  });
+
+  describe("never throws anything but the one list", () => {
+    it.each([
+      ["PUBLIC_URL", "foo"],
+      ["PUBLIC_URL", "ftp://auth.example.com"],
+      ["DATABASE_URL", "postgres//nohost"],
+      ["REDIS_URL", "127.0.0.1:6379"],
+      ["SMTP_URL", "::"],
+      ["TWILIO_API_BASE_URL", "not a url"],
+    ])("names %s=%s", (name, value) => {
+      expect(problemsOf({ [name]: value })).toEqual([expect.stringMatching(new RegExp(`^${name}: (is not a URL: it )?must start with`))]);
+    });
+
+    it("does not echo a URL, which may hold a password", () => {
+      const [problem] = problemsOf({ DATABASE_URL: "mysql://admin:hunter2@db/x" });
+      expect(problem).toBe("DATABASE_URL: must start with postgres:// or postgresql://");
+    });
+
+    it("collects bad values and missing production settings in one list", () => {
+      const names = problemsOf({ NODE_ENV: "production", PUBLIC_URL: "foo", SMS_ALLOWED_COUNTRIES: "UK" }).map((p) => p.split(":")[0]);
+      expect(names).toEqual(expect.arrayContaining(["PUBLIC_URL", "SMS_ALLOWED_COUNTRIES", "DATABASE_URL", "JWT_PRIVATE_KEY", "TOTP_ENCRYPTION_KEY"]));
+    });
+  });
+
+  describe("ALLOWED_ORIGINS", () => {
+    it("refuses an origin without a scheme, which would parse as the scheme 'localhost:'", () => {
+      expect(problemsOf({ ALLOWED_ORIGINS: "localhost:3000" })).toEqual([
+        'ALLOWED_ORIGINS: "localhost:3000" has no scheme: write it as https://localhost:3000 (or http:// for local development)',
+      ]);
+      expect(problemsOf({ ALLOWED_ORIGINS: "https://ok.example, app.example.com" })).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: "app\.example\.com" has no scheme/)]);
+    });
+
+    it("refuses what is not an http(s) origin: another scheme, a path, a user, garbage", () => {
+      for (const bad of ["ftp://files.example", "https://app.example.com/app", "https://app.example.com/?x=1", "https://u:p@app.example.com", "http://", "*"]) {
+        expect(problemsOf({ ALLOWED_ORIGINS: bad })).toEqual([expect.stringMatching(/^ALLOWED_ORIGINS: "/)]);
+      }
+    });
+  });
+
+  describe("SMS_ALLOWED_COUNTRIES", () => {
+    it("takes ISO 3166-1 alpha-2 codes in any case", () => {
+      expect(loadSettings({ SMS_ALLOWED_COUNTRIES: "gb, US,de" }).sms.allowedCountries).toEqual(["GB", "US", "DE"]);
+    });
+
+    it("refuses codes that are not ISO 3166-1 alpha-2: UK is GB", () => {
+      expect(problemsOf({ SMS_ALLOWED_COUNTRIES: "UK,US" })).toEqual([
+        "SMS_ALLOWED_COUNTRIES: must be * or a comma list of ISO 3166-1 alpha-2 country codes; not one: UK (UK is GB)",
+      ]);
+      expect(problemsOf({ SMS_ALLOWED_COUNTRIES: "US,XX,QQ" })[0]).toMatch(/not one: XX, QQ$/);
+      expect(problemsOf({ SMS_ALLOWED_COUNTRIES: "," })[0]).toMatch(/^SMS_ALLOWED_COUNTRIES:/);
+    });
+  });
+
+  describe("JWT keys", () => {
+    it("takes a P-256 private key, also on one line with \\n escapes", () => {
+      expect(loadSettings({ JWT_PRIVATE_KEY: P256.privatePem }).jwt.privateKeyPem).toBe(P256.privatePem);
+      expect(loadSettings({ JWT_PRIVATE_KEY: P256.privatePem.replace(/\n/g, "\\n") }).jwt.privateKeyPem).toBe(P256.privatePem);
+    });
+
+    it("refuses an RSA key, another curve, or garbage, without echoing the key", () => {
+      expect(problemsOf({ JWT_PRIVATE_KEY: RSA.privatePem })).toEqual([expect.stringMatching(/^JWT_PRIVATE_KEY: is an RSA key; ES256 needs an EC P-256 \(prime256v1\) key/)]);
+      expect(problemsOf({ JWT_PRIVATE_KEY: P384.privatePem })).toEqual([expect.stringMatching(/^JWT_PRIVATE_KEY: is an EC key on secp384r1; ES256 needs/)]);
+      expect(problemsOf({ JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\nsecret-garbage\n-----END PRIVATE KEY-----" })).toEqual([
+        "JWT_PRIVATE_KEY: is not a readable PEM private key (unencrypted PKCS#8 or SEC1)",
+      ]);
+      expect(problemsOf({ JWT_PRIVATE_KEY: P256.publicPem })[0]).toMatch(/^JWT_PRIVATE_KEY: is not a readable PEM private key/);
+    });
+
+    it("takes P-256 public keys in JWT_ADDITIONAL_PUBLIC_KEYS and refuses anything else in it", () => {
+      const next = pemOf("ec", { namedCurve: "prime256v1" });
+      expect(loadSettings({ JWT_ADDITIONAL_PUBLIC_KEYS: `${P256.publicPem}\n${next.publicPem}` }).jwt.additionalPublicKeys).toContain(next.publicPem);
+      expect(problemsOf({ JWT_ADDITIONAL_PUBLIC_KEYS: `${P256.publicPem}${RSA.publicPem}` })).toEqual([expect.stringMatching(/^JWT_ADDITIONAL_PUBLIC_KEYS: key #2 is an RSA key/)]);
+      // A private key pasted here is refused, not silently skipped.
+      expect(problemsOf({ JWT_ADDITIONAL_PUBLIC_KEYS: `${P256.publicPem}${P256.privatePem}` })).toEqual([
+        "JWT_ADDITIONAL_PUBLIC_KEYS: must hold only PEM public keys (-----BEGIN PUBLIC KEY----- blocks)",
+      ]);
+      expect(problemsOf({ JWT_ADDITIONAL_PUBLIC_KEYS: "-----BEGIN PUBLIC KEY-----\nxyz\n-----END PUBLIC KEY-----" })).toEqual([
+        "JWT_ADDITIONAL_PUBLIC_KEYS: key #1 is not a readable PEM public key",
+      ]);
+    });
+  });
+
+  describe("TOTP_ENCRYPTION_KEY", () => {
+    it("takes <id>:<base64 of 32 bytes>, and retired keys beside it", () => {
+      const previous = `k0:${Buffer.alloc(32, 2).toString("base64")}`;
+      expect(loadSettings({ TOTP_ENCRYPTION_KEY: TOTP_KEY, TOTP_ENCRYPTION_KEY_PREVIOUS: previous }).totp).toMatchObject({ encryptionKey: TOTP_KEY, previousEncryptionKeys: previous });
+    });
+
+    it("refuses a key of the wrong length or not base64, saying how to make one, without echoing it", () => {
+      const [short] = problemsOf({ TOTP_ENCRYPTION_KEY: "k1:c2hvcnQ=" });
+      expect(short).toMatch(/^TOTP_ENCRYPTION_KEY: Key 'k1' must be 32 bytes, got 5\. Make one with: echo "k1:\$\(openssl rand -base64 32\)"$/);
+      expect(problemsOf({ TOTP_ENCRYPTION_KEY: "k1:not base64!" })[0]).toMatch(/^TOTP_ENCRYPTION_KEY: Key 'k1' is not base64/);
+      expect(problemsOf({ TOTP_ENCRYPTION_KEY: "hunter2" })[0]).not.toContain("hunter2");
+    });
+
+    it("refuses a bad retired key, and a retired key with the current key's id", () => {
+      expect(problemsOf({ TOTP_ENCRYPTION_KEY: TOTP_KEY, TOTP_ENCRYPTION_KEY_PREVIOUS: "k0:short" })[0]).toMatch(/^TOTP_ENCRYPTION_KEY_PREVIOUS: Key 'k0' must be 32 bytes/);
+      expect(problemsOf({ TOTP_ENCRYPTION_KEY: TOTP_KEY, TOTP_ENCRYPTION_KEY_PREVIOUS: `k1:${Buffer.alloc(32, 3).toString("base64")}` })).toEqual([
+        "TOTP_ENCRYPTION_KEY_PREVIOUS: Key id 'k1' is used twice. Give each key its own id.",
+      ]);
+      expect(problemsOf({ TOTP_ENCRYPTION_KEY: `${TOTP_KEY},${TOTP_KEY.replace("k1", "k2")}` })[0]).toMatch(/^TOTP_ENCRYPTION_KEY: one key/);
+    });
+  });
+
+  it("retries an unreachable Postgres or Redis at start for 30 s by default, then exits", () => {
+    expect(loadSettings({}).startupRetrySeconds).toBe(30);
+    expect(loadSettings({ STARTUP_RETRY_SECONDS: "0" }).startupRetrySeconds).toBe(0);
+    expect(problemsOf({ STARTUP_RETRY_SECONDS: "forever" })[0]).toMatch(/^STARTUP_RETRY_SECONDS/);
   });
 });

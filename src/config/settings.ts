@@ -1,7 +1,10 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import path from "node:path";
+import { getCountries } from "libphonenumber-js/max";
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import type { TrustProxy } from "../core/client-info";
+import { parseKeyList, SecretBoxError } from "../core/secret-box";
 import { SMS_GUARD_DEFAULTS, type SmsGuardSettings } from "../methods/otp/sms-guard";
 
 /**
@@ -22,12 +25,105 @@ const commaList = z
   .optional()
   .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
 
-const urlWith = (protocols: string[]) =>
-  z
+// The value is never echoed: URLs carry passwords.
+const urlWith = (protocols: string[]) => {
+  const schemes = protocols.map((p) => `${p}//`).join(" or ");
+  return z
     .string()
-    .url()
-    .refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.map((p) => `${p}//`).join(" or ")}`)
+    .superRefine((u, ctx) => {
+      if (!URL.canParse(u)) ctx.addIssue({ code: "custom", message: `is not a URL: it must start with ${schemes}` });
+      else if (!protocols.includes(new URL(u).protocol)) ctx.addIssue({ code: "custom", message: `must start with ${schemes}` });
+    })
     .optional();
+};
+
+/** Each entry an origin, scheme://host[:port]: "localhost:3000" would parse as the scheme "localhost:". */
+function originsOf(list: string[], ctx: z.RefinementCtx): string[] {
+  return list.flatMap((entry) => {
+    const bad = (why: string) => {
+      ctx.addIssue({ code: "custom", message: `"${entry}" ${why}` });
+      return [];
+    };
+    if (!/^[a-z][a-z\d+.-]*:\/\//i.test(entry)) return bad(`has no scheme: write it as https://${entry} (or http:// for local development)`);
+    if (!URL.canParse(entry)) return bad("is not a URL");
+    const u = new URL(entry);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return bad("must start with http:// or https://");
+    if (u.username || u.password || u.pathname !== "/" || u.search || u.hash) return bad("must be an origin only: scheme://host[:port], without a path, query or user");
+    return [u.origin];
+  });
+}
+
+// The codes phone numbers resolve to (libphonenumber-js): a code outside them never matches.
+const COUNTRIES = new Set<string>(getCountries());
+const COUNTRY_HINTS: Record<string, string> = { UK: "GB", EL: "GR" };
+
+function countriesOf(raw: string, ctx: z.RefinementCtx): string[] | "*" {
+  if (raw.trim() === "*") return "*";
+  const codes = raw.split(",").map((c) => c.trim().toUpperCase()).filter(Boolean);
+  const unknown = codes.filter((c) => !COUNTRIES.has(c));
+  if (codes.length === 0 || unknown.length > 0) {
+    const hints = unknown.filter((c) => COUNTRY_HINTS[c]).map((c) => `${c} is ${COUNTRY_HINTS[c]}`);
+    ctx.addIssue({
+      code: "custom",
+      message: `must be * or a comma list of ISO 3166-1 alpha-2 country codes; not one: ${unknown.join(", ") || "(empty)"}${hints.length ? ` (${hints.join(", ")})` : ""}`,
+    });
+  }
+  return codes;
+}
+
+/** What is wrong with a PEM key for ES256, or null; never the key itself. */
+function es256KeyProblem(pem: string, kind: "private" | "public"): string | null {
+  let key: KeyObject;
+  try {
+    key = kind === "private" ? createPrivateKey(pem) : createPublicKey(pem);
+  } catch {
+    return `is not a readable PEM ${kind} key${kind === "private" ? " (unencrypted PKCS#8 or SEC1)" : ""}`;
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType === "ec" && curve === "prime256v1") return null;
+  const found = key.asymmetricKeyType === "ec" ? `an EC key on ${curve}` : `an ${String(key.asymmetricKeyType).toUpperCase()} key`;
+  return `is ${found}; ES256 needs an EC P-256 (prime256v1) key, e.g. openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt`;
+}
+
+// Settings files often hold a PEM on one line with \n escapes.
+const pemWithEscapes = z.string().transform((v) => v.replace(/\\n/g, "\n"));
+
+const signingKeyPem = pemWithEscapes
+  .superRefine((pem, ctx) => {
+    const problem = es256KeyProblem(pem, "private");
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .optional();
+
+const PUBLIC_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
+const publicKeysPem = pemWithEscapes
+  .superRefine((pems, ctx) => {
+    const blocks = pems.match(PUBLIC_PEM) ?? [];
+    // Anything else (an RSA PUBLIC KEY block, a private key pasted by mistake) would be ignored silently.
+    if (blocks.length === 0 || pems.replace(PUBLIC_PEM, "").trim() !== "") {
+      ctx.addIssue({ code: "custom", message: "must hold only PEM public keys (-----BEGIN PUBLIC KEY----- blocks)" });
+      return;
+    }
+    blocks.forEach((pem, i) => {
+      const problem = es256KeyProblem(pem, "public");
+      if (problem) ctx.addIssue({ code: "custom", message: `key #${i + 1} ${problem}` });
+    });
+  })
+  .optional();
+
+/** `<id>:<base64 of 32 bytes>` entries, checked as the TOTP method will read them. */
+const totpKeys = z
+  .string()
+  .superRefine((v, ctx) => {
+    const [first, ...rest] = v.split(",");
+    try {
+      parseKeyList(first, rest.join(","));
+    } catch (e) {
+      if (!(e instanceof SecretBoxError)) throw e;
+      ctx.addIssue({ code: "custom", message: `${e.message} Make one with: echo "k1:$(openssl rand -base64 32)"` });
+    }
+  })
+  .optional();
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -50,9 +146,9 @@ const EnvSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   TWILIO_FROM: z.string().min(1).optional(),
   TWILIO_API_BASE_URL: urlWith(["http:", "https:"]),
-  JWT_PRIVATE_KEY: z.string().includes("PRIVATE KEY", { message: "must be a PEM private key" }).optional(),
+  JWT_PRIVATE_KEY: signingKeyPem,
   JWT_AUDIENCE: z.string().min(1).default("graphql"),
-  JWT_ADDITIONAL_PUBLIC_KEYS: z.string().includes("PUBLIC KEY", { message: "must hold PEM public keys" }).optional(),
+  JWT_ADDITIONAL_PUBLIC_KEYS: publicKeysPem,
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 900),
   REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
   SESSION_IDLE_TIMEOUT_SECONDS: int(7 * 86400, 300, 365 * 86400),
@@ -72,13 +168,10 @@ const EnvSchema = z.object({
   MAGIC_LINK_TTL_SECONDS: int(900, 60, 86400),
   MAGIC_LINK_SIGNUP: flag(true),
   TOTP_ISSUER: z.string().min(1).max(60).refine((v) => !v.includes(":"), "must not contain a colon").optional(),
-  TOTP_ENCRYPTION_KEY: z.string().min(1).optional(),
-  TOTP_ENCRYPTION_KEY_PREVIOUS: z.string().min(1).optional(),
-  ALLOWED_ORIGINS: commaList,
-  SMS_ALLOWED_COUNTRIES: z
-    .string()
-    .default("*")
-    .refine((v) => v.trim() === "*" || v.split(",").every((c) => /^[A-Za-z]{2}$/.test(c.trim())), "must be * or a comma list of two-letter country codes"),
+  TOTP_ENCRYPTION_KEY: totpKeys.refine((v) => v === undefined || !v.includes(","), "one key (retired ones go in TOTP_ENCRYPTION_KEY_PREVIOUS)"),
+  TOTP_ENCRYPTION_KEY_PREVIOUS: totpKeys,
+  ALLOWED_ORIGINS: commaList.transform(originsOf),
+  SMS_ALLOWED_COUNTRIES: z.string().default("*").transform(countriesOf),
   SMS_DAILY_BUDGET_PER_COUNTRY: int(1000, 1, 10_000_000),
   SMS_PREFIX_VELOCITY_MAX: int(10, 1, 100_000),
   SMS_PREFIX_VELOCITY_WINDOW_SECONDS: int(3600, 60, 86400),
@@ -104,6 +197,8 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: int(10, 1, 120),
   // Unset: 5 s in production (load balancers take a few seconds to stop routing here), 0 elsewhere.
   SHUTDOWN_READINESS_DELAY_SECONDS: z.coerce.number().int().min(0).max(60).optional(),
+  // Then exit 1: an orchestrator restarts the container; a gateway without its stores serves nothing.
+  STARTUP_RETRY_SECONDS: int(30, 0, 600),
 });
 
 /**
@@ -233,6 +328,8 @@ export interface Settings {
   shutdownTimeoutSeconds: number;
   /** SIGTERM: how long /readyz answers 503 (everything else still served) before the server closes; within the timeout. */
   shutdownReadinessDelaySeconds: number;
+  /** At start, how long an unreachable Postgres or Redis is retried before the process exits 1. */
+  startupRetrySeconds: number;
 }
 
 export class SettingsError extends Error {
@@ -249,20 +346,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // An empty variable means "unset", as in most .env tooling.
   const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = EnvSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new SettingsError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  // Settings that are missing are named together with the malformed ones: one list, one fix.
+  const given = (key: string) => raw[key] !== undefined;
 
-  const twilioGiven = TWILIO_KEYS.filter((k) => e[k] !== undefined);
+  const twilioGiven = TWILIO_KEYS.filter(given);
   if (twilioGiven.length > 0 && twilioGiven.length < TWILIO_KEYS.length) {
-    problems.push(`${TWILIO_KEYS.filter((k) => e[k] === undefined).join(", ")}: required together with ${twilioGiven.join(", ")}`);
+    problems.push(`${TWILIO_KEYS.filter((k) => !given(k)).join(", ")}: required together with ${twilioGiven.join(", ")}`);
   }
 
-  if (e.NODE_ENV === "production") {
+  if (raw.NODE_ENV === "production") {
     // Production never runs on an embedded default or a generated key.
-    const required: Array<[keyof typeof e, string]> = [
+    const required: Array<[string, string]> = [
       ["PUBLIC_URL", "the public base URL (JWT issuer, links)"],
       ["DATABASE_URL", "instead of the embedded PGlite"],
       ["REDIS_URL", "instead of the in-process store"],
@@ -270,11 +365,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ["JWT_PRIVATE_KEY", "instead of a generated signing key"],
       ["TOTP_ENCRYPTION_KEY", "instead of a generated key for authenticator secrets"],
     ];
-    if (e.SMS_ENABLED) {
+    if (!["false", "0", "no", "off"].includes(raw.SMS_ENABLED ?? "")) {
       for (const k of TWILIO_KEYS) required.push([k, "for SMS (or set SMS_ENABLED=false)"]);
     }
-    for (const [key, why] of required) if (e[key] === undefined) problems.push(`${key}: required in production, ${why}`);
+    for (const [key, why] of required) if (!given(key)) problems.push(`${key}: required in production, ${why}`);
   }
+  if (!parsed.success) throw new SettingsError(problems);
+  const e = parsed.data;
+
   // Activity is seen when a client refreshes, i.e. about once per access-token lifetime:
   // a shorter idle time would end (or downgrade) sessions that are in use.
   for (const key of ["SESSION_IDLE_TIMEOUT_SECONDS", "AAL2_IDLE_SECONDS"] as const) {
@@ -286,11 +384,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (readinessDelay > 0 && readinessDelay + drainSeconds > e.SHUTDOWN_TIMEOUT_SECONDS) {
     problems.push(`SHUTDOWN_READINESS_DELAY_SECONDS: must leave at least ${drainSeconds} s of SHUTDOWN_TIMEOUT_SECONDS (${e.SHUTDOWN_TIMEOUT_SECONDS}) for in-flight work`);
   }
+  if (e.TOTP_ENCRYPTION_KEY && e.TOTP_ENCRYPTION_KEY_PREVIOUS) {
+    try {
+      parseKeyList(e.TOTP_ENCRYPTION_KEY, e.TOTP_ENCRYPTION_KEY_PREVIOUS);
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      problems.push(`TOTP_ENCRYPTION_KEY_PREVIOUS: ${err.message} Give each key its own id.`);
+    }
+  }
   if (problems.length) throw new SettingsError(problems);
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
-  const allowedOrigins = e.ALLOWED_ORIGINS.length ? e.ALLOWED_ORIGINS.map((o) => new URL(o).origin) : [new URL(publicUrl).origin];
-  const countries = e.SMS_ALLOWED_COUNTRIES.trim();
+  const allowedOrigins = e.ALLOWED_ORIGINS.length ? e.ALLOWED_ORIGINS : [new URL(publicUrl).origin];
 
   return {
     env: e.NODE_ENV,
@@ -308,8 +413,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     host: e.HOST,
     allowedOrigins,
     jwt: {
-      privateKeyPem: e.JWT_PRIVATE_KEY?.replace(/\\n/g, "\n"),
-      additionalPublicKeys: e.JWT_ADDITIONAL_PUBLIC_KEYS?.replace(/\\n/g, "\n"),
+      privateKeyPem: e.JWT_PRIVATE_KEY,
+      additionalPublicKeys: e.JWT_ADDITIONAL_PUBLIC_KEYS,
       audience: e.JWT_AUDIENCE,
       accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86400,
@@ -323,7 +428,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
           ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM, apiBaseUrl: e.TWILIO_API_BASE_URL }
           : undefined,
-      allowedCountries: countries === "*" ? "*" : countries.split(",").map((c) => c.trim().toUpperCase()),
+      allowedCountries: e.SMS_ALLOWED_COUNTRIES,
       guard: {
         dailyBudgetPerCountry: e.SMS_DAILY_BUDGET_PER_COUNTRY,
         prefixVelocity: { max: e.SMS_PREFIX_VELOCITY_MAX, windowSeconds: e.SMS_PREFIX_VELOCITY_WINDOW_SECONDS },
@@ -365,5 +470,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     shutdownReadinessDelaySeconds: readinessDelay,
+    startupRetrySeconds: e.STARTUP_RETRY_SECONDS,
   };
 }

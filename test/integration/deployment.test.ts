@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
@@ -15,7 +16,8 @@ interface ComposeService {
 
 /** What an operator puts in .env, as .env.example asks. */
 const REQUIRED_IN_DOT_ENV: Record<string, string> = {
-  JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----x",
+  // Settings read the key: it must be a real P-256 one.
+  JWT_PRIVATE_KEY: generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString().replace(/\n/g, "\\n"),
   TOTP_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
 };
 
