@@ -5,12 +5,13 @@ import path from "node:path";
 import { loadSettings, SettingsError, type Settings } from "./config/settings";
 import type { EventBus, KeyValueStore } from "./core/ports";
 import { createGateway } from "./gateway";
-import { openDatabase } from "./infra/db";
+import { openDatabase, probePostgres } from "./infra/db";
 import { prismaRepositories } from "./infra/db/repositories";
 import { createDelivery, devOutboxRouter } from "./infra/delivery";
-import { createLogger, type Logger } from "./infra/log/logger";
+import { createLogger, redactUrlCredentials, type Logger } from "./infra/log/logger";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
-import { createMemoryStore, createRedisStore } from "./infra/store";
+import { createMemoryStore, createRedisStore, probeRedis } from "./infra/store";
+import { UnreachableError, waitUntilAllReachable, type Dependency } from "./infra/startup/wait-until-reachable";
 import { generateKeyEntry } from "./core/secret-box";
 import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey, publicJwksFromPem } from "./sessions/signing-keys";
 
@@ -28,6 +29,15 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: settings.logLevel, mixin: tracing?.logFields });
   if (tracing) log.info("OTEL_EXPORTER_OTLP_ENDPOINT set: sending traces");
+
+  try {
+    await waitUntilAllReachable(dependenciesOf(settings), { forMs: settings.startupRetrySeconds * 1000, log });
+  } catch (e) {
+    if (!(e instanceof UnreachableError)) throw e;
+    for (const line of e.lines) log.error(line);
+    log.flush();
+    process.exit(1);
+  }
 
   const db = await openDatabase({
     url: settings.databaseUrl,
@@ -101,6 +111,15 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** Postgres and Redis when configured; the embedded ones need no wait. */
+function dependenciesOf(settings: Settings): Dependency[] {
+  const deps: Dependency[] = [];
+  const { databaseUrl, redisUrl } = settings;
+  if (databaseUrl) deps.push({ name: "Postgres", redactedUrl: redactUrlCredentials(databaseUrl), probe: () => probePostgres(databaseUrl, settings.databaseQueryTimeoutMs) });
+  if (redisUrl) deps.push({ name: "Redis", redactedUrl: redactUrlCredentials(redisUrl), probe: () => probeRedis(redisUrl, settings.redisCommandTimeoutMs) });
+  return deps;
 }
 
 function openStore(settings: Settings, log: Logger): { store: KeyValueStore; bus: EventBus } {

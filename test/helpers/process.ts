@@ -64,14 +64,21 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
   return { child, url, lines, stderr: () => stderr, exited, request: (doc, variables, opts) => postGraphql(url, doc, variables, opts) };
 }
 
-/** Runs main.js to its end (for settings that must refuse to start). */
-export function runGatewayToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs main.js to its end (for settings that must refuse to start). A gateway that starts
+ * instead is killed after `killAfterMs` (code null), so the test fails rather than hangs.
+ */
+export function runGatewayToExit(env: Record<string, string>, killAfterMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }

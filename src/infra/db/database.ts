@@ -36,6 +36,19 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   return opts.url ? openPostgres(opts.url, opts) : openPglite(opts.pgliteDir ?? DEFAULT_PGLITE_DIR, opts);
 }
 
+/** Connects once and asks SELECT 1: throws why not (refused, timed out, wrong password). */
+export async function probePostgres(url: string, timeoutMs: number = DEFAULT_QUERY_TIMEOUT_MS): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  // The failure is the rejected promise; without a listener it would also be an uncaught 'error'.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
   // One dedicated session: the advisory lock belongs to a session, which a pool would not keep.
   const client = new pg.Client({ connectionString: url });

@@ -1,2 +1,2 @@
-export { openDatabase, type Database, type OpenDatabaseOptions } from "./database";
+export { openDatabase, probePostgres, type Database, type OpenDatabaseOptions } from "./database";
 export { applyMigrations, type SqlRunner } from "./migrate";

@@ -43,4 +43,12 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${names.map((n) => `${n}=[redacted]`).join("&")}`;
 }
 
+/** A service URL for the log: scheme, user, host and path; never the password or the query (sslpassword=…). */
+export function redactUrlCredentials(url: string): string {
+  if (!URL.canParse(url)) return "(unreadable URL)";
+  const u = new URL(url);
+  const user = u.username || u.password ? `${u.username}${u.password ? ":***" : ""}@` : "";
+  return `${u.protocol}//${user}${u.host}${u.pathname === "/" ? "" : u.pathname}`;
+}
+
 export type { Logger };

@@ -22,6 +22,22 @@ export function connectRedis(url: string, options: RedisOptions = {}, onError?: 
   return redis;
 }
 
+/** One connection and a PING, no reconnecting: throws why not (refused, timed out, WRONGPASS). */
+export async function probeRedis(url: string, timeoutMs: number = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): Promise<void> {
+  const options: RedisOptions = { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, ...requestTimeouts(timeoutMs) };
+  // ioredis rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, WRONGPASS).
+  let cause: Error | undefined;
+  const redis = connectRedis(url, options, (error) => (cause ??= error));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw cause ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** How long closing waits for a connection still in its handshake. */
 const HANDSHAKE_WAIT_MS = 1_000;
 
