@@ -13,7 +13,8 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-const run = (env: Record<string, string>) => runGatewayToExit({ DATA_DIR: dataDir, PORT: "0", ...env });
+// A gateway that starts instead is stopped before the test times out.
+const run = (env: Record<string, string>) => runGatewayToExit({ DATA_DIR: dataDir, PORT: "0", ...env }, 20_000);
 const STACK_LINE = /^\s+at /m;
 
 /** A port nothing listens on: bound once to get a free number, then closed. */
