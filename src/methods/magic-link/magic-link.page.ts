@@ -59,20 +59,34 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
         return;
       }
       if (action === "confirm" && !matchCode.trim()) {
-        const request = await links.open(token);
-        send(res, 400, confirmForm(appName, token, request, "Enter the number shown on your other device."));
+        send(res, 400, confirmForm(appName, token, await links.open(token), "Enter the number shown on your other device."));
+        return;
+      }
+      // Which buttons the page offered depends on the request: read it before using the link.
+      const request = await links.peek(token);
+      if (!request.redirectUrl) {
+        // No redirectUrl: this device's tokens would go nowhere, so "sign in here" is not offered
+        // and a hand-made POST for it is refused, with the link still unused.
+        if (action !== "confirm") {
+          // open: an expired or used link answers so, rather than with the form.
+          send(res, 400, confirmForm(appName, token, await links.open(token), "This link can only sign in the device that asked for it: enter the number shown there."));
+          return;
+        }
+        const waiting = await links.confirmWaitingDevice({ token, matchCode }, client);
+        send(
+          res,
+          200,
+          waiting.status === "MFA_REQUIRED"
+            ? message(appName, "Continue on your other device", "It asks for your second factor next. This device was not signed in; you can close this page.")
+            : message(appName, "Your other device is signed in", "This device was not signed in. You can close this page."),
+        );
         return;
       }
       const result = await links.consume({ token, matchCode: action === "confirm" ? matchCode : null }, client);
-      if (result.redirectUrl) {
-        // The client's state rides along, so the app can refuse tokens from a link it did not ask for.
-        const params = new URLSearchParams(fragment(result));
-        if (result.clientState !== null) params.set("state", result.clientState);
-        res.redirect(303, `${result.redirectUrl}#${params.toString()}`);
-        return;
-      }
-      const both = action === "confirm";
-      send(res, 200, message(appName, "You're signed in", both ? "Your other device is signed in too. You can close this page." : "You can close this page."));
+      // The client's state rides along, so the app can refuse tokens from a link it did not ask for.
+      const params = new URLSearchParams(fragment(result));
+      if (result.clientState !== null) params.set("state", result.clientState);
+      res.redirect(303, `${request.redirectUrl}#${params.toString()}`);
     } catch (e) {
       if (e instanceof AuthError && e.code === "INVALID_CODE" && e.details.attemptsRemaining !== undefined) {
         const request = await links.open(token).catch(() => null);
@@ -153,8 +167,16 @@ function message(appName: string, title: string, text: string) {
   return page(appName, title, `<p>${esc(text)}</p>`);
 }
 
+/**
+ * With a redirectUrl this device can be signed in too (the page sends it there with its
+ * tokens); without one only the device that asked can, so only that choice is offered.
+ */
 function confirmForm(appName: string, token: string, r: LinkRequest, error?: string) {
   const when = new Date(r.createdAt).toUTCString();
+  const signIn = r.redirectUrl
+    ? `<button name="action" value="confirm">Sign in on both devices</button>
+<button class="secondary" name="action" value="local">Sign in on this device only</button>`
+    : `<button name="action" value="confirm">Sign in on my other device</button>`;
   return page(
     appName,
     `Sign in to ${appName}`,
@@ -164,8 +186,7 @@ ${error ? `<p class="err">${esc(error)}</p>` : ""}
 <form method="post"><input type="hidden" name="token" value="${esc(token)}">
 <p><label for="m">Enter the number shown on the device that asked:</label><br>
 <input id="m" name="matchCode" inputmode="numeric" pattern="[0-9]{2}" maxlength="2" autocomplete="off" autofocus></p>
-<button name="action" value="confirm">Sign in on both devices</button>
-<button class="secondary" name="action" value="local">Sign in on this device only</button>
+${signIn}
 <button class="danger" name="action" value="deny">This wasn't me</button></form>`,
   );
 }

@@ -99,6 +99,13 @@ export class MagicLinkService {
     return r.request;
   }
 
+  /** The request behind a link, changing nothing (unlike `open`); INVALID_CODE when unknown. */
+  async peek(token: string): Promise<LinkRequest> {
+    const request = await this.d.links.peek(token);
+    if (!request) throw linkNotValid();
+    return request;
+  }
+
   /**
    * The person's click: signs in the device that opened the link, and with the right match
    * code also the device that asked (its tokens wait, sealed, for its subscription).
@@ -108,10 +115,35 @@ export class MagicLinkService {
     client: ClientInfo,
   ): Promise<AuthResult & { redirectUrl: string | null; clientState: string | null }> {
     const matchCode = input.matchCode?.trim() || null;
-    const r = await this.d.links.consume(input.token, matchCode);
+    const { request, matched } = await this.useLink(input.token, matchCode, client);
+    const here = await this.signIn(request, client);
+    if (!here) throw linkNotValid();
+    if (matched) await this.signInWaitingDevice(request);
+    await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
+    return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
+  }
+
+  /**
+   * The page's click when the link has no redirectUrl: the tokens of the device that
+   * opened it would have nowhere to go, so only the device that asked is signed in (its
+   * match code is required). Its status says whether it still needs the second factor.
+   */
+  async confirmWaitingDevice(input: { token: string; matchCode: string }, client: ClientInfo): Promise<{ status: AuthResult["status"] }> {
+    const matchCode = input.matchCode.trim();
+    if (!matchCode) throw badInput("matchCode", "Enter the number shown on your other device.");
+    const { request } = await this.useLink(input.token, matchCode, client);
+    const waiting = await this.signInWaitingDevice(request);
+    if (!waiting) throw linkNotValid();
+    await this.publish(request.requestId, "CONFIRMED");
+    return { status: waiting.status };
+  }
+
+  /** Uses the link once (a wrong match code counts an attempt), or throws why not. */
+  private async useLink(token: string, matchCode: string | null, client: ClientInfo): Promise<{ request: LinkRequest; matched: boolean }> {
+    const r = await this.d.links.consume(token, matchCode);
     switch (r.status) {
       case "OK":
-        break;
+        return { request: r.request, matched: r.matched };
       case "WRONG_MATCH":
         await this.d.audit.record({ type: "magic_link.wrong_match", ok: false, client, detail: { attemptsRemaining: r.attemptsRemaining } });
         throw new AuthError("INVALID_CODE", "That number does not match the one on your other device. Nobody was signed in.", { attemptsRemaining: r.attemptsRemaining });
@@ -123,17 +155,17 @@ export class MagicLinkService {
       default:
         throw linkNotValid();
     }
-    const { request, matched } = r;
-    const opts = { signUp: this.d.settings.signUp, method: "magic_link" };
-    const here = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, FACTOR, client, opts);
-    if (!here) throw linkNotValid();
-    if (matched) {
-      // A session of its own for the waiting device, with the browser and IP it asked from.
-      const waiting = await this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, FACTOR, { ip: request.ip, userAgent: request.userAgent }, opts);
-      if (waiting) await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
-    }
-    await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
-    return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
+  }
+
+  private signIn(request: LinkRequest, client: ClientInfo): Promise<AuthResult | null> {
+    return this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, FACTOR, client, { signUp: this.d.settings.signUp, method: "magic_link" });
+  }
+
+  /** A session of its own for the waiting device, with the browser and IP it asked from. */
+  private async signInWaitingDevice(request: LinkRequest): Promise<AuthResult | null> {
+    const waiting = await this.signIn(request, { ip: request.ip, userAgent: request.userAgent });
+    if (waiting) await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
+    return waiting;
   }
 
   /** "This wasn't me": nobody is signed in, and the waiting device hears DENIED. */

@@ -187,6 +187,12 @@ export class MagicLinkStore {
     return found && this.asOfNow(toRequest(requestId, found.snapshot));
   }
 
+  /** The request a link's token names, read without opening it; null when unknown. */
+  async peek(token: string): Promise<LinkRequest | null> {
+    const requestId = await this.store.get(magicLinkTokenKey(token));
+    return requestId === null ? null : this.state(requestId);
+  }
+
   /** Keeps the sealed session for the waiting device until taken or the request expires. */
   async putAuth(requestId: string, sealed: string): Promise<void> {
     // False when the request is gone: there is nobody left to deliver it to.
