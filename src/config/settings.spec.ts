@@ -51,8 +51,9 @@ describe("loadSettings", () => {
       DATABASE_URL: "postgres://db/auth",
       REDIS_URL: "redis://redis:6379",
       SMTP_URL: "smtp://mail:25",
-      JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----",
-      TOTP_ENCRYPTION_KEY: "k1:AAAA",
+      // Keys are read at start: they must be real ones.
+      JWT_PRIVATE_KEY: P256.privatePem,
+      TOTP_ENCRYPTION_KEY: TOTP_KEY,
       SMS_ENABLED: "false",
     };
     expect(loadSettings({}).shutdownReadinessDelaySeconds).toBe(0);
