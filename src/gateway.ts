@@ -25,6 +25,8 @@ import { coerceVariables } from "./graphql/variables";
 import { prepareOperation } from "./graphql/ws-operation";
 import { buildGatewaySchema } from "./graphql/schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
+import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
+import { countSignInAttempts } from "./graphql/sign-in-attempts";
 import { METHODS, type MethodDeps } from "./methods";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
 import { refreshCookieFor } from "./sessions/refresh-cookie";
@@ -47,15 +49,19 @@ export interface Infrastructure {
   sessions: SessionRepo;
   totpFactors: TotpRepo;
   recoveryCodes: RecoveryCodeRepo;
+  /** Already counted (infra/metrics countedAuditLog), like the delivery queue's. */
   audit: AuditLog;
   store: KeyValueStore;
   bus: EventBus;
-  delivery: DeliveryQueue;
+  /** With `backlog()`, its depth is served as a gauge. */
+  delivery: DeliveryQueue & Partial<BacklogSource>;
   keyRing: KeyRing;
   /** Serves the development outbox at GET /dev/outbox (never mounted in production). */
   devOutbox?: express.RequestHandler;
   /** Readiness probes, by name ("postgres", "redis"). */
   readiness: Record<string, () => Promise<void>>;
+  /** Counters and histograms; served at GET /metrics on METRICS_PORT when that is set. */
+  metrics: PrometheusMetrics;
 }
 
 export interface Gateway {
@@ -63,7 +69,10 @@ export interface Gateway {
   readonly schema: GraphQLSchema;
   /** The parsed documents kept for HTTP (Apollo's store) and WebSocket operations; APQ's registered texts. */
   readonly documents: { http: ReturnType<typeof httpDocumentStore>; ws: DocumentCache; persisted: ReturnType<typeof httpPersistedQueryStore> };
+  /** Also opens the metrics listener when METRICS_PORT is set; resolves the public port. */
   listen(port: number, host?: string): Promise<number>;
+  /** The metrics listener's port once listening; null when METRICS_PORT is unset. */
+  metricsPort(): number | null;
   /**
    * Fails /readyz for SHUTDOWN_READINESS_DELAY_SECONDS while serving on (each answer with
    * `Connection: close`), then stops accepting, finishes in-flight requests, closes
@@ -89,6 +98,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     store: infra.store,
     markers,
     audit: infra.audit,
+    metrics: infra.metrics,
     clock,
     refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
     lifetimes: settings.session,
@@ -105,8 +115,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     store: infra.store,
     bus: infra.bus,
     delivery: infra.delivery,
-    limiter: new RateLimiter(infra.store),
+    limiter: new RateLimiter(infra.store, infra.metrics),
     audit: infra.audit,
+    metrics: infra.metrics,
     clock,
     log,
     secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
@@ -120,6 +131,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   // What is served: the same schema as a Federation 2 subgraph (User is an entity).
   const schema = toSubgraphSchema(apiSchema);
   registerResolvers(schema, resolversOf(apiSchema));
+  countSignInAttempts(schema, new Map(METHODS.flatMap((m) => Object.entries(m.signIns ?? {}))), infra.metrics);
 
   const principalFrom = async (authorization: unknown): Promise<Principal | null> => {
     const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
@@ -147,6 +159,19 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const drain = httpDrain(app);
   const httpServer = http.createServer(drain.listener);
 
+  // Latency by route: known paths only, so scanners' URLs cannot mint labels.
+  const knownRoutes = ["/graphql", "/healthz", "/readyz", "/.well-known/jwks.json", "/.well-known/openid-configuration", "/dev/outbox", ...methodRoutes.map(([p]) => p)];
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    // Read now: routers mounted on a path rewrite req.path while they run.
+    const path = req.path;
+    const route = knownRoutes.find((r) => path === r || path.startsWith(`${r}/`)) ?? "other";
+    res.once("finish", () => {
+      infra.metrics.observeHttpRequest(req.method, route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
+
   app.use(
     pinoHttp({
       logger: log,
@@ -160,6 +185,8 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
       },
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+      // The request line names the GraphQL operation (set once it parsed and validated).
+      customProps: (req) => operationOf(req),
     }),
   );
 
@@ -284,6 +311,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       // What is left of SHUTDOWN_TIMEOUT_SECONDS after the readiness delay, less 1 s to close Redis and Postgres.
       { serverWillStart: async () => ({ drainServer: async () => void (await Promise.all([drain.close(httpServer, drainGraceMs), wsCleanup.dispose()])) }) },
       logUnexpectedErrors(),
+      operationMetrics(infra.metrics),
     ],
   });
   await apollo.start();
@@ -294,6 +322,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GatewayContext> => ({
+        operation: operationOf(req),
         requestId: String(req.id),
         principal: await principalFrom(req.headers.authorization),
         client: clientInfo(req.ip, req.headers["user-agent"]),
@@ -309,20 +338,23 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   // Last: body-parser refusals and anything unhandled answer JSON, never Express's HTML page.
   app.use(jsonErrors());
 
+  const metricsServer = settings.metrics ? metricsListener(infra, log) : null;
+
   // Stopped by close(). The start sync writes the markers a crash may have left out.
   markers.start();
   return {
     httpServer,
     schema,
     documents: { http: httpDocuments, ws: documents, persisted: persistedQueries },
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
-          httpServer.off("error", reject);
-          resolve((httpServer.address() as { port: number }).port);
-        });
-      }),
+    listen: async (port, host) => {
+      const listening = await listenOn(httpServer, port, host);
+      if (metricsServer && settings.metrics) {
+        const at = await listenOn(metricsServer, settings.metrics.port, settings.metrics.host);
+        log.info({ port: at, host: settings.metrics.host }, "metrics at /metrics");
+      }
+      return listening;
+    },
+    metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as { port: number }).port : null),
     close: async () => {
       drain.begin();
       if (readinessDelayMs > 0) {
@@ -331,6 +363,85 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       }
       await apollo.stop();
       await markers.stop();
+      if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    },
+  };
+}
+
+function listenOn(server: http.Server, port: number, host?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+/**
+ * GET /metrics (Prometheus text) on a listener of its own, like Kratos' admin port and
+ * Keycloak's management port: the public port never serves it, and METRICS_HOST keeps it
+ * on 127.0.0.1 unless the operator opens it to a scraper's network.
+ */
+function metricsListener(infra: Infrastructure, log: Logger): http.Server {
+  infra.metrics.collectDefaults();
+  const { delivery } = infra;
+  if (delivery.backlog) infra.metrics.watchDeliveryQueue({ backlog: () => delivery.backlog!() }, (err) => log.warn({ err }, "metrics: could not read the delivery queue"));
+  return http.createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (req.method !== "GET" || path !== "/metrics") {
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("Not found: GET /metrics\n");
+      return;
+    }
+    infra.metrics.scrape().then(
+      ({ contentType, body }) => res.writeHead(200, { "Content-Type": contentType }).end(body),
+      (err) => {
+        log.error({ err }, "metrics: scrape failed");
+        res.writeHead(500, { "Content-Type": "text/plain" }).end("scrape failed\n");
+      },
+    );
+  });
+}
+
+/** The GraphQL operation of an HTTP request, filled in once it parsed and validated. */
+export interface OperationLabel {
+  operationName?: string;
+  operationType?: string;
+}
+
+const operations = new WeakMap<object, OperationLabel>();
+/** One record per request, shared by its context, its log line and its metrics. */
+function operationOf(req: object): OperationLabel {
+  let op = operations.get(req);
+  if (!op) operations.set(req, (op = {}));
+  return op;
+}
+
+/**
+ * Names the operation on the request's log lines and times it by name and type. A name
+ * counts only once the operation parsed and validated; until then it is "unknown".
+ */
+function operationMetrics(metrics: PrometheusMetrics): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: async ({ contextValue }) => {
+      const started = process.hrtime.bigint();
+      let resolved = false;
+      return {
+        didResolveOperation: async ({ operation, operationName }) => {
+          if (!operation) return;
+          resolved = true;
+          const label = contextValue.operation;
+          if (label) {
+            label.operationName = operationName ?? undefined;
+            label.operationType = operation.operation;
+          }
+          contextValue.log = contextValue.log.child({ operationName: operationName ?? undefined, operationType: operation.operation });
+        },
+        willSendResponse: async ({ operationName, operation }) => {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          metrics.observeGraphqlOperation(resolved ? (operationName ?? undefined) : null, resolved ? operation?.operation : null, seconds);
+        },
+      };
     },
   };
 }

@@ -9,6 +9,7 @@ import { openDatabase, probePostgres } from "./infra/db";
 import { prismaRepositories } from "./infra/db/repositories";
 import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, redactUrlCredentials, type Logger } from "./infra/log/logger";
+import { countedAuditLog, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore, probeRedis } from "./infra/store";
 import { UnreachableError, waitUntilAllReachable, type Dependency } from "./infra/startup/wait-until-reachable";
@@ -62,11 +63,14 @@ async function main(): Promise<void> {
 
   const { store, bus } = openStore(settings, log);
   const repositories = prismaRepositories(db.prisma);
-  const { audit } = repositories;
+  // One registry for the process; the audit trail is counted on its way to Postgres.
+  const metrics = new PrometheusMetrics();
+  const audit = countedAuditLog(repositories.audit, metrics);
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
   const delivery = createDelivery(settings, {
     log,
     audit,
+    metrics,
     redisUrl: settings.redisUrl,
     redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
     queuePrefix: `${settings.redisKeyPrefix}delivery`,
@@ -80,6 +84,8 @@ async function main(): Promise<void> {
     settings,
     {
       ...repositories,
+      audit,
+      metrics,
       store,
       bus,
       delivery: delivery.queue,

@@ -303,4 +303,12 @@ describe("loadSettings", () => {
     expect(loadSettings({ STARTUP_RETRY_SECONDS: "0" }).startupRetrySeconds).toBe(0);
     expect(problemsOf({ STARTUP_RETRY_SECONDS: "forever" })[0]).toMatch(/^STARTUP_RETRY_SECONDS/);
   });
+
+  it("serves no metrics unless METRICS_PORT is set, then on 127.0.0.1 unless METRICS_HOST says otherwise", () => {
+    expect(loadSettings({}).metrics).toBeUndefined();
+    expect(loadSettings({ METRICS_PORT: "9464" }).metrics).toEqual({ port: 9464, host: "127.0.0.1" });
+    expect(loadSettings({ METRICS_PORT: "9464", METRICS_HOST: "0.0.0.0" }).metrics).toEqual({ port: 9464, host: "0.0.0.0" });
+    expect(problemsOf({ PORT: "4000", METRICS_PORT: "4000" })[0]).toMatch(/^METRICS_PORT: must differ from PORT/);
+    expect(problemsOf({ METRICS_PORT: "70000" })[0]).toMatch(/^METRICS_PORT:/);
+  });
 });

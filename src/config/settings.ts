@@ -199,6 +199,9 @@ const EnvSchema = z.object({
   SHUTDOWN_READINESS_DELAY_SECONDS: z.coerce.number().int().min(0).max(60).optional(),
   // Then exit 1: an orchestrator restarts the container; a gateway without its stores serves nothing.
   STARTUP_RETRY_SECONDS: int(30, 0, 600),
+  // Prometheus on a port of its own, off unless set: never on the public port.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().regex(/^[\w.:-]{1,255}$/, "must be a host name or an IP address such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
 });
 
 /**
@@ -330,6 +333,8 @@ export interface Settings {
   shutdownReadinessDelaySeconds: number;
   /** At start, how long an unreachable Postgres or Redis is retried before the process exits 1. */
   startupRetrySeconds: number;
+  /** GET /metrics (Prometheus) on its own listener; absent: not served at all. */
+  metrics?: { port: number; host: string };
 }
 
 export class SettingsError extends Error {
@@ -391,6 +396,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       if (!(err instanceof SecretBoxError)) throw err;
       problems.push(`TOTP_ENCRYPTION_KEY_PREVIOUS: ${err.message} Give each key its own id.`);
     }
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push("METRICS_PORT: must differ from PORT (metrics are never served on the public port)");
   }
   if (problems.length) throw new SettingsError(problems);
 
@@ -471,5 +479,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     shutdownReadinessDelaySeconds: readinessDelay,
     startupRetrySeconds: e.STARTUP_RETRY_SECONDS,
+    metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
   };
 }

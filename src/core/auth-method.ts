@@ -14,6 +14,11 @@ export interface AuthMethod<Deps> {
   readonly id: MethodId;
   /** type-graphql resolver classes: all the schema needs to be printed. */
   readonly resolvers: Function[];
+  /**
+   * Its Mutation fields that sign someone in or finish a second factor, by the label
+   * they are counted under (metric `auth_gateway_sign_in_attempts_total{method}`).
+   */
+  readonly signIns?: Readonly<Record<string, string>>;
   /** Builds the resolver instances (and their services) from what the spine provides. */
   create(deps: Deps): object[];
 }

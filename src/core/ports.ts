@@ -288,3 +288,32 @@ export interface RecoveryCodeRepo {
   countUnused(userId: string): Promise<number>;
   removeAll(userId: string): Promise<void>;
 }
+
+/** How a refresh-token rotation ended, for the refresh counter. */
+export type RefreshOutcome = "rotated" | "invalid" | "reused" | "idle_timeout";
+
+/**
+ * Counters for operators (Prometheus at /metrics when METRICS_PORT is set). Calls are
+ * synchronous, cheap and never throw. Every label value is one of a set named in code
+ * (a method, a limit's name, a channel), never something a client wrote.
+ */
+export interface Metrics {
+  /** A sign-in attempt's end: `outcome` is "authenticated", "mfa_required" or an error code. */
+  signInAttempt(method: string, outcome: string): void;
+  /** A rate limit refused a request (`limit` is the limiter's name, e.g. "login:failed"). */
+  rateLimited(limit: string): void;
+  refreshed(outcome: RefreshOutcome): void;
+  /** Every audit event as it is recorded; the audit decorator derives the rest from these. */
+  auditEvent(event: AuthEventInput): void;
+  /** A message left the gateway (`sent`) or was given up on for good (`failed`). */
+  delivery(channel: OutgoingMessage["channel"], outcome: "sent" | "retried" | "failed"): void;
+}
+
+/** Counts nothing (unit specs, tools). */
+export const noMetrics: Metrics = {
+  signInAttempt: () => {},
+  rateLimited: () => {},
+  refreshed: () => {},
+  auditEvent: () => {},
+  delivery: () => {},
+};

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { rateLimited } from "./errors";
-import type { AtomicScript, KeyValueStore } from "./ports";
+import { noMetrics, type AtomicScript, type KeyValueStore, type Metrics } from "./ports";
 
 /** Reads a window counter without counting: [count, ms left] (0, 0 when absent). */
 const peekWindow: AtomicScript<{ count: number; resetInMs: number }> = {
@@ -35,12 +35,16 @@ export interface Limit {
  * past the limit between a check and an increment.
  */
 export class RateLimiter {
-  constructor(private readonly store: KeyValueStore) {}
+  constructor(
+    private readonly store: KeyValueStore,
+    /** Counts refusals by limit name (a constant of the caller, never the subject). */
+    private readonly metrics: Metrics = noMetrics,
+  ) {}
 
   /** Counts one event for `subject`; RATE_LIMITED with retryAfter once over the limit. */
   async consume(name: string, subject: string, limit: Limit): Promise<void> {
     const { count, resetInMs } = await this.store.hit(this.key(name, subject), limit.windowSeconds * 1000);
-    if (count > limit.max) throw rateLimited(resetInMs);
+    if (count > limit.max) this.refuse(name, resetInMs);
   }
 
   /**
@@ -49,7 +53,7 @@ export class RateLimiter {
    */
   async assertUnder(name: string, subject: string, limit: Limit): Promise<void> {
     const { count, resetInMs } = await this.store.run(peekWindow, [this.key(name, subject)], []);
-    if (count >= limit.max) throw rateLimited(resetInMs);
+    if (count >= limit.max) this.refuse(name, resetInMs);
   }
 
   /** Counts one event without refusing it (e.g. a failure that `assertUnder` checks later). */
@@ -60,6 +64,11 @@ export class RateLimiter {
   /** Forgets the count, e.g. failed logins after a successful one. */
   async reset(name: string, subject: string): Promise<void> {
     await this.store.del(this.key(name, subject));
+  }
+
+  private refuse(name: string, resetInMs: number): never {
+    this.metrics.rateLimited(name);
+    throw rateLimited(resetInMs);
   }
 
   // Subjects are emails, phones and IPs: keep them out of the store's keys.

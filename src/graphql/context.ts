@@ -7,6 +7,8 @@ import type { Principal } from "../sessions/session.service";
 /** What every resolver gets: who is calling, from where, and a logger tied to the request. */
 export interface GatewayContext {
   requestId: string;
+  /** HTTP only: the operation's name and type once it resolved, for the request's log line. */
+  operation?: { operationName?: string; operationType?: string };
   principal: Principal | null;
   client: ClientInfo;
   log: Logger;

@@ -1,5 +1,5 @@
 import type { Settings } from "../config/settings";
-import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, TotpRepo, UserRepo } from "../core/ports";
+import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, Metrics, TotpRepo, UserRepo } from "../core/ports";
 import type { RecoveryCodes } from "../core/recovery-codes";
 import type { RateLimiter } from "../core/rate-limit";
 import type { RequestHandler } from "express";
@@ -24,6 +24,8 @@ export interface MethodDeps {
   delivery: DeliveryQueue;
   limiter: RateLimiter;
   audit: AuditLog;
+  /** Counters for operators; most come from the audit trail, so a method rarely needs it. */
+  metrics: Metrics;
   clock: Clock;
   /** For events an operator must see (e.g. a toll-fraud limit tripping); never secrets. */
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };

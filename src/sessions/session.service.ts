@@ -1,7 +1,7 @@
 import { secondFactorsFor, type Authenticator, type Factor, type MfaMethod } from "../core/auth-method";
 import { AuthError, badInput } from "../core/errors";
 import { isDependencyOutage } from "../core/outage";
-import type { Aal, AuditLog, ClientInfo, Clock, KeyValueStore, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
+import { noMetrics, type Aal, type AuditLog, type ClientInfo, type Clock, type KeyValueStore, type Metrics, type RefreshOutcome, type SessionRecord, type SessionRepo, type UserRecord } from "../core/ports";
 import { revokedKey, type RevocationMarkers } from "./revocation-markers";
 import { hashToken, newRefreshToken, type TokenService } from "./tokens";
 
@@ -31,6 +31,8 @@ export interface SessionServiceDeps {
   /** Writes revocations to the store, and keeps writing them through its outages. */
   markers: RevocationMarkers;
   audit: AuditLog;
+  /** Counts refreshes by outcome (a rotation writes no audit row). */
+  metrics?: Metrics;
   clock: Clock;
   refreshTtlSeconds: number;
   lifetimes: SessionLifetimes;
@@ -178,12 +180,19 @@ export class SessionService {
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
     const found = await this.d.sessions.findByRefreshTokenHash(hashToken(refreshToken));
-    if (!found) throw invalidRefresh();
+    if (!found) {
+      this.countRefresh("invalid");
+      throw invalidRefresh();
+    }
     const { session, tokenId } = found;
     const now = this.d.clock.now();
-    if (session.revokedAt || session.expiresAt <= now) throw invalidRefresh();
+    if (session.revokedAt || session.expiresAt <= now) {
+      this.countRefresh("invalid");
+      throw invalidRefresh();
+    }
     if (found.rotatedAt !== null) return this.refreshTokenReused(session, client);
     if (this.isIdle(session, now)) {
+      this.countRefresh("idle_timeout");
       await this.revokeSession(session.id, "idle_timeout");
       await this.d.audit.record({ type: "session.idle_timeout", ok: false, userId: session.userId, client, detail: { sessionId: session.id, lastUsedAt: session.lastUsedAt.toISOString() } });
       throw idleEnded();
@@ -193,11 +202,16 @@ export class SessionService {
     const next = newRefreshToken();
     const rotated = await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now, lapse ? { amr: issuedAs.amr } : undefined);
     if (!rotated) return this.refreshTokenReused(session, client);
+    this.countRefresh("rotated");
     if (lapse) {
       // Actions that need aal2 now ask for a step-up again.
       await this.d.audit.record({ type: "session.aal2_lapsed", ok: true, userId: session.userId, client, detail: { sessionId: session.id, reason: lapse } });
     }
     return this.issue(issuedAs, next);
+  }
+
+  private countRefresh(outcome: RefreshOutcome): void {
+    (this.d.metrics ?? noMetrics).refreshed(outcome);
   }
 
   /** Not refreshed (nor signed in, nor stepped up) within the idle timeout. */
@@ -217,6 +231,7 @@ export class SessionService {
 
   /** A spent refresh token came back: someone holds a copy (theft signal), so the session ends. */
   private async refreshTokenReused(session: SessionRecord, client: ClientInfo): Promise<never> {
+    this.countRefresh("reused");
     await this.revokeSession(session.id, "refresh_token_reuse");
     await this.d.audit.record({ type: "session.refresh_reuse", ok: false, userId: session.userId, client, detail: { sessionId: session.id } });
     throw invalidRefresh();

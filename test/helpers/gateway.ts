@@ -9,6 +9,7 @@ import { generateKeyEntry } from "../../src/core/secret-box";
 import { prismaRepositories } from "../../src/infra/db/repositories";
 import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry, type RetryPolicy } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
+import { countedAuditLog, PrometheusMetrics } from "../../src/infra/metrics/prometheus.metrics";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
 import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
@@ -48,6 +49,8 @@ export interface TestGatewayOptions {
 
 export interface TestGateway {
   url: string;
+  /** Where GET /metrics answers (METRICS_PORT set, e.g. to "0"); null when it is not served. */
+  metricsUrl: string | null;
   settings: Settings;
   gateway: Gateway;
   db: TestDatabase;
@@ -118,11 +121,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const pem = settings.jwt.privateKeyPem ?? generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   const keyRing = peer && !settings.jwt.privateKeyPem ? peer.keyRing : createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
   const repositories = prismaRepositories(gatewayDb.prisma);
-  const { audit } = repositories;
+  const metrics = new PrometheusMetrics();
+  const audit = countedAuditLog(repositories.audit, metrics);
   // Unless a test configures SMTP/Twilio, messages land in the development outbox.
   const delivery = createDelivery(settings, {
     log,
     audit,
+    metrics,
     redisUrl: options.store === "memory" ? undefined : (options.through?.redis?.urlFor(process.env.REDIS_URL!) ?? process.env.REDIS_URL),
     redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
     queuePrefix: `${prefix}delivery`,
@@ -132,6 +137,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   const base: Infrastructure = {
     ...repositories,
+    audit,
+    metrics,
     store,
     bus,
     delivery: delivery.queue,
@@ -153,8 +160,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     }, `${count} message(s) to ${to}`);
   };
 
+  const metricsPort = gateway.metricsPort();
   return {
     url,
+    metricsUrl: metricsPort === null ? null : `http://127.0.0.1:${metricsPort}`,
     settings,
     gateway,
     db,

@@ -5,6 +5,7 @@ import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
 import { closeRedis, connectRedis, requestTimeouts } from "../store/redis-connection";
 import type { DeliveryAttempts } from "./delivery.attempts";
+import type { DeliveryBacklog } from "../metrics/prometheus.metrics";
 import { DependencyUnavailableError } from "../../core/outage";
 import { DeliveryError } from "./delivery.error";
 import { assertPayloadKey, open, seal, SealedPayloadError } from "./sealed-payload";
@@ -137,6 +138,23 @@ export class BullDeliveryQueue implements DeliveryQueue {
     // A code is retried for its lifetime (the processor decides when to stop); BullMQ's
     // own count must not stop it earlier.
     await this.queue.add("deliver", job, message.expiresAt === undefined ? {} : { attempts: Number.MAX_SAFE_INTEGER });
+  }
+
+  /**
+   * What waits in Redis (every instance's jobs), for the queue gauges. The oldest is looked
+   * for among the waiting jobs and the next 100 retries due, not the whole delayed set.
+   */
+  async backlog(): Promise<DeliveryBacklog> {
+    const counts = await this.queue.getJobCounts("waiting", "delayed", "active");
+    const [oldestWaiting] = await this.queue.getJobs(["waiting"], 0, 0, true);
+    const nextDelayed = await this.queue.getJobs(["delayed"], 0, 99, true);
+    const queuedAt = [oldestWaiting, ...nextDelayed].filter(Boolean).map((j) => j.timestamp);
+    return {
+      waiting: counts.waiting ?? 0,
+      delayed: counts.delayed ?? 0,
+      active: counts.active ?? 0,
+      oldestQueuedAt: queuedAt.length ? Math.min(...queuedAt) : null,
+    };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { systemClock, type AuditLog, type Clock, type OutgoingMessage } from "../../core/ports";
+import { noMetrics, systemClock, type AuditLog, type Clock, type Metrics, type OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
 import { DeliveryError, toDeliveryError } from "./delivery.error";
 import { decideRetry, retryPolicy, type RetryPolicy } from "./retry-policy";
@@ -13,6 +13,8 @@ export interface DeliveryAttemptsOptions {
   random?: () => number;
   /** Judges `expiresAt`: the clock the services stamped it with. */
   clock?: Clock;
+  /** Counts messages sent, retried and failed by channel. */
+  metrics?: Metrics;
 }
 
 /** What a failure is audited under; a message whose sealed payload cannot be opened has no more. */
@@ -34,6 +36,7 @@ export class DeliveryAttempts {
   private readonly log: Logger;
   private readonly random: () => number;
   private readonly clock: Clock;
+  private readonly metrics: Metrics;
 
   constructor(options: DeliveryAttemptsOptions) {
     this.policy = retryPolicy(options.retry);
@@ -42,6 +45,7 @@ export class DeliveryAttempts {
     this.log = options.log;
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? noMetrics;
   }
 
   /** Refuses at enqueue a channel with no sender, so the caller hears it at once. */
@@ -71,6 +75,7 @@ export class DeliveryAttempts {
     }
     try {
       await sender.send(message);
+      this.metrics.delivery(message.channel, "sent");
       this.log.debug({ ...context, sender: sender.name }, "message delivered");
       return { kind: "sent" };
     } catch (thrown) {
@@ -78,6 +83,7 @@ export class DeliveryAttempts {
       const lifeLeftMs = message.expiresAt === undefined ? undefined : this.lifeLeftMs(message);
       const decision = decideRetry(this.policy, attempt, error, this.random, lifeLeftMs);
       if (decision.retry) {
+        this.metrics.delivery(message.channel, "retried");
         this.log.info({ ...context, sender: sender.name, reason: error.reason, cause: describeCause(error.cause), delayMs: decision.delayMs }, "delivery failed; will retry");
         return { kind: "retry", delayMs: decision.delayMs, error };
       }
@@ -98,6 +104,7 @@ export class DeliveryAttempts {
   async giveUp(message: MessageLabel, attempts: number, error: DeliveryError, why?: string): Promise<void> {
     const reason = why ? `${error.reason}; ${why}` : error.reason;
     const detail = { channel: message.channel, purpose: message.purpose, attempts, status: error.status ?? null, reason };
+    this.metrics.delivery(message.channel, "failed");
     this.log.warn({ ...detail, userId: message.userId ?? undefined, cause: describeCause(error.cause) }, "delivery failed for good");
     try {
       await this.audit.record({ type: "delivery.failed", ok: false, userId: message.userId ?? null, detail });

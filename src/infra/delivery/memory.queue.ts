@@ -1,6 +1,7 @@
 import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
 import { DeliveryError } from "./delivery.error";
 import type { DeliveryAttempts } from "./delivery.attempts";
+import type { DeliveryBacklog } from "../metrics/prometheus.metrics";
 
 export interface InProcessQueueOptions {
   /** Sends at the same time. */
@@ -13,6 +14,8 @@ interface Job {
   attempt: number;
   /** Why the previous attempt failed. */
   lastError?: DeliveryError;
+  /** When it was first queued (ms since the epoch), for the oldest-job gauge. */
+  queuedAt: number;
 }
 
 /**
@@ -39,7 +42,7 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
     if (this.closed) throw new Error("The delivery queue is closed");
     this.attempts.assertDeliverable(message);
     // A copy, so a caller changing its object later cannot change what is sent.
-    this.ready.push({ message: structuredClone(message), attempt: 1 });
+    this.ready.push({ message: structuredClone(message), attempt: 1, queuedAt: Date.now() });
     // Sending starts on a later tick: enqueue returns before any provider is contacted.
     setImmediate(() => this.pump());
   }
@@ -59,6 +62,17 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
     for (const [, job] of dropped) await this.giveUpOnClose(job);
   }
 
+  /** What waits, for the queue gauges. */
+  async backlog(): Promise<DeliveryBacklog> {
+    const unsent = [...this.ready, ...this.backingOff.values()];
+    return {
+      waiting: this.ready.length,
+      delayed: this.backingOff.size,
+      active: this.sending.size,
+      oldestQueuedAt: unsent.length ? Math.min(...unsent.map((j) => j.queuedAt)) : null,
+    };
+  }
+
   private pump(): void {
     while (this.sending.size < this.concurrency && this.ready.length > 0) {
       const job = this.ready.shift() as Job;
@@ -73,7 +87,7 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
   private async run(job: Job): Promise<void> {
     const outcome = await this.attempts.attempt(job.message, job.attempt, job.lastError);
     if (outcome.kind !== "retry") return;
-    const next: Job = { message: job.message, attempt: job.attempt + 1, lastError: outcome.error };
+    const next: Job = { message: job.message, attempt: job.attempt + 1, lastError: outcome.error, queuedAt: job.queuedAt };
     if (this.closed) return this.giveUpOnClose(next);
     const timer = setTimeout(() => {
       this.backingOff.delete(timer);

@@ -9,6 +9,7 @@ import { MagicLinkStore } from "./magic-link.store";
 export const magicLinkMethod: AuthMethod<MethodDeps> = {
   id: "magic-link",
   resolvers: [MagicLinkResolver],
+  signIns: { consumeMagicLink: "magic_link" },
   create: (d) => {
     const { settings } = d;
     const service = new MagicLinkService({

@@ -8,6 +8,7 @@ import { OtpService } from "./otp.service";
 export const otpMethod: AuthMethod<MethodDeps> = {
   id: "otp",
   resolvers: [OtpResolver],
+  signIns: { verifyOtp: "otp" },
   create: (d) => {
     const o = d.settings.otp;
     const service = new OtpService({
@@ -15,7 +16,7 @@ export const otpMethod: AuthMethod<MethodDeps> = {
       accounts: d.accounts,
       sessions: d.sessions,
       challenges: new OtpChallengeStore(d.store, d.clock, d.secret("otp-challenge")),
-      smsGuard: new SmsGuard(d.store, d.clock, d.audit, d.log, d.settings.sms.guard),
+      smsGuard: new SmsGuard(d.store, d.clock, d.audit, d.log, d.settings.sms.guard, d.metrics),
       delivery: d.delivery,
       limiter: d.limiter,
       audit: d.audit,

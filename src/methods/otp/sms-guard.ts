@@ -1,7 +1,7 @@
 import { sourceBlock } from "../../core/client-info";
 import { rateLimited } from "../../core/errors";
 import { keyPart } from "../../core/rate-limit";
-import type { AuditLog, ClientInfo, Clock, KeyValueStore } from "../../core/ports";
+import { noMetrics, type AuditLog, type ClientInfo, type Clock, type KeyValueStore, type Metrics } from "../../core/ports";
 import { admitSms, countVerifiedSms } from "./sms-guard.scripts";
 
 /**
@@ -67,6 +67,8 @@ export class SmsGuard {
     private readonly audit: AuditLog,
     private readonly log: { warn(obj: object, msg: string): void },
     private readonly settings: SmsGuardSettings,
+    /** Counts every refusal by rule ("sms:guard:budget"…); the audit has only the first per window. */
+    private readonly metrics: Metrics = noMetrics,
   ) {
     const positive = (name: string, v: number) => {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`SmsGuard: ${name} must be a positive integer, got ${v}`);
@@ -112,6 +114,7 @@ export class SmsGuard {
         maxSamplesPerSource,
       ],
     );
+    if (status !== "OK") this.metrics.rateLimited(`sms:guard:${status.toLowerCase()}`);
     switch (status) {
       case "OK":
         return;

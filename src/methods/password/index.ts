@@ -7,6 +7,7 @@ import { PasswordService } from "./password.service";
 export const passwordMethod: AuthMethod<MethodDeps> = {
   id: "password",
   resolvers: [PasswordResolver],
+  signIns: { login: "password" },
   create: (d) => {
     const { maxFailures, failureWindowSeconds } = d.settings.login;
     const service = new PasswordService({

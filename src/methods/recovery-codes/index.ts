@@ -6,6 +6,7 @@ import { RecoveryCodeService } from "./recovery-codes.service";
 export const recoveryCodesMethod: AuthMethod<MethodDeps> = {
   id: "recovery-codes",
   resolvers: [RecoveryCodesResolver],
+  signIns: { useRecoveryCode: "recovery_code" },
   create: (d) => [
     new RecoveryCodesResolver(
       new RecoveryCodeService({

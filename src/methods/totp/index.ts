@@ -7,6 +7,7 @@ import { TotpService } from "./totp.service";
 export const totpMethod: AuthMethod<MethodDeps> = {
   id: "totp",
   resolvers: [TotpResolver],
+  signIns: { verifyTotp: "totp" },
   create: (d) => {
     const { encryptionKey, previousEncryptionKeys, issuer } = d.settings.totp;
     if (!encryptionKey) throw new Error("TOTP_ENCRYPTION_KEY is not set (main.ts generates one outside production)");
