@@ -8,7 +8,14 @@ export const REDACT_PATHS = [
   "*.password",
   "*.currentPassword",
   "*.newPassword",
-  "*.code",
+  // One-time and recovery codes where they arrive (mutation input and arguments). Not
+  // "*.code": that would also hide err.code (ECONNREFUSED, P1001), which on-call needs.
+  "input.code",
+  "*.input.code",
+  "args.code",
+  "*.args.code",
+  "*.codes",
+  "*.recoveryCodes",
   "*.token",
   "*.accessToken",
   "*.refreshToken",
@@ -28,6 +35,8 @@ export function createLogger(opts: { level: string; destination?: pino.Destinati
       // With tracing on: trace_id and span_id of the active span on each line.
       ...(opts.mixin && { mixin: opts.mixin }),
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      // "level":"warn", not 40: readable without a lookup table.
+      formatters: { level: (label) => ({ level: label }) },
       base: { service: "auth-gateway" },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
