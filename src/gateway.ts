@@ -58,8 +58,11 @@ export interface Infrastructure {
   keyRing: KeyRing;
   /** Serves the development outbox at GET /dev/outbox (never mounted in production). */
   devOutbox?: express.RequestHandler;
-  /** Readiness probes, by name ("postgres", "redis"). */
-  readiness: Record<string, () => Promise<void>>;
+  /**
+   * Readiness probes, by name ("postgres", "redis"): resolving is "ok", or the state to
+   * show instead ("embedded" for PGlite, "in-process" for the memory store); rejecting is "down".
+   */
+  readiness: Record<string, () => Promise<void | string>>;
   /** Counters and histograms; served at GET /metrics on METRICS_PORT when that is set. */
   metrics: PrometheusMetrics;
 }
@@ -203,15 +206,14 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     const checks = await Promise.all(
       Object.entries(infra.readiness).map(async ([name, probe]) => {
         try {
-          await withTimeout(probe(), 2000);
-          return [name, "ok"] as const;
+          return [name, (await withTimeout(probe(), 2000)) || "ok"] as const;
         } catch (e) {
           log.warn({ err: e, dependency: name }, "readiness probe failed");
           return [name, "down"] as const;
         }
       }),
     );
-    const ready = checks.every(([, state]) => state === "ok");
+    const ready = checks.every(([, state]) => state !== "down");
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(checks) });
   });
 

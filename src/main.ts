@@ -10,6 +10,7 @@ import { prismaRepositories } from "./infra/db/repositories";
 import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, redactUrlCredentials, type Logger } from "./infra/log/logger";
 import { countedAuditLog, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
+import { readinessProbes } from "./infra/readiness";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { createMemoryStore, createRedisStore, probeRedis } from "./infra/store";
 import { UnreachableError, waitUntilAllReachable, type Dependency } from "./infra/startup/wait-until-reachable";
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
       delivery: delivery.queue,
       devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
       keyRing: createKeyRing(key, publicJwksFromPem(settings.jwt.additionalPublicKeys ?? "")),
-      readiness: { postgres: () => db.ping(), redis: () => store.ping() },
+      readiness: readinessProbes(db, store),
     },
     log,
   );

@@ -10,6 +10,7 @@ import { prismaRepositories } from "../../src/infra/db/repositories";
 import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry, type RetryPolicy } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
 import { countedAuditLog, PrometheusMetrics } from "../../src/infra/metrics/prometheus.metrics";
+import { readinessProbes } from "../../src/infra/readiness";
 import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
 import { createMemoryStore, createRedisStore } from "../../src/infra/store";
 import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
@@ -144,7 +145,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     delivery: delivery.queue,
     devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
     keyRing,
-    readiness: { postgres: () => gatewayDb.ping(), redis: () => store.ping() },
+    readiness: readinessProbes(gatewayDb, store),
   };
   const infra = { ...base, ...options.override?.(base) };
   const gateway = await createGateway(settings, infra, log, options.clock);
