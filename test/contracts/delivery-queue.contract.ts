@@ -1,6 +1,7 @@
 import type { AuditLog, DeliveryQueue, OutgoingMessage } from "../../src/core/ports";
-import { ChannelDisabledError, type Channel, type ChannelSenders, type RetryPolicy } from "../../src/infra/delivery";
+import { ChannelDisabledError, DeliveryError, type Channel, type ChannelSenders, type RetryPolicy } from "../../src/infra/delivery";
 import type { Logger } from "../../src/infra/log/logger";
+import type { BacklogSource } from "../../src/infra/metrics/prometheus.metrics";
 import { SmtpSender } from "../../src/infra/mail/smtp.sender";
 import { createTwilioSenders } from "../../src/infra/sms/twilio.sender";
 import { MemoryAuditLog } from "../helpers/audit";
@@ -9,7 +10,7 @@ import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { startTwilioEndpoint, type TwilioEndpoint } from "../helpers/twilio-endpoint";
 import { sleep, waitFor } from "../helpers/wait";
 
-export type MakeQueue = (options: { senders: ChannelSenders; audit: AuditLog; log: Logger; retry: Partial<RetryPolicy> }) => DeliveryQueue;
+export type MakeQueue = (options: { senders: ChannelSenders; audit: AuditLog; log: Logger; retry: Partial<RetryPolicy> }) => DeliveryQueue & BacklogSource;
 
 export const CODE = "483920";
 export const MAIL_FROM = "codes@gateway.test";
@@ -298,6 +299,44 @@ export function describeDeliveryQueueContract(name: string, makeQueue: MakeQueue
           },
         ]);
         assertCodeNeverRecorded();
+      });
+    });
+
+    // What the /metrics gauges read: auth_gateway_delivery_queue_jobs and _oldest_job_age_seconds.
+    describe("backlog", () => {
+      it("counts a message being sent as active, with when it was queued, and nothing once it is sent", async () => {
+        let release = () => {};
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const { queue } = setup({ senders: { email: { name: "held", send: () => held } } });
+        const queuedFrom = Date.now();
+        await queue.enqueue(emailMessage);
+        try {
+          const sending = await waitFor(async () => {
+            const b = await queue.backlog();
+            return b.active === 1 && b;
+          }, "the message to be in a worker's hands");
+          expect(sending).toMatchObject({ waiting: 0, delayed: 0, active: 1 });
+          expect(sending.oldestQueuedAt).toBeGreaterThanOrEqual(queuedFrom - 1000);
+          expect(sending.oldestQueuedAt).toBeLessThanOrEqual(Date.now());
+        } finally {
+          // Closing the queue waits for this send.
+          release();
+        }
+        await waitFor(async () => (await queue.backlog()).active === 0, "the send to end");
+        expect(await queue.backlog()).toEqual({ waiting: 0, delayed: 0, active: 0, oldestQueuedAt: null });
+      });
+
+      it("counts a message waiting out a retry's backoff as delayed, still the oldest", async () => {
+        const failing = { name: "failing", send: () => Promise.reject(new DeliveryError("try later", { retryable: true })) };
+        const { queue } = setup({ senders: { email: failing }, retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+        const queuedFrom = Date.now();
+        await queue.enqueue(emailMessage);
+        const backingOff = await waitFor(async () => {
+          const b = await queue.backlog();
+          return b.delayed === 1 && b;
+        }, "the retry to be scheduled");
+        expect(backingOff).toMatchObject({ waiting: 0, delayed: 1, active: 0 });
+        expect(backingOff.oldestQueuedAt).toBeGreaterThanOrEqual(queuedFrom - 1000);
       });
     });
   });

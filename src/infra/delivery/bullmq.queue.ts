@@ -142,13 +142,15 @@ export class BullDeliveryQueue implements DeliveryQueue {
 
   /**
    * What waits in Redis (every instance's jobs), for the queue gauges. The oldest is looked
-   * for among the waiting jobs and the next 100 retries due, not the whole delayed set.
+   * for among the jobs being sent, the oldest waiting one and the next 100 retries due (not
+   * the whole delayed set: a scrape stays a few bounded reads).
    */
   async backlog(): Promise<DeliveryBacklog> {
     const counts = await this.queue.getJobCounts("waiting", "delayed", "active");
     const [oldestWaiting] = await this.queue.getJobs(["waiting"], 0, 0, true);
     const nextDelayed = await this.queue.getJobs(["delayed"], 0, 99, true);
-    const queuedAt = [oldestWaiting, ...nextDelayed].filter(Boolean).map((j) => j.timestamp);
+    const active = await this.queue.getJobs(["active"], 0, 99, true);
+    const queuedAt = [oldestWaiting, ...nextDelayed, ...active].filter(Boolean).map((j) => j.timestamp);
     return {
       waiting: counts.waiting ?? 0,
       delayed: counts.delayed ?? 0,

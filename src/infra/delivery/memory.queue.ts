@@ -26,6 +26,8 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
   readonly kind = "memory" as const;
   private readonly ready: Job[] = [];
   private readonly sending = new Set<Promise<void>>();
+  /** The jobs those sends are for. */
+  private readonly inFlight = new Set<Job>();
   /** Jobs waiting out a backoff, by the timer that will put them back in `ready`. */
   private readonly backingOff = new Map<NodeJS.Timeout, Job>();
   private readonly concurrency: number;
@@ -64,11 +66,11 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
 
   /** What waits, for the queue gauges. */
   async backlog(): Promise<DeliveryBacklog> {
-    const unsent = [...this.ready, ...this.backingOff.values()];
+    const unsent = [...this.ready, ...this.backingOff.values(), ...this.inFlight];
     return {
       waiting: this.ready.length,
       delayed: this.backingOff.size,
-      active: this.sending.size,
+      active: this.inFlight.size,
       oldestQueuedAt: unsent.length ? Math.min(...unsent.map((j) => j.queuedAt)) : null,
     };
   }
@@ -76,7 +78,9 @@ export class InProcessDeliveryQueue implements DeliveryQueue {
   private pump(): void {
     while (this.sending.size < this.concurrency && this.ready.length > 0) {
       const job = this.ready.shift() as Job;
+      this.inFlight.add(job);
       const sending: Promise<void> = this.run(job).finally(() => {
+        this.inFlight.delete(job);
         this.sending.delete(sending);
         this.pump();
       });
