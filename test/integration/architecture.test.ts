@@ -18,7 +18,7 @@ const importsOf = (file: string) => [...fs.readFileSync(file, "utf8").matchAll(/
  * and core never reach for a driver or for infra/ themselves; main.ts wires infra in.
  */
 describe("the layering", () => {
-  const forbidden = [/^ioredis$/, /^@prisma\//, /^pg$/, /^@electric-sql\//, /^bullmq$/, /^nodemailer$/, /^twilio$/, /\/infra\//];
+  const forbidden = [/^ioredis$/, /^@prisma\//, /^pg$/, /^@electric-sql\//, /^bullmq$/, /^nodemailer$/, /^twilio$/, /^prom-client$/, /\/infra\//];
 
   it.each(["methods", "sessions", "core", "users", "graphql", "config"])("src/%s imports no driver and nothing from infra/", (folder) => {
     const offenders = sourceFiles(path.join(src, folder)).flatMap((file) =>
