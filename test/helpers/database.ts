@@ -25,8 +25,7 @@ export interface EmptyPostgresDatabase {
  * A fresh, empty database on the DATABASE_URL server, e.g. for a spawned gateway to migrate itself;
  * undefined when DATABASE_URL is unset (the caller falls back to PGlite).
  */
-export async function createTestDatabaseUrl(): Promise<EmptyPostgresDatabase | undefined> {
-  const serverUrl = process.env.DATABASE_URL;
+export async function createTestDatabaseUrl(serverUrl = process.env.DATABASE_URL): Promise<EmptyPostgresDatabase | undefined> {
   if (!serverUrl) return undefined;
   // Lower-case hex only, so the name never needs quoting rules beyond the plain identifier.
   const name = `gw_test_${randomBytes(6).toString("hex")}`;
@@ -42,10 +41,13 @@ export async function createTestDatabaseUrl(): Promise<EmptyPostgresDatabase | u
   };
 }
 
-/** A migrated database of its own for one test file: Postgres when DATABASE_URL is set, else in-memory PGlite. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A migrated database of its own for one test file: on the Postgres server `serverUrl`
+ * (DATABASE_URL by default) when there is one, else in-memory PGlite.
+ */
+export async function createTestDatabase(serverUrl = process.env.DATABASE_URL): Promise<TestDatabase> {
   const quiet = () => {};
-  const empty = await createTestDatabaseUrl();
+  const empty = await createTestDatabaseUrl(serverUrl);
   if (!empty) {
     const db = await openDatabase({ pgliteDir: "memory://", migrationsDir: MIGRATIONS_DIR, log: quiet });
     return { db, cleanup: () => db.close() };
@@ -75,4 +77,19 @@ async function withAdminClient<T>(serverUrl: string, work: (admin: pg.Client) =>
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * A Postgres server for tests that need one whatever the run uses (a TCP proxy in front of
+ * it stages a partition; embedded PGlite has no connection to cut): DATABASE_URL, else the
+ * machine's own on 127.0.0.1:5432. Fails saying so when neither answers.
+ */
+export async function postgresServerUrl(): Promise<string> {
+  const url = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  try {
+    await withAdminClient(url, (admin) => admin.query("SELECT 1"));
+  } catch (error) {
+    throw new Error(`this test needs a Postgres server: set DATABASE_URL (tried ${url}: ${(error as Error).message})`);
+  }
+  return url;
 }

@@ -3,6 +3,7 @@ import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { LoginDocument, MeDocument, RequestMagicLinkDocument, RequestOtpDocument, SignUpDocument, VerifyOtpDocument } from "../__generated__/graphql";
 import { codeIn } from "../helpers/codes";
+import { createTestDatabase, postgresServerUrl, type TestDatabase } from "../helpers/database";
 import { startTestGateway, type GqlResult, type TestGateway } from "../helpers/gateway";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { hostAndPort, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
@@ -113,14 +114,18 @@ describe("an audit log that fails (Postgres refusing the write)", () => {
 describe("Redis or Postgres not answering", () => {
   let redis: TcpProxy;
   let postgres: TcpProxy;
+  let database: TestDatabase;
   let gw: TestGateway;
   let token: string;
   const password = "correct horse battery";
 
   beforeAll(async () => {
     redis = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
-    postgres = await startTcpProxy(hostAndPort(process.env.DATABASE_URL!, 5432));
+    const serverUrl = await postgresServerUrl();
+    postgres = await startTcpProxy(hostAndPort(serverUrl, 5432));
+    database = await createTestDatabase(serverUrl);
     gw = await startTestGateway({
+      db: database,
       through: { redis, postgres },
       env: { REDIS_COMMAND_TIMEOUT_MS: "300", DATABASE_QUERY_TIMEOUT_MS: "500", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_PER_DESTINATION_PER_HOUR: "100" },
     });
@@ -133,6 +138,7 @@ describe("Redis or Postgres not answering", () => {
   });
   afterAll(async () => {
     await gw.close();
+    await database.cleanup();
     await redis.close();
     await postgres.close();
   });
