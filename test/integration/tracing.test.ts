@@ -249,10 +249,10 @@ describe("traces (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
 
     gw.child.kill("SIGTERM");
     expect((await gw.exited).code).toBe(0);
-    expect(probe.loaded().length).toBeGreaterThan(0);
+    expect(probe.loaded().some((m) => m.includes("/@opentelemetry/sdk-node/"))).toBe(true);
   }, 120_000);
 
-  it("loads nothing of OpenTelemetry and puts no trace id on log lines when the variable is unset", async () => {
+  it("loads nothing that traces and puts no trace id on log lines when the variable is unset", async () => {
     const probe = writeModuleProbe(dir);
     gw = await startGatewayProcess(baseEnv(probe.preload));
     const requestId = `untraced-${randomUUID()}`;
@@ -261,7 +261,9 @@ describe("traces (OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     gw.child.kill("SIGTERM");
     expect((await gw.exited).code).toBe(0);
 
-    expect(probe.loaded()).toEqual([]);
+    // Nothing that traces: no SDK, exporter or instrumentation. Only the no-op API package
+    // may be there, which prom-client's process metrics require for exemplars.
+    expect(probe.loaded().filter((m) => !m.includes("/@opentelemetry/api/"))).toEqual([]);
     const line = gw.lines.find((l) => l.includes(requestId));
     expect(line).toBeDefined();
     expect(line).not.toContain("trace_id");
