@@ -60,11 +60,14 @@ async function withCode<T>(to: string, send: () => Promise<T>): Promise<[T, stri
   const phone = to.startsWith("+");
   const before = phone ? textsTo(to).length : mailsTo(to).length;
   const result = await send();
-  const message = await waitFor(() => {
-    const all = phone ? textsTo(to) : mailsTo(to);
-    return all.length > before && all[all.length - 1];
-  }, `a message to ${to}`);
-  const text = "text" in message ? message.text : (message.form.Body ?? message.form.Twiml.replace(/, /g, ""));
+  const textOf = (m: ReturnType<typeof mailsTo>[number] | ReturnType<typeof textsTo>[number]) =>
+    "text" in m ? m.text : (m.form.Body ?? m.form.Twiml.replace(/, /g, ""));
+  // The message with a code: a notice from an earlier step (e.g. "now has the phone number")
+  // may still be arriving through the queue.
+  const text = await waitFor(() => {
+    const all: Array<Parameters<typeof textOf>[0]> = phone ? textsTo(to) : mailsTo(to);
+    return all.slice(before).map(textOf).find((t) => /\b\d{6}\b/.test(t));
+  }, `a message with a code to ${to}`);
   return [result, codeIn(text)];
 }
 
