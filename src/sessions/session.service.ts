@@ -328,11 +328,6 @@ export class SessionService {
     return ended;
   }
 
-  /** Ends every live session of a user (e.g. when an unproven account is claimed). */
-  async revokeAll(userId: string, reason: string): Promise<void> {
-    for (const session of await this.d.sessions.listActive(userId, this.d.clock.now())) await this.revokeSession(session.id, reason);
-  }
-
   /**
    * Idempotent: the row update only touches a live session. Postgres is the truth: once the
    * row says revoked, the revocation stands, and a store outage does not fail the caller's
