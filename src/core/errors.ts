@@ -62,3 +62,6 @@ export const unavailable = () => new AuthError("UNAVAILABLE", undefined, { retry
 
 /** The single answer for wrong email, wrong password and unknown account alike. */
 export const invalidCredentials = () => new AuthError("UNAUTHENTICATED", "Invalid email or password.");
+
+/** The caller's session ended (revoked, e.g. by an account claim) while the request ran. */
+export const sessionEnded = () => new AuthError("UNAUTHENTICATED", "This session has ended. Sign in again.");

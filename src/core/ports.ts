@@ -86,6 +86,8 @@ export interface UserRecord {
   phoneVerified: boolean;
   passwordHash: string | null;
   totpEnabled: boolean;
+  /** Raised by a claim; a sign-in checked under an older value makes no session. */
+  credentialsVersion: number;
   createdAt: Date;
 }
 
@@ -111,8 +113,12 @@ export interface UserRepo {
   findByPhone(phone: string): Promise<UserRecord | null>;
   /** Null when the email or phone is already taken (a unique-constraint race included). */
   create(user: NewUser): Promise<UserRecord | null>;
-  /** Null when the new email or phone is taken by another account. */
-  update(id: string, patch: UserPatch): Promise<UserRecord | null>;
+  /**
+   * Null when the new email or phone is taken by another account. With `liveSession` (a
+   * change the signed-in user asked for) it is written only while that session is live,
+   * so a claim that ends the session cannot be followed by its change: UNAUTHENTICATED.
+   */
+  update(id: string, patch: UserPatch, opts?: { liveSession?: string }): Promise<UserRecord | null>;
   /**
    * Hands an account on which nothing was ever proven to the person who just proved
    * `contact` on it (pre-account hijacking), in one transaction: the address becomes
@@ -125,9 +131,9 @@ export interface UserRepo {
    * Moves `contact`, unproven on account `fromId`, to the person who proved it, in one
    * transaction: off `fromId`, and verified onto account `toId`, or onto a new account when
    * `toId` is null. Null when it is no longer unproven there or the target lost a race for
-   * the address: read again.
+   * the address: read again. `liveSession` as for update.
    */
-  moveUnprovenContact(fromId: string, contact: Contact, toId: string | null): Promise<UserRecord | null>;
+  moveUnprovenContact(fromId: string, contact: Contact, toId: string | null, opts?: { liveSession?: string }): Promise<UserRecord | null>;
 }
 
 export interface UserPatch {
@@ -174,20 +180,27 @@ export interface NewSession {
   now: Date;
   expiresAt: Date;
   refreshTokenHash: string;
+  /** The user's credentialsVersion when the factors were checked. */
+  credentialsVersion: number;
 }
 
 export interface SessionRepo {
-  /** Creates the session with its first refresh token. */
-  create(session: NewSession): Promise<SessionRecord>;
+  /**
+   * Creates the session with its first refresh token; null when the user's
+   * credentialsVersion is no longer the one the factors were checked under (a claim
+   * happened meanwhile). Serialized with claims, so none can miss the new session.
+   */
+  create(session: NewSession): Promise<SessionRecord | null>;
   findById(id: string): Promise<SessionRecord | null>;
   /** The refresh token (by hash) and its session, whether or not it was rotated already. */
   findByRefreshTokenHash(hash: string): Promise<{ rotatedAt: Date | null; tokenId: string; session: SessionRecord } | null>;
   /**
-   * Marks the token rotated and stores its successor in one transaction. False when the
-   * token was rotated meanwhile (a concurrent use): the caller treats that as reuse.
+   * Marks the token rotated and stores its successor in one transaction. "reused" when the
+   * token was rotated meanwhile (a concurrent use: the caller treats that as reuse), "ended"
+   * when the session was revoked meanwhile.
    */
-  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date, lapse?: AalLapse): Promise<boolean>;
-  /** Raises a live session to aal2 at `now` (step-up) and adds methods to its amr. */
+  rotate(tokenId: string, sessionId: string, nextHash: string, client: ClientInfo, now: Date, lapse?: AalLapse): Promise<"rotated" | "reused" | "ended">;
+  /** Raises a live session to aal2 at `now` (step-up) and adds methods to its amr; null once revoked. */
   elevate(sessionId: string, amr: string[], now: Date): Promise<SessionRecord | null>;
   /** Retires every refresh token of the session and gives it this one (after a step-up). */
   reissue(sessionId: string, nextHash: string, now: Date): Promise<void>;
@@ -266,7 +279,7 @@ export interface TotpRepo {
   /** The confirmed factor; enrolments in progress live in the store until confirmed. */
   find(userId: string): Promise<TotpFactorRecord | null>;
   /** Stores a confirmed factor (replacing any) and turns TOTP on, in one transaction. */
-  activate(userId: string, secretSealed: string, step: number): Promise<void>;
+  activate(userId: string, secretSealed: string, step: number, opts: { liveSession: string }): Promise<void>;
   /**
    * Records an accepted code's time step, only if it is later than the last accepted one
    * (one conditional UPDATE: two concurrent uses of one code cannot both pass).

@@ -67,6 +67,7 @@ const user: UserRecord = {
   phoneVerified: true,
   passwordHash: null,
   totpEnabled: true,
+  credentialsVersion: 0,
   createdAt: new Date(),
 };
 const client = { ip: null, userAgent: null };

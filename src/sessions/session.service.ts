@@ -58,11 +58,14 @@ export interface MfaGrant {
   factors: Authenticator[];
   /** The token's id, recorded when it finishes a sign-in (single use). */
   jti: string;
+  /** The user's credentialsVersion when the first factor was checked. */
+  credentialsVersion: number;
 }
 
 const usedMfaKey = (jti: string) => `mfa:used:${jti}`;
 const mfaTokenNotValid = () => new AuthError("UNAUTHENTICATED", "The MFA step has expired or is not valid. Sign in again.");
 const invalidRefresh = () => new AuthError("UNAUTHENTICATED", "The refresh token is not valid. Sign in again.");
+const accountChanged = () => new AuthError("UNAUTHENTICATED", "The account changed while you were signing in. Sign in again.");
 const idleEnded = () => new AuthError("UNAUTHENTICATED", "This session ended after a time without use. Sign in again.");
 
 /**
@@ -103,9 +106,9 @@ export class SessionService {
     const amr = [factor.amr];
     if (mfaMethods.length > 0) {
       await this.d.audit.record({ type: "mfa.required", ok: true, userId: user.id, client, detail: { amr, factors } });
-      return { status: "MFA_REQUIRED", mfaToken: this.d.tokens.signMfa({ userId: user.id, amr, factors }), mfaMethods, isNewUser };
+      return { status: "MFA_REQUIRED", mfaToken: this.d.tokens.signMfa({ userId: user.id, amr, factors, credentialsVersion: user.credentialsVersion }), mfaMethods, isNewUser };
     }
-    return this.authenticated(user, "aal1", amr, client, isNewUser);
+    return this.authenticated(user, user.credentialsVersion, "aal1", amr, client, isNewUser);
   }
 
   /** Who an unused mfaToken speaks for and which first factor they passed; UNAUTHENTICATED otherwise. */
@@ -114,7 +117,7 @@ export class SessionService {
     if (!claims) throw mfaTokenNotValid();
     // Checked here too so that a used token is refused before any code is spent on it.
     if ((await this.d.store.get(usedMfaKey(claims.jti))) !== null) throw mfaTokenNotValid();
-    return { userId: claims.sub, amr: claims.amr, factors: claims.factors as Authenticator[], jti: claims.jti };
+    return { userId: claims.sub, amr: claims.amr, factors: claims.factors as Authenticator[], jti: claims.jti, credentialsVersion: claims.cv };
   }
 
   /**
@@ -132,7 +135,8 @@ export class SessionService {
     const first = await this.d.store.setIfAbsent(usedMfaKey(grant.jti), "1", this.d.tokens.mfaTtlSeconds * 1000);
     if (!first) throw mfaTokenNotValid();
     const amr = [...new Set([...grant.amr, factor.amr, "mfa"])];
-    return this.authenticated(user, "aal2", amr, client, false, grant.amr);
+    // The first factor's version: a claim since then leaves this sign-in nothing.
+    return this.authenticated(user, grant.credentialsVersion, "aal2", amr, client, false, grant.amr);
   }
 
   /**
@@ -156,8 +160,19 @@ export class SessionService {
     return this.issue(session, refreshToken);
   }
 
-  /** Starts a session for a user who has passed every factor required. */
-  private async authenticated(user: UserRecord, aal: Aal, amr: string[], client: ClientInfo, isNewUser = false, firstFactorAmr = amr): Promise<AuthResult> {
+  /**
+   * Starts a session for a user who has passed every factor required, checked while the
+   * user's credentialsVersion was `credentialsVersion`.
+   */
+  private async authenticated(
+    user: UserRecord,
+    credentialsVersion: number,
+    aal: Aal,
+    amr: string[],
+    client: ClientInfo,
+    isNewUser = false,
+    firstFactorAmr = amr,
+  ): Promise<AuthResult> {
     const refreshToken = newRefreshToken();
     const now = this.d.clock.now();
     const session = await this.d.sessions.create({
@@ -169,7 +184,13 @@ export class SessionService {
       now,
       expiresAt: new Date(now.getTime() + this.d.refreshTtlSeconds * 1000),
       refreshTokenHash: hashToken(refreshToken),
+      credentialsVersion,
     });
+    if (!session) {
+      // The account was claimed by its owner while this sign-in checked the old credentials.
+      await this.d.audit.record({ type: "session.refused", ok: false, userId: user.id, client, detail: { reason: "account_claimed", amr } });
+      throw accountChanged();
+    }
     await this.d.audit.record({ type: "session.created", ok: true, userId: user.id, client, detail: { sessionId: session.id, aal, amr } });
     return { status: "AUTHENTICATED", tokens: this.issue(session, refreshToken), user, mfaMethods: [], isNewUser };
   }
@@ -201,7 +222,11 @@ export class SessionService {
     const issuedAs = lapse ? { ...session, aal: "aal1" as const, amr: firstFactorAmrOf(session), aal2At: null } : session;
     const next = newRefreshToken();
     const rotated = await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now, lapse ? { amr: issuedAs.amr } : undefined);
-    if (!rotated) return this.refreshTokenReused(session, client);
+    if (rotated === "reused") return this.refreshTokenReused(session, client);
+    if (rotated === "ended") {
+      this.countRefresh("invalid");
+      throw invalidRefresh();
+    }
     this.countRefresh("rotated");
     if (lapse) {
       // Actions that need aal2 now ask for a step-up again.

@@ -18,8 +18,8 @@ describe("TokenService", () => {
   });
 
   it("never accepts an mfaToken as an access token, nor the reverse", () => {
-    const mfa = tokens.signMfa({ userId: "u1", amr: ["pwd"], factors: ["password"] });
-    expect(tokens.verifyMfa(mfa)).toMatchObject({ sub: "u1", amr: ["pwd"], factors: ["password"], jti: expect.any(String) });
+    const mfa = tokens.signMfa({ userId: "u1", amr: ["pwd"], factors: ["password"], credentialsVersion: 2 });
+    expect(tokens.verifyMfa(mfa)).toMatchObject({ sub: "u1", amr: ["pwd"], factors: ["password"], jti: expect.any(String), cv: 2 });
     expect(tokens.verifyAccess(mfa)).toBeNull();
     expect(tokens.verifyMfa(tokens.signAccess(claims))).toBeNull();
   });

@@ -21,6 +21,8 @@ export interface MfaClaims {
   factors: string[];
   /** Recorded once the second factor succeeds: each mfaToken finishes one sign-in. */
   jti: string;
+  /** The user's credentialsVersion when the first factor was checked. */
+  cv: number;
   exp: number;
 }
 
@@ -69,8 +71,8 @@ export class TokenService {
     return MFA_TTL_SECONDS;
   }
 
-  signMfa(c: { userId: string; amr: string[]; factors: string[] }): string {
-    return jwt.sign({ amr: c.amr, factors: c.factors }, this.keys.signing.privateKey, {
+  signMfa(c: { userId: string; amr: string[]; factors: string[]; credentialsVersion: number }): string {
+    return jwt.sign({ amr: c.amr, factors: c.factors, cv: c.credentialsVersion }, this.keys.signing.privateKey, {
       algorithm: "ES256",
       header: { alg: "ES256", typ: MFA_TYP, kid: this.keys.signing.kid },
       issuer: this.opts.issuer,
@@ -86,6 +88,7 @@ export class TokenService {
     if (!payload || !Array.isArray(payload.amr) || typeof payload.jti !== "string") return null;
     // Tokens without `factors` (signed before it existed) are refused: the rule needs it.
     if (!Array.isArray(payload.factors) || !payload.factors.every((f: unknown) => typeof f === "string")) return null;
+    if (!Number.isInteger(payload.cv)) return null;
     return payload as unknown as MfaClaims;
   }
 

@@ -1,5 +1,6 @@
 import { URI, type TOTP } from "otpauth";
 import {
+  ChangePasswordDocument,
   ConfirmTotpDocument,
   EnrollTotpDocument,
   LoginDocument,
@@ -24,7 +25,7 @@ import { errorCode, startTestGateway, type TestGateway } from "../helpers/gatewa
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ env: { SMS_ALLOWED_COUNTRIES: "US", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "1000" } });
+  gw = await startTestGateway({ env: { SMS_ALLOWED_COUNTRIES: "US", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "1000", SMS_PREFIX_VELOCITY_MAX: "1000" } });
 });
 afterAll(() => gw.close());
 
@@ -153,6 +154,68 @@ describe("claiming an account nobody proved anything on", () => {
     expect(both.map((r) => r.user!.id)).toEqual([creator.userId, creator.userId]);
     for (const r of both) expect(await me(r.tokens!.accessToken)).not.toBeNull();
     expect(await users.events(creator.userId, "account.claimed")).toHaveLength(1);
+  });
+});
+
+/*
+ * The creator is still signing in, or still changing the account, when its owner claims it.
+ * Each write checked what the creator held before the claim committed; none may land after.
+ */
+describe("a claim racing what its creator is doing", () => {
+  const liveSessions = (userId: string) => gw.db.db.prisma.session.findMany({ where: { userId, revokedAt: null } });
+
+  it("password logins in flight (checked against the old password) leave no session on the claimed account", async () => {
+    const victimEmail = email("claim-vs-login");
+    const creator = await signUp(victimEmail);
+    const { challengeId, code } = await requestCode("EMAIL", victimEmail);
+    // The logins are inside argon2 while the claim commits.
+    const logins = Array.from({ length: 4 }, () => gw.request(LoginDocument, { input: { email: victimEmail, password: PASSWORD } }));
+    const claim = verify(challengeId, code);
+    const [claimed, ...answers] = await Promise.all([claim, ...logins]);
+    const victim = claimed.data!.verifyOtp;
+    expect(victim.user!.id).toBe(creator.userId);
+
+    const live = await liveSessions(creator.userId);
+    const victimSid = JSON.parse(Buffer.from(victim.tokens!.accessToken.split(".")[1], "base64url").toString()).sid;
+    expect(live.map((s) => s.id)).toEqual([victimSid]);
+    for (const a of answers) {
+      // Each login either lost to the claim, or finished first and was ended by it.
+      if (a.errors) expect(errorCode(a)).toBe("UNAUTHENTICATED");
+      else expect(await me(a.data!.login.tokens!.accessToken)).toBeNull();
+    }
+    expect(answers.some((a) => a.errors)).toBe(true);
+    expect(await users.events(creator.userId, "session.refused")).not.toHaveLength(0);
+  });
+
+  it("a password change in flight from the creator's session does not survive the claim", async () => {
+    const victimEmail = email("claim-vs-change");
+    const creator = await signUp(victimEmail);
+    const { challengeId, code } = await requestCode("EMAIL", victimEmail);
+    // The change hashes the new password (argon2) while the claim commits.
+    const change = gw.request(ChangePasswordDocument, { input: { newPassword: "the creator's second try" } }, { token: creator.token });
+    const [claimed, changed] = await Promise.all([verify(challengeId, code), change]);
+    expect(claimed.data!.verifyOtp.user!.id).toBe(creator.userId);
+    if (changed.errors) expect(errorCode(changed)).toBe("UNAUTHENTICATED");
+    expect(await users.byId(creator.userId)).toMatchObject({ passwordHash: null });
+    expect(errorCode(await gw.request(LoginDocument, { input: { email: victimEmail, password: "the creator's second try" } }))).toBe("UNAUTHENTICATED");
+  });
+
+  it("the creator proving a phone of theirs at the moment of the claim never leaves it on the owner's account", async () => {
+    for (let round = 0; round < 3; round++) {
+      const victimEmail = email("claim-vs-contact");
+      const attackerPhone = phone();
+      const creator = await signUp(victimEmail);
+      const phoneCode = await requestCode("SMS", attackerPhone, "VERIFY_CONTACT", creator.token);
+      const emailCode = await requestCode("EMAIL", victimEmail);
+      const [victim, proved] = await Promise.all([verify(emailCode.challengeId, emailCode.code), verify(phoneCode.challengeId, phoneCode.code, creator.token)]);
+      const owner = await users.byId(victim.data!.verifyOtp.user!.id);
+      // Whichever came first: the owner's account holds the owner's email and not the creator's phone.
+      expect(owner).toMatchObject({ email: victimEmail, emailVerified: true });
+      expect(owner!.phone).not.toBe(attackerPhone);
+      if (proved.errors) expect(errorCode(proved)).toBe("UNAUTHENTICATED");
+      const bySms = await signInByCode("SMS", attackerPhone);
+      expect(bySms.user!.id).not.toBe(owner!.id);
+    }
   });
 });
 

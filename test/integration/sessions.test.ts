@@ -1,5 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshTokensDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, SessionsDocument, SignUpDocument } from "../__generated__/graphql";
+import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
+import { hashToken } from "../../src/sessions/tokens";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 let gw: TestGateway;
@@ -120,6 +122,19 @@ describe("refreshTokens", () => {
     expect(results.filter((r) => errorCode(r) === "UNAUTHENTICATED").length).toBeGreaterThanOrEqual(3);
     const session = await gw.db.db.prisma.session.findFirstOrThrow({ where: { userId: a.userId } });
     expect(session.revokedReason).toBe("refresh_token_reuse");
+  });
+
+  it("a session revoked between the token's lookup and its rotation gets no successor token", async () => {
+    const { refreshToken } = await newAccount();
+    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
+    // What a claim or a sign-out elsewhere does while a refresh is in flight.
+    await repo.revoke(found.session.id, "account_claimed", new Date());
+    const client = { ip: "127.0.0.1", userAgent: null };
+    expect(await repo.rotate(found.tokenId, found.session.id, hashToken("next"), client, new Date())).toBe("ended");
+    // Rolled back: the old token is not spent and no successor exists.
+    expect(await gw.db.db.prisma.refreshToken.findMany({ where: { sessionId: found.session.id } })).toMatchObject([{ rotatedAt: null }]);
+    expect(await repo.elevate(found.session.id, ["otp", "mfa"], new Date())).toBeNull();
   });
 
   it("an unknown refresh token is UNAUTHENTICATED and revokes nothing", async () => {

@@ -1,5 +1,6 @@
 import type { TotpFactorRecord, TotpRepo } from "../../core/ports";
 import type { PrismaClient, TotpFactor } from "./generated/client";
+import { lockLiveSession } from "./live-session";
 
 const toRecord = (f: TotpFactor): TotpFactorRecord => ({ ...f, lastStep: f.lastStep === null ? null : Number(f.lastStep) });
 
@@ -11,12 +12,13 @@ export class PrismaTotpRepo implements TotpRepo {
     return row && toRecord(row);
   }
 
-  async activate(userId: string, secretSealed: string, step: number): Promise<void> {
+  async activate(userId: string, secretSealed: string, step: number, opts: { liveSession: string }): Promise<void> {
     const data = { secretSealed, confirmedAt: new Date(), lastStep: BigInt(step), driftSteps: 0, driftStreak: 0 };
-    await this.prisma.$transaction([
-      this.prisma.totpFactor.upsert({ where: { userId }, create: { userId, ...data }, update: data }),
-      this.prisma.user.update({ where: { id: userId }, data: { totpEnabled: true } }),
-    ]);
+    await this.prisma.$transaction(async (tx) => {
+      await lockLiveSession(tx, userId, opts.liveSession);
+      await tx.totpFactor.upsert({ where: { userId }, create: { userId, ...data }, update: data });
+      await tx.user.update({ where: { id: userId }, data: { totpEnabled: true } });
+    });
   }
 
   async acceptStep(userId: string, step: number, drift: { steps: number; streak: number }): Promise<boolean> {

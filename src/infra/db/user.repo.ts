@@ -1,5 +1,6 @@
 import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
 import { Prisma, type PrismaClient } from "./generated/client";
+import { lockLiveSession } from "./live-session";
 import { isUuid } from "./uuid";
 
 const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
@@ -43,9 +44,14 @@ export class PrismaUserRepo implements UserRepo {
     }
   }
 
-  async update(id: string, patch: UserPatch): Promise<UserRecord | null> {
+  async update(id: string, patch: UserPatch, opts: { liveSession?: string } = {}): Promise<UserRecord | null> {
+    const { liveSession } = opts;
     try {
-      return await this.prisma.user.update({ where: { id }, data: patch });
+      if (liveSession === undefined) return await this.prisma.user.update({ where: { id }, data: patch });
+      return await this.prisma.$transaction(async (tx) => {
+        await lockLiveSession(tx, id, liveSession);
+        return tx.user.update({ where: { id }, data: patch });
+      });
     } catch (e) {
       if (isUniqueViolation(e)) return null;
       throw e;
@@ -60,7 +66,15 @@ export class PrismaUserRepo implements UserRepo {
         // none once anything on the account is proven.
         const { count } = await tx.user.updateMany({
           where: { id, [col.address]: contact.address, emailVerified: false, phoneVerified: false },
-          data: { [col.verified]: true, [col.other]: null, [col.otherVerified]: false, passwordHash: null, totpEnabled: false },
+          data: {
+            [col.verified]: true,
+            [col.other]: null,
+            [col.otherVerified]: false,
+            passwordHash: null,
+            totpEnabled: false,
+            // A sign-in that checked the creator's password before this commits gets no session.
+            credentialsVersion: { increment: 1 },
+          },
         });
         if (count !== 1) throw new Conflict();
         await tx.totpFactor.deleteMany({ where: { userId: id } });
@@ -76,10 +90,11 @@ export class PrismaUserRepo implements UserRepo {
     }
   }
 
-  async moveUnprovenContact(fromId: string, contact: Contact, toId: string | null): Promise<UserRecord | null> {
+  async moveUnprovenContact(fromId: string, contact: Contact, toId: string | null, opts: { liveSession?: string } = {}): Promise<UserRecord | null> {
     const col = columns(contact);
     try {
       return await this.prisma.$transaction(async (tx) => {
+        if (toId !== null && opts.liveSession !== undefined) await lockLiveSession(tx, toId, opts.liveSession);
         const { count } = await tx.user.updateMany({
           where: { id: fromId, [col.address]: contact.address, [col.verified]: false },
           data: { [col.address]: null, [col.verified]: false },

@@ -168,7 +168,7 @@ export class OtpService {
       if (!principal || principal.userId !== userId) throw new AuthError("UNAUTHENTICATED", "Sign in as the account that asked for this code.");
       // Checked again: the session may have aged, or lost its aal2, since the code was sent.
       const { before, changes } = await this.assertMayVerifyContact(principal, d, client);
-      const user = await this.attachProvenContact(principal.userId, { kind: d.channel === "EMAIL" ? "email" : "phone", address: destination }, client);
+      const user = await this.attachProvenContact(principal, { kind: d.channel === "EMAIL" ? "email" : "phone", address: destination }, client);
       await this.d.audit.record({ type: "contact.verified", ok: true, userId: user.id, client, detail: { channel, changed: changes } });
       // The address the owner proved before hears of it: the one way to notice a takeover.
       if (changes && before.emailVerified && before.email) {
@@ -214,16 +214,17 @@ export class OtpService {
    * Puts a just-proven address on the caller's account. Unproven on another account, it
    * moves here (whoever put it there never proved it); proven there, it cannot be added.
    */
-  private async attachProvenContact(userId: string, contact: Contact, client: ClientInfo): Promise<UserRecord> {
+  private async attachProvenContact(principal: Principal, contact: Contact, client: ClientInfo): Promise<UserRecord> {
+    const { userId, sessionId: liveSession } = principal;
     const patch = contact.kind === "email" ? { email: contact.address, emailVerified: true } : { phone: contact.address, phoneVerified: true };
     // Each retry follows a concurrent change of the holder (released, proven, moved).
     for (let attempt = 0; attempt < 3; attempt++) {
-      const user = await this.d.users.update(userId, patch);
+      const user = await this.d.users.update(userId, patch, { liveSession });
       if (user) return user;
       const holder = contact.kind === "email" ? await this.d.users.findByEmail(contact.address) : await this.d.users.findByPhone(contact.address);
       if (!holder) continue;
       if (holder.id === userId || (contact.kind === "email" ? holder.emailVerified : holder.phoneVerified)) break;
-      const moved = await this.d.users.moveUnprovenContact(holder.id, contact, userId);
+      const moved = await this.d.users.moveUnprovenContact(holder.id, contact, userId, { liveSession });
       if (moved) {
         await this.d.audit.record({ type: "account.contact_detached", ok: true, userId: holder.id, client, detail: { kind: contact.kind, toUserId: userId } });
         return moved;

@@ -104,7 +104,7 @@ export class PasswordService {
       await this.d.limiter.reset("login:account", user.email);
     }
 
-    await this.d.users.update(user.id, { passwordHash: await this.d.hasher.hash(newPassword) });
+    await this.d.users.update(user.id, { passwordHash: await this.d.hasher.hash(newPassword) }, { liveSession: principal.sessionId });
     const ended = await this.d.sessions.revokeOthers(principal, "password_changed");
     const wasSet = user.passwordHash === null;
     await this.d.audit.record({

@@ -80,7 +80,7 @@ export class TotpService {
       await this.d.audit.record({ type: "totp.confirm", ok: false, userId, client });
       throw invalid();
     }
-    await this.d.factors.activate(userId, sealed, match.step);
+    await this.d.factors.activate(userId, sealed, match.step, { liveSession: principal.sessionId });
     await this.d.store.del(pendingKey(userId));
     const codes = await this.d.recoveryCodes.issue(userId);
     await this.d.limiter.reset("totp:user", userId);
