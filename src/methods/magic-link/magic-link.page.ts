@@ -110,14 +110,17 @@ export function magicLinkPage(links: MagicLinkService, appName: string, allowedO
 /**
  * A browser's POST sent by another site's page. Login CSRF: a page could post the
  * attacker's own link token and sign the visitor in as the attacker. Modern browsers say
- * so in Sec-Fetch-Site; otherwise a foreign Origin gives it away. "null" passes: this
- * page's no-referrer policy makes browsers send it for the page's own form (the `state`
- * echoed in the redirect is what protects an app there). Non-browser clients send neither.
+ * so in Sec-Fetch-Site; otherwise a foreign Origin gives it away. Origin "null" passes
+ * only with Sec-Fetch-Site: same-origin: an attacker's no-referrer page makes a browser
+ * without fetch metadata send "null" too, while this page's same-origin referrer policy
+ * lets such a browser send our real origin for its own form. Non-browser clients send neither.
  */
 function crossSite(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
-  if (req.headers["sec-fetch-site"] === "cross-site") return true;
+  const site = req.headers["sec-fetch-site"];
+  if (site === "cross-site") return true;
   const origin = req.headers.origin;
-  return typeof origin === "string" && origin !== "null" && !trustedOrigins.has(origin);
+  if (origin === "null") return site !== "same-origin";
+  return typeof origin === "string" && !trustedOrigins.has(origin);
 }
 
 /** String fields of an urlencoded form; absent, repeated or non-form values read as "". */
@@ -144,7 +147,8 @@ function sendPage(res: Response, status: number, body: { html: string; nonce: st
       "Content-Type": "text/html; charset=utf-8",
       "Content-Security-Policy": `default-src 'none'; style-src 'nonce-${body.nonce}'; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`,
       "Cache-Control": "no-store",
-      "Referrer-Policy": "no-referrer",
+      // The link's token is in the URL: no other origin ever sees it as a referrer.
+      "Referrer-Policy": "same-origin",
       "X-Content-Type-Options": "nosniff",
       "X-Frame-Options": "DENY",
     })
@@ -154,7 +158,7 @@ function sendPage(res: Response, status: number, body: { html: string; nonce: st
 function page(appName: string, title: string, inner: string): { html: string; nonce: string } {
   const nonce = randomBytes(16).toString("base64");
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)} · ${esc(appName)}</title>
+<meta name="referrer" content="same-origin"><title>${esc(title)} · ${esc(appName)}</title>
 <style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}
 h1{font-size:1.4rem}.meta{background:#f3f3f6;border-radius:.5rem;padding:.75rem 1rem}.err{color:#a4001b}
 input{font-size:2rem;width:4ch;text-align:center;letter-spacing:.2em}button{font-size:1rem;padding:.6rem 1rem;margin:.3rem 0;width:100%}
