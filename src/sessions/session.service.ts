@@ -60,6 +60,8 @@ export interface MfaGrant {
   jti: string;
   /** The user's credentialsVersion when the first factor was checked. */
   credentialsVersion: number;
+  /** The token's expiry (epoch seconds): a grant stored beside a code ends with it. */
+  expiresAt: number;
 }
 
 const usedMfaKey = (jti: string) => `mfa:used:${jti}`;
@@ -117,7 +119,7 @@ export class SessionService {
     if (!claims) throw mfaTokenNotValid();
     // Checked here too so that a used token is refused before any code is spent on it.
     if ((await this.d.store.get(usedMfaKey(claims.jti))) !== null) throw mfaTokenNotValid();
-    return { userId: claims.sub, amr: claims.amr, factors: claims.factors as Authenticator[], jti: claims.jti, credentialsVersion: claims.cv };
+    return { userId: claims.sub, amr: claims.amr, factors: claims.factors as Authenticator[], jti: claims.jti, credentialsVersion: claims.cv, expiresAt: claims.exp };
   }
 
   /**
@@ -127,6 +129,8 @@ export class SessionService {
    */
   async completeSecondFactor(user: UserRecord, grant: MfaGrant, factor: Factor, client: ClientInfo): Promise<AuthResult> {
     if (user.id !== grant.userId) throw mfaTokenNotValid();
+    // A code sent for the MFA step may outlive the mfaToken it was asked with.
+    if (!(grant.expiresAt * 1000 > this.d.clock.now().getTime())) throw mfaTokenNotValid();
     if (grant.factors.includes(factor.authenticator)) {
       await this.d.audit.record({ type: "mfa.same_factor", ok: false, userId: user.id, client, detail: { factors: grant.factors, second: factor.authenticator } });
       throw secondFactorMustDiffer();

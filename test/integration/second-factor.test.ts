@@ -187,4 +187,16 @@ describe("an mfaToken finishes one sign-in", () => {
     expect((await verify(byEmail.data!.requestOtp.challengeId, emailCode)).data!.verifyOtp.status).toBe("AUTHENTICATED");
     expect(errorCode(await verify(bySms.data!.requestOtp.challengeId, smsCode))).toBe("UNAUTHENTICATED");
   });
+
+  // Last in the file: it moves the clock up to real time (the token's expiry is real time).
+  it("a code asked for late in the token's life cannot finish the sign-in after the token expired", async () => {
+    const u = await fullAccount();
+    now = Math.max(now, Math.ceil(Date.now() / 30_000) * 30_000);
+    const { mfaToken } = (await gw.request(LoginDocument, { input: { email: u.email, password: "correct horse battery" } })).data!.login;
+    const ttl = claims(mfaToken!).exp * 1000 - Date.now();
+    now += ttl - 60_000; // a minute left: the code lives longer than that
+    const [r, code] = await withCode(u.email, () => requestMfa("EMAIL", mfaToken!));
+    now += 2 * 60_000;
+    expect(errorCode(await verify(r.data!.requestOtp.challengeId, code))).toBe("UNAUTHENTICATED");
+  });
 });
