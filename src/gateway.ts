@@ -129,7 +129,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     new UserResolver(new UserService(infra.users)),
     new SessionResolver(sessions),
     new AuthTokensResolver(),
-    ...METHODS.flatMap((m) => m.create(deps)),
+    ...METHODS.flatMap((m) => m.create(deps, settings)),
   ], infra.bus);
   // What is served: the same schema as a Federation 2 subgraph (User is an entity).
   const schema = toSubgraphSchema(apiSchema);

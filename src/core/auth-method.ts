@@ -1,3 +1,4 @@
+import type { SectionValue, SettingsSection } from "../config/section";
 import type { UserRecord } from "./ports";
 
 /** Every sign-in method the gateway knows; one folder each under src/methods/. */
@@ -6,12 +7,19 @@ export type MethodId = "password" | "otp" | "totp" | "recovery-codes" | "magic-l
 /** Second factors an MFA_REQUIRED answer may offer (contract enum MfaMethod). */
 export type MfaMethod = "TOTP" | "EMAIL_OTP" | "SMS_OTP" | "RECOVERY_CODE";
 
+/** A method's settings sections by the key they are read under (`settings.otp`). */
+export type SettingsSections = Readonly<Record<string, SettingsSection<unknown>>>;
+export type SettingsOf<S extends SettingsSections> = { [K in keyof S]: SectionValue<S[K]> };
+
 /**
- * A sign-in method as the spine sees it: its GraphQL resolvers and the objects they are
- * built from. Adding a method is adding a folder and one line in methods/index.ts.
+ * A sign-in method as the spine sees it: its settings, its GraphQL resolvers and the
+ * objects they are built from. Adding a method is adding a folder and one line in
+ * methods/index.ts.
  */
-export interface AuthMethod<Deps> {
+export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections> {
   readonly id: MethodId;
+  /** Its settings, declared once beside it; config/ composes them with the spine's. */
+  readonly settings?: S;
   /** type-graphql resolver classes: all the schema needs to be printed. */
   readonly resolvers: Function[];
   /**
@@ -19,8 +27,8 @@ export interface AuthMethod<Deps> {
    * they are counted under (metric `auth_gateway_sign_in_attempts_total{method}`).
    */
   readonly signIns?: Readonly<Record<string, string>>;
-  /** Builds the resolver instances (and their services) from what the spine provides. */
-  create(deps: Deps): object[];
+  /** Builds the resolver instances (and their services) from what the spine provides and its own settings. */
+  create(deps: Deps, settings: SettingsOf<S>): object[];
 }
 
 /**

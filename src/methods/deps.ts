@@ -1,4 +1,5 @@
-import type { Settings } from "../config/settings";
+import type { SpineSettings } from "../config/settings";
+import type { AuthMethod, SettingsSections } from "../core/auth-method";
 import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, Metrics, TotpRepo, UserRepo } from "../core/ports";
 import type { RecoveryCodes } from "../core/recovery-codes";
 import type { RateLimiter } from "../core/rate-limit";
@@ -8,7 +9,8 @@ import type { AccountService } from "../users/account.service";
 
 /** What the spine hands every sign-in method: ports and shared services, never infra. */
 export interface MethodDeps {
-  settings: Settings;
+  /** The spine's settings; a method's own come as create's second argument. */
+  settings: SpineSettings;
   users: UserRepo;
   sessions: SessionService;
   /** Passwordless sign-in with a proven email or phone (create or claim the account). */
@@ -32,3 +34,6 @@ export interface MethodDeps {
   /** A stable 256-bit secret per purpose, shared by every instance of the deployment. */
   secret(purpose: string): Buffer;
 }
+
+/** Declares a method, keeping its settings sections' types (they make up part of `Settings`). */
+export const defineMethod = <S extends SettingsSections = {}>(method: AuthMethod<MethodDeps, S>): AuthMethod<MethodDeps, S> => method;

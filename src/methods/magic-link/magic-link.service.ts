@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import type { SpineSettings } from "../../config/settings";
 import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput } from "../../core/errors";
 import { ipLimitKey } from "../../core/client-info";
@@ -9,16 +10,11 @@ import type { AuthResult } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";
+import type { MagicLinkSettings } from "./magic-link.settings";
 import { MAX_LINK_STATE_LENGTH } from "./magic-link.types";
 
-export interface MagicLinkSettings {
-  publicUrl: string;
-  allowedOrigins: string[];
-  ttlSeconds: number;
-  signUp: boolean;
-  resendCooldownSeconds: number;
-  appName: string;
-}
+/** Its own settings (MAGIC_LINK_*) and the spine's it needs for links and messages. */
+export type MagicLinkServiceSettings = MagicLinkSettings & Pick<SpineSettings, "publicUrl" | "allowedOrigins" | "appName">;
 
 export interface MagicLinkLimits {
   perEmail: Limit;
@@ -36,7 +32,7 @@ export interface MagicLinkServiceDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   clock: Clock;
-  settings: MagicLinkSettings;
+  settings: MagicLinkServiceSettings;
   limits: MagicLinkLimits;
 }
 

@@ -17,20 +17,12 @@ import { isPhoneChannel, maskDestination, parseDestination, type Channel, type D
 import type { OtpChallengeStore } from "./otp-challenge.store";
 import type { SmsGuard } from "./sms-guard";
 import { codeMessage, contactChangedMessage } from "./otp.messages";
+import type { OtpSettings, SmsSettings } from "./otp.settings";
 
 export type Purpose = "SIGN_IN" | "MFA" | "VERIFY_CONTACT";
 
-export interface OtpSettings {
-  length: number;
-  ttlSeconds: number;
-  maxAttempts: number;
-  signUp: boolean;
-  resendCooldownSeconds: number;
-  smsEnabled: boolean;
-  /** ISO country codes, or "*". */
-  smsAllowedCountries: string[] | "*";
-  appName: string;
-}
+/** Its own settings (OTP_*), the SMS channel's, and the name shown in messages. */
+export type OtpServiceSettings = OtpSettings & { sms: Pick<SmsSettings, "enabled" | "allowedCountries">; appName: string };
 
 export interface OtpLimits {
   perDestination: Limit;
@@ -49,7 +41,7 @@ export interface OtpServiceDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   clock: Clock;
-  settings: OtpSettings;
+  settings: OtpServiceSettings;
   limits: OtpLimits;
 }
 
@@ -80,7 +72,7 @@ export class OtpService {
     client: ClientInfo,
   ): Promise<IssuedChallenge> {
     const { settings } = this.d;
-    if (isPhoneChannel(input.channel) && !settings.smsEnabled) throw new AuthError("NOT_AVAILABLE", "Codes by SMS or phone call are turned off on this gateway.");
+    if (isPhoneChannel(input.channel) && !settings.sms.enabled) throw new AuthError("NOT_AVAILABLE", "Codes by SMS or phone call are turned off on this gateway.");
     const target = await this.resolveTarget(input, principal);
     const { destination, userId } = target;
     // The toll-fraud breaker credits a verification to the network that asked for the code.
@@ -250,7 +242,7 @@ export class OtpService {
   }
 
   private assertCountryAllowed(d: Destination): void {
-    const allowed = this.d.settings.smsAllowedCountries;
+    const allowed = this.d.settings.sms.allowedCountries;
     if (!isPhoneChannel(d.channel) || allowed === "*") return;
     if (!d.country || !allowed.includes(d.country)) throw badInput("destination", "Codes by phone are not available for this country.");
   }

@@ -2,36 +2,14 @@ import { sourceBlock } from "../../core/client-info";
 import { rateLimited } from "../../core/errors";
 import { keyPart } from "../../core/rate-limit";
 import { noMetrics, type AuditLog, type ClientInfo, type Clock, type KeyValueStore, type Metrics } from "../../core/ports";
+import { defaultsOf } from "../../config/section";
+import { smsSettings, type SmsSettings } from "./otp.settings";
 import { admitSms, countVerifiedSms } from "./sms-guard.scripts";
 
-/**
- * Limits against SMS pumping (toll fraud): bots asking for codes to premium-rate
- * numbers, paid per message by the gateway and never verified.
- */
-export interface SmsGuardSettings {
-  /** Admitted SMS per destination country per UTC day. */
-  dailyBudgetPerCountry: number;
-  /** Admitted SMS per number block: pumping rings cycle through consecutive numbers. */
-  prefixVelocity: { max: number; windowSeconds: number };
-  /** Digits dropped from the end of an E.164 number to name its block (4: 10,000 numbers). */
-  prefixDigits: number;
-  /**
-   * Pauses a country when, in one window, at least `minSamples` codes went out and at least
-   * `unverifiedRatio` of them were never verified. Each source block (the /24 or /64 that
-   * asked) adds at most `maxSamplesPerSource` samples, and as many verifications, so a
-   * handful of sources cannot pause a country for everyone: it takes
-   * minSamples / maxSamplesPerSource distinct blocks.
-   */
-  breaker: { minSamples: number; unverifiedRatio: number; windowSeconds: number; pauseSeconds: number; maxSamplesPerSource: number };
-}
+/** The SMS guard's settings (SMS_DAILY_BUDGET_PER_COUNTRY, SMS_PREFIX_*, SMS_BREAKER_*), declared in otp.settings.ts. */
+export type SmsGuardSettings = SmsSettings["guard"];
 
-export const SMS_GUARD_DEFAULTS: SmsGuardSettings = {
-  dailyBudgetPerCountry: 1000,
-  prefixVelocity: { max: 10, windowSeconds: 3600 },
-  prefixDigits: 4,
-  // 50 samples of at most 5 per source block: ten distinct networks must go unverified.
-  breaker: { minSamples: 50, unverifiedRatio: 0.9, windowSeconds: 3600, pauseSeconds: 3600, maxSamplesPerSource: 5 },
-};
+export const SMS_GUARD_DEFAULTS: SmsGuardSettings = defaultsOf(smsSettings).guard;
 
 export type SmsGuardRule = "budget" | "velocity" | "breaker";
 

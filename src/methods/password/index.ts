@@ -1,15 +1,15 @@
-import type { AuthMethod } from "../../core/auth-method";
-import type { MethodDeps } from "../deps";
+import { defineMethod } from "../deps";
 import { PasswordHasher } from "./password.hasher";
 import { PasswordResolver } from "./password.resolver";
 import { PasswordService } from "./password.service";
+import { loginSettings } from "./password.settings";
 
-export const passwordMethod: AuthMethod<MethodDeps> = {
+export const passwordMethod = defineMethod({
   id: "password",
+  settings: { login: loginSettings },
   resolvers: [PasswordResolver],
   signIns: { login: "password" },
-  create: (d) => {
-    const { maxFailures, failureWindowSeconds } = d.settings.login;
+  create: (d, { login }) => {
     const service = new PasswordService({
       users: d.users,
       sessions: d.sessions,
@@ -18,13 +18,8 @@ export const passwordMethod: AuthMethod<MethodDeps> = {
       audit: d.audit,
       delivery: d.delivery,
       appName: d.settings.appName,
-      limits: {
-        perAccount: { max: maxFailures, windowSeconds: failureWindowSeconds },
-        // An office or a carrier NAT shares one IP: allow several accounts' worth.
-        perIp: { max: maxFailures * 10, windowSeconds: failureWindowSeconds },
-        signUpPerIp: { max: 30, windowSeconds: 3600 },
-      },
+      limits: login.limits,
     });
     return [new PasswordResolver(service)];
   },
-};
+});

@@ -1,9 +1,8 @@
-import type { AuthMethod } from "../../core/auth-method";
-import type { MethodDeps } from "../deps";
+import { defineMethod } from "../deps";
 import { RecoveryCodesResolver } from "./recovery-codes.resolver";
 import { RecoveryCodeService } from "./recovery-codes.service";
 
-export const recoveryCodesMethod: AuthMethod<MethodDeps> = {
+export const recoveryCodesMethod = defineMethod({
   id: "recovery-codes",
   resolvers: [RecoveryCodesResolver],
   signIns: { useRecoveryCode: "recovery_code" },
@@ -19,4 +18,4 @@ export const recoveryCodesMethod: AuthMethod<MethodDeps> = {
       }),
     ),
   ],
-};
+});

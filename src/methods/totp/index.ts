@@ -1,15 +1,15 @@
-import type { AuthMethod } from "../../core/auth-method";
-import type { MethodDeps } from "../deps";
 import { parseKeyList, SecretBox } from "../../core/secret-box";
+import { defineMethod } from "../deps";
 import { TotpResolver } from "./totp.resolver";
 import { TotpService } from "./totp.service";
+import { totpSettings } from "./totp.settings";
 
-export const totpMethod: AuthMethod<MethodDeps> = {
+export const totpMethod = defineMethod({
   id: "totp",
+  settings: { totp: totpSettings },
   resolvers: [TotpResolver],
   signIns: { verifyTotp: "totp" },
-  create: (d) => {
-    const { encryptionKey, previousEncryptionKeys, issuer } = d.settings.totp;
+  create: (d, { totp: { encryptionKey, previousEncryptionKeys, issuer } }) => {
     if (!encryptionKey) throw new Error("TOTP_ENCRYPTION_KEY is not set (main.ts generates one outside production)");
     const service = new TotpService({
       users: d.users,
@@ -23,7 +23,7 @@ export const totpMethod: AuthMethod<MethodDeps> = {
       clock: d.clock,
       delivery: d.delivery,
       appName: d.settings.appName,
-      issuer,
+      issuer: issuer ?? d.settings.appName,
       limits: {
         perMfaToken: { max: 5, windowSeconds: 300 },
         perUser: { max: 10, windowSeconds: 1800 },
@@ -31,4 +31,4 @@ export const totpMethod: AuthMethod<MethodDeps> = {
     });
     return [new TotpResolver(service, d.users)];
   },
-};
+});
