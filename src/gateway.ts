@@ -11,7 +11,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
-import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type RecoveryCodeRepo, type SessionRepo, type TotpRepo, type UserRepo } from "./core/ports";
+import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type Repositories } from "./core/ports";
 import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./core/client-info";
 import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
@@ -38,17 +38,14 @@ import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
 import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
-import { RecoveryCodes } from "./core/recovery-codes";
 import { AuthError } from "./core/errors";
 import { isDependencyOutage } from "./core/outage";
 import { httpDrain } from "./http-drain";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
-  users: UserRepo;
-  sessions: SessionRepo;
-  totpFactors: TotpRepo;
-  recoveryCodes: RecoveryCodeRepo;
+  /** Every table's port over one database (infra/db prismaRepositories). */
+  repositories: Repositories;
   /** Already counted (infra/metrics countedAuditLog), like the delivery queue's. */
   audit: AuditLog;
   store: KeyValueStore;
@@ -94,9 +91,10 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     audience: settings.jwt.audience,
     accessTtlSeconds: settings.jwt.accessTtlSeconds,
   });
-  const markers = new RevocationMarkers({ sessions: infra.sessions, store: infra.store, audit: infra.audit, clock, log, accessTtlSeconds: tokens.accessTtlSeconds });
+  const { repositories } = infra;
+  const markers = new RevocationMarkers({ sessions: repositories.sessions, store: infra.store, audit: infra.audit, clock, log, accessTtlSeconds: tokens.accessTtlSeconds });
   const sessions = new SessionService({
-    sessions: infra.sessions,
+    sessions: repositories.sessions,
     tokens,
     store: infra.store,
     markers,
@@ -109,12 +107,10 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const methodRoutes: Array<[string, express.RequestHandler]> = [];
   const deps: MethodDeps = {
     settings,
-    users: infra.users,
+    repositories,
     sessions,
-    accounts: new AccountService({ users: infra.users, sessions, audit: infra.audit, clock }),
+    accounts: new AccountService({ users: repositories.users, sessions, audit: infra.audit, clock }),
     routes: { add: (path, handler) => methodRoutes.push([path, handler]) },
-    totpFactors: infra.totpFactors,
-    recoveryCodes: new RecoveryCodes(infra.recoveryCodes, clock),
     store: infra.store,
     bus: infra.bus,
     delivery: infra.delivery,
@@ -126,7 +122,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
   };
   const apiSchema = await buildGatewaySchema([
-    new UserResolver(new UserService(infra.users)),
+    new UserResolver(new UserService(repositories.users)),
     new SessionResolver(sessions),
     new AuthTokensResolver(),
     ...METHODS.flatMap((m) => m.create(deps, settings)),
@@ -266,7 +262,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
           principal: null,
           client: clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]),
           log,
-          users: userLoader(infra.users),
+          users: userLoader(repositories.users),
           memo: requestMemo(),
           // Routers call over HTTP with their secret; in production never over a WebSocket.
           federationCaller: !production,
@@ -329,7 +325,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
         principal: await principalFrom(req.headers.authorization),
         client: clientInfo(req.ip, req.headers["user-agent"]),
         log: req.log,
-        users: userLoader(infra.users),
+        users: userLoader(repositories.users),
         refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
         memo: requestMemo(),
         federationCaller: isFederationCaller(req.headers["x-federation-secret"]),

@@ -6,6 +6,7 @@ import { loadSettings, SettingsError, type Settings } from "./config/settings";
 import type { EventBus, KeyValueStore } from "./core/ports";
 import { createGateway } from "./gateway";
 import { openDatabase, probePostgres } from "./infra/db";
+import { PrismaAuditLog } from "./infra/db/audit.log";
 import { prismaRepositories } from "./infra/db/repositories";
 import { createDelivery, devOutboxRouter } from "./infra/delivery";
 import { createLogger, redactUrlCredentials, type Logger } from "./infra/log/logger";
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const repositories = prismaRepositories(db.prisma);
   // One registry for the process; the audit trail is counted on its way to Postgres.
   const metrics = new PrometheusMetrics();
-  const audit = countedAuditLog(repositories.audit, metrics);
+  const audit = countedAuditLog(new PrismaAuditLog(db.prisma), metrics);
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
   const delivery = createDelivery(settings, {
     log,
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const gateway = await createGateway(
     settings,
     {
-      ...repositories,
+      repositories,
       audit,
       metrics,
       store,

@@ -265,41 +265,15 @@ export interface DeliveryQueue {
   close(): Promise<void>;
 }
 
-/** A user's authenticator app as stored: the secret stays sealed outside the TOTP method. */
-export interface TotpFactorRecord {
-  userId: string;
-  secretSealed: string;
-  confirmedAt: Date | null;
-  lastStep: number | null;
-  driftSteps: number;
-  driftStreak: number;
-}
-
-export interface TotpRepo {
-  /** The confirmed factor; enrolments in progress live in the store until confirmed. */
-  find(userId: string): Promise<TotpFactorRecord | null>;
-  /** Stores a confirmed factor (replacing any) and turns TOTP on, in one transaction. */
-  activate(userId: string, secretSealed: string, step: number, opts: { liveSession: string }): Promise<void>;
-  /**
-   * Records an accepted code's time step, only if it is later than the last accepted one
-   * (one conditional UPDATE: two concurrent uses of one code cannot both pass).
-   */
-  acceptStep(userId: string, step: number, drift: { steps: number; streak: number }): Promise<boolean>;
-  /** Stores the same secret sealed under the current key (after a key rotation). */
-  reseal(userId: string, secretSealed: string): Promise<void>;
-  /** Removes the factor and turns TOTP off for the user. */
-  remove(userId: string): Promise<void>;
-}
-
-export interface RecoveryCodeRepo {
-  /** Replaces every code of the user with these hashes. */
-  replaceAll(userId: string, codeHashes: string[]): Promise<void>;
-  /** The user's unused codes, as stored (slow hashes). */
-  listUnused(userId: string): Promise<Array<{ id: string; codeHash: string }>>;
-  /** Marks a code used; false when it was used meanwhile (a concurrent use). */
-  markUsed(id: string, now: Date): Promise<boolean>;
-  countUnused(userId: string): Promise<number>;
-  removeAll(userId: string): Promise<void>;
+/**
+ * The Postgres tables the services use, one port each, over one handle (infra/db's
+ * prismaRepositories). A method that owns a table declares its port beside its code and
+ * adds it here by declaration merging (`declare module "…/core/ports"`), so a new table
+ * touches its port, its Prisma repo and the repositories list only.
+ */
+export interface Repositories {
+  users: UserRepo;
+  sessions: SessionRepo;
 }
 
 /** How a refresh-token rotation ended, for the refresh counter. */

@@ -1,7 +1,6 @@
 import type { SpineSettings } from "../config/settings";
 import type { AuthMethod, SettingsSections } from "../core/auth-method";
-import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, Metrics, TotpRepo, UserRepo } from "../core/ports";
-import type { RecoveryCodes } from "../core/recovery-codes";
+import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, Metrics, Repositories } from "../core/ports";
 import type { RateLimiter } from "../core/rate-limit";
 import type { RequestHandler } from "express";
 import type { SessionService } from "../sessions/session.service";
@@ -11,15 +10,13 @@ import type { AccountService } from "../users/account.service";
 export interface MethodDeps {
   /** The spine's settings; a method's own come as create's second argument. */
   settings: SpineSettings;
-  users: UserRepo;
+  /** Every table's port (users, sessions, and the ones methods add). */
+  repositories: Repositories;
   sessions: SessionService;
   /** Passwordless sign-in with a proven email or phone (create or claim the account). */
   accounts: AccountService;
   /** Plain HTTP routes a method serves beside /graphql (e.g. a link's confirm page). */
   routes: { add(path: string, handler: RequestHandler): void };
-  totpFactors: TotpRepo;
-  /** Issued by TOTP enrolment, spent by the recovery-codes method and by disableTotp. */
-  recoveryCodes: RecoveryCodes;
   store: KeyValueStore;
   bus: EventBus;
   /** Emails, SMS and calls go out through this queue, never inline. */

@@ -3,9 +3,10 @@ import { Writable } from "node:stream";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { DocumentNode } from "graphql";
 import { loadSettings, type Settings } from "../../src/config/settings";
-import type { Clock, EventBus, KeyValueStore } from "../../src/core/ports";
+import type { Clock, EventBus, KeyValueStore, Repositories } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
 import { generateKeyEntry } from "../../src/core/secret-box";
+import { PrismaAuditLog } from "../../src/infra/db/audit.log";
 import { prismaRepositories } from "../../src/infra/db/repositories";
 import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry, type RetryPolicy } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
@@ -31,8 +32,8 @@ export interface TestGatewayOptions {
   /** "redis" (REDIS_URL, a key prefix of its own) unless asked for the in-process store. */
   store?: "redis" | "memory";
   clock?: Clock;
-  /** Replace parts of the infrastructure, e.g. a failing readiness probe. */
-  override?: (infra: Infrastructure) => Partial<Infrastructure>;
+  /** Replace parts of the infrastructure, e.g. a failing readiness probe; repositories by name (`users`). */
+  override?: (infra: OverridableInfrastructure) => Partial<OverridableInfrastructure>;
   /** Share another test gateway's database (as a second instance would); left open on close. */
   db?: TestDatabase;
   /**
@@ -123,7 +124,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const keyRing = peer && !settings.jwt.privateKeyPem ? peer.keyRing : createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
   const repositories = prismaRepositories(gatewayDb.prisma);
   const metrics = new PrometheusMetrics();
-  const audit = countedAuditLog(repositories.audit, metrics);
+  const audit = countedAuditLog(new PrismaAuditLog(gatewayDb.prisma), metrics);
   // Unless a test configures SMTP/Twilio, messages land in the development outbox.
   const delivery = createDelivery(settings, {
     log,
@@ -137,7 +138,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     payloadKey: deriveSecret(keyRing.signing, "delivery-queue"),
   });
   const base: Infrastructure = {
-    ...repositories,
+    repositories,
     audit,
     metrics,
     store,
@@ -147,7 +148,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     keyRing,
     readiness: readinessProbes(gatewayDb, store),
   };
-  const infra = { ...base, ...options.override?.(base) };
+  const infra = overridden(base, options.override);
   const gateway = await createGateway(settings, infra, log, options.clock);
   const port = await gateway.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
@@ -187,6 +188,17 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       if (options.store !== "memory" && !peer) await deleteKeysUnder(process.env.REDIS_URL!, prefix);
     },
   };
+}
+
+/** The infrastructure with each repository also at the top level, where a test replaces one by name. */
+export type OverridableInfrastructure = Infrastructure & Repositories;
+
+function overridden(base: Infrastructure, override: TestGatewayOptions["override"]): Infrastructure {
+  if (!override) return base;
+  const names = new Set(Object.keys(base.repositories));
+  const replaced = Object.entries(override({ ...base, ...base.repositories }));
+  const repositories = { ...base.repositories, ...Object.fromEntries(replaced.filter(([k]) => names.has(k))) };
+  return { ...base, ...Object.fromEntries(replaced.filter(([k]) => !names.has(k))), repositories };
 }
 
 /** The `extensions.code` of the first error, for terse assertions. */

@@ -1,4 +1,4 @@
-import type { RecoveryCodeRepo } from "../../core/ports";
+import type { RecoveryCodeRepo } from "../../methods/recovery-codes/recovery-code.repo";
 import type { PrismaClient } from "./generated/client";
 
 export class PrismaRecoveryCodeRepo implements RecoveryCodeRepo {

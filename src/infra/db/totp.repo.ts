@@ -1,4 +1,4 @@
-import type { TotpFactorRecord, TotpRepo } from "../../core/ports";
+import type { TotpFactorRecord, TotpRepo } from "../../methods/totp/totp.repo";
 import type { PrismaClient, TotpFactor } from "./generated/client";
 import { lockLiveSession } from "./live-session";
 

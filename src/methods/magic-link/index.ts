@@ -14,7 +14,7 @@ export const magicLinkMethod = defineMethod({
   create: (d, { magicLink }) => {
     const { publicUrl, allowedOrigins, appName } = d.settings;
     const service = new MagicLinkService({
-      users: d.users,
+      users: d.repositories.users,
       accounts: d.accounts,
       links: new MagicLinkStore(d.store, d.clock, { maxMatchAttempts: magicLink.maxMatchAttempts }),
       delivery: d.delivery,

@@ -12,7 +12,7 @@ export const otpMethod = defineMethod({
   signIns: { verifyOtp: "otp" },
   create: (d, { otp, sms }) => {
     const service = new OtpService({
-      users: d.users,
+      users: d.repositories.users,
       accounts: d.accounts,
       sessions: d.sessions,
       challenges: new OtpChallengeStore(d.store, d.clock, d.secret("otp-challenge")),

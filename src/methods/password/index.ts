@@ -11,7 +11,7 @@ export const passwordMethod = defineMethod({
   signIns: { login: "password" },
   create: (d, { login }) => {
     const service = new PasswordService({
-      users: d.users,
+      users: d.repositories.users,
       sessions: d.sessions,
       hasher: new PasswordHasher(),
       limiter: d.limiter,

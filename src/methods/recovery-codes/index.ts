@@ -1,4 +1,5 @@
 import { defineMethod } from "../deps";
+import { RecoveryCodes } from "./recovery-codes";
 import { RecoveryCodesResolver } from "./recovery-codes.resolver";
 import { RecoveryCodeService } from "./recovery-codes.service";
 
@@ -9,8 +10,8 @@ export const recoveryCodesMethod = defineMethod({
   create: (d) => [
     new RecoveryCodesResolver(
       new RecoveryCodeService({
-        users: d.users,
-        codes: d.recoveryCodes,
+        users: d.repositories.users,
+        codes: new RecoveryCodes(d.repositories.recoveryCodes, d.clock),
         sessions: d.sessions,
         limiter: d.limiter,
         audit: d.audit,

@@ -1,7 +1,7 @@
 import { AuthError } from "../../core/errors";
 import type { AuditLog, ClientInfo, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import type { RecoveryCodes } from "../../core/recovery-codes";
+import type { RecoveryCodes } from "./recovery-codes";
 import type { AuthResult, SessionService } from "../../sessions/session.service";
 
 export class RecoveryCodeService {

@@ -1,5 +1,6 @@
 import { parseKeyList, SecretBox } from "../../core/secret-box";
 import { defineMethod } from "../deps";
+import { RecoveryCodes } from "../recovery-codes/recovery-codes";
 import { TotpResolver } from "./totp.resolver";
 import { TotpService } from "./totp.service";
 import { totpSettings } from "./totp.settings";
@@ -12,9 +13,10 @@ export const totpMethod = defineMethod({
   create: (d, { totp: { encryptionKey, previousEncryptionKeys, issuer } }) => {
     if (!encryptionKey) throw new Error("TOTP_ENCRYPTION_KEY is not set (main.ts generates one outside production)");
     const service = new TotpService({
-      users: d.users,
-      factors: d.totpFactors,
-      recoveryCodes: d.recoveryCodes,
+      users: d.repositories.users,
+      factors: d.repositories.totpFactors,
+      // TOTP enrolment issues recovery codes; disableTotp accepts one.
+      recoveryCodes: new RecoveryCodes(d.repositories.recoveryCodes, d.clock),
       sessions: d.sessions,
       box: new SecretBox(parseKeyList(encryptionKey, previousEncryptionKeys)),
       store: d.store,
@@ -29,6 +31,6 @@ export const totpMethod = defineMethod({
         perUser: { max: 10, windowSeconds: 1800 },
       },
     });
-    return [new TotpResolver(service, d.users)];
+    return [new TotpResolver(service, d.repositories.users)];
   },
 });

@@ -1,12 +1,13 @@
 import { AuthError, badInput } from "../../core/errors";
-import type { AuditLog, ClientInfo, Clock, DeliveryQueue, KeyValueStore, OutgoingMessage, TotpFactorRecord, TotpRepo, UserRecord, UserRepo } from "../../core/ports";
+import type { AuditLog, ClientInfo, Clock, DeliveryQueue, KeyValueStore, OutgoingMessage, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import type { RecoveryCodes } from "../../core/recovery-codes";
+import type { RecoveryCodes } from "../recovery-codes/recovery-codes";
 import { accountChangeForbidden, type AuthResult, type IssuedTokens, type Principal, type SessionService } from "../../sessions/session.service";
 import type { SecretBox } from "../../core/secret-box";
 import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
 import { recoveryCodesRegeneratedMessage, totpDisabledMessage } from "./totp.messages";
 import { qrCodeDataUrl } from "./totp.qr";
+import type { TotpFactorRecord, TotpRepo } from "./totp.repo";
 
 export interface TotpLimits {
   /** Codes tried with one mfaToken. */

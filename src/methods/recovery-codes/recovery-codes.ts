@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
-import type { Clock, RecoveryCodeRepo } from "./ports";
+import type { Clock } from "../../core/ports";
+import type { RecoveryCodeRepo } from "./recovery-code.repo";
 
 // argon2id, light enough to try ten codes per attempt (~10 ms), slow enough that a stolen
 // table cannot be brute-forced offline (2^49 guesses per code). No server secret: key
