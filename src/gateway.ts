@@ -27,7 +27,8 @@ import { buildGatewaySchema } from "./graphql/schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
 import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { countSignInAttempts } from "./graphql/sign-in-attempts";
-import { METHODS, type MethodDeps } from "./methods";
+import { secondFactorsFor } from "./core/auth-method";
+import { METHODS, SECOND_FACTORS, type MethodDeps } from "./methods";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
 import { refreshCookieFor } from "./sessions/refresh-cookie";
 import { RevocationMarkers } from "./sessions/revocation-markers";
@@ -103,6 +104,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     clock,
     refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
     lifetimes: settings.session,
+    secondFactors: secondFactorsFor(SECOND_FACTORS, repositories),
   });
   const methodRoutes: Array<[string, express.RequestHandler]> = [];
   const deps: MethodDeps = {

@@ -244,18 +244,18 @@ export class SettingsError extends Error {
 
 /** Every method's sections by key; two claiming one key or one variable is a programming error. */
 function methodSections(): Array<[string, SettingsSection<unknown>]> {
-  const sections = METHODS.flatMap((m) => Object.entries<SettingsSection<unknown>>(m.settings ?? {}));
-  const owner = new Map(spineSettings.variables.map((v) => [v, "the spine"]));
-  const keys = new Set<string>(Object.keys(defaultsOf(spineSettings)));
-  for (const [key, section] of sections) {
-    if (keys.has(key)) throw new Error(`Two settings sections are both named "${key}"`);
-    keys.add(key);
-    for (const v of section.variables) {
-      if (owner.has(v)) throw new Error(`${v} is read by both ${owner.get(v)} and settings.${key}`);
-      owner.set(v, `settings.${key}`);
-    }
-  }
-  return sections;
+  const owner = new Map<string, string>([...spineSettings.variables.map((v) => [v, "the spine"] as const), ...Object.keys(defaultsOf(spineSettings)).map((k) => [`settings.${k}`, "the spine"] as const)]);
+  const claim = (name: string, by: string) => {
+    if (owner.has(name)) throw new Error(`${name} is claimed by both ${owner.get(name)} and the ${by} method`);
+    owner.set(name, `the ${by} method`);
+  };
+  return METHODS.flatMap((m) =>
+    Object.entries<SettingsSection<unknown>>(m.settings ?? {}).map(([key, section]): [string, SettingsSection<unknown>] => {
+      claim(`settings.${key}`, m.id);
+      for (const v of section.variables) claim(v, m.id);
+      return [key, section];
+    }),
+  );
 }
 const METHOD_SECTIONS = methodSections();
 

@@ -1,11 +1,8 @@
 import type { SectionValue, SettingsSection } from "../config/section";
-import type { UserRecord } from "./ports";
+import type { Repositories, UserRecord } from "./ports";
 
-/** Every sign-in method the gateway knows; one folder each under src/methods/. */
-export type MethodId = "password" | "otp" | "totp" | "recovery-codes" | "magic-link";
-
-/** Second factors an MFA_REQUIRED answer may offer (contract enum MfaMethod). */
-export type MfaMethod = "TOTP" | "EMAIL_OTP" | "SMS_OTP" | "RECOVERY_CODE";
+/** A second factor's name in the contract's MfaMethod enum (TOTP, EMAIL_OTP…): the methods declare them. */
+export type MfaMethod = string;
 
 /** A method's settings sections by the key they are read under (`settings.otp`). */
 export type SettingsSections = Readonly<Record<string, SettingsSection<unknown>>>;
@@ -17,7 +14,8 @@ export type SettingsOf<S extends SettingsSections> = { [K in keyof S]: SectionVa
  * methods/index.ts.
  */
 export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections> {
-  readonly id: MethodId;
+  /** Its name (the folder's), for messages. */
+  readonly id: string;
   /** Its settings, declared once beside it; config/ composes them with the spine's. */
   readonly settings?: S;
   /** type-graphql resolver classes: all the schema needs to be printed. */
@@ -27,6 +25,8 @@ export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections>
    * they are counted under (metric `auth_gateway_sign_in_attempts_total{method}`).
    */
   readonly signIns?: Readonly<Record<string, string>>;
+  /** The second factors it can finish an MFA_REQUIRED sign-in with (values of the MfaMethod enum). */
+  readonly secondFactors?: readonly SecondFactor[];
   /** Builds the resolver instances (and their services) from what the spine provides and its own settings. */
   create(deps: Deps, settings: SettingsOf<S>): object[];
 }
@@ -35,8 +35,9 @@ export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections>
  * What a factor proved possession of. A code and a link sent to one mailbox prove the same
  * thing, and SMS and voice reach the same phone, so amr (where email code, link, TOTP and
  * recovery codes are all "otp", RFC 8176) cannot tell whether two factors differ: this can.
+ * Each method names its own ("password", "email", "phone", "totp", "recovery_code").
  */
-export type Authenticator = "password" | "email" | "phone" | "totp" | "recovery_code";
+export type Authenticator = string;
 
 /** A factor someone just passed: its RFC 8176 amr value and the authenticator it proved. */
 export interface Factor {
@@ -44,17 +45,31 @@ export interface Factor {
   authenticator: Authenticator;
 }
 
-const AUTHENTICATOR_OF: Record<MfaMethod, Authenticator> = { TOTP: "totp", RECOVERY_CODE: "recovery_code", EMAIL_OTP: "email", SMS_OTP: "phone" };
+/** A second factor as a method declares it. */
+export interface SecondFactor {
+  /** Its value in the contract's MfaMethod enum. */
+  readonly mfaMethod: MfaMethod;
+  /** What it proves: never offered after a first factor that proved the same. */
+  readonly authenticator: Authenticator;
+  /** The account has it on, so every sign-in needs a second factor (an authenticator app does; a verified address does not). */
+  requiredBy?(user: UserRecord, repositories: Repositories): boolean | Promise<boolean>;
+  /** The account can finish a sign-in with it. */
+  offeredTo(user: UserRecord, repositories: Repositories): boolean | Promise<boolean>;
+}
+
+/** The second factors a user can finish a sign-in with, after first factors that proved `used`. */
+export type SecondFactorsFor = (user: UserRecord, used: readonly Authenticator[]) => Promise<MfaMethod[]>;
 
 /**
- * Which second factors a user can finish a sign-in with, after first factors that proved
- * `used`. MFA is required once an authenticator app is on (TOTP); verified contacts then
- * also serve as second factors, but never the one the first factor already proved.
+ * MFA is required once one of the account's factors requires it (TOTP); every factor the
+ * account can use then serves, in the methods' order, but never the one the first factor
+ * already proved.
  */
-export function secondFactorsFor(user: UserRecord, used: readonly Authenticator[]): MfaMethod[] {
-  if (!user.totpEnabled) return [];
-  const factors: MfaMethod[] = ["TOTP", "RECOVERY_CODE"];
-  if (user.email && user.emailVerified) factors.push("EMAIL_OTP");
-  if (user.phone && user.phoneVerified) factors.push("SMS_OTP");
-  return factors.filter((f) => !used.includes(AUTHENTICATOR_OF[f]));
+export function secondFactorsFor(factors: readonly SecondFactor[], repositories: Repositories): SecondFactorsFor {
+  return async (user, used) => {
+    const required = await Promise.all(factors.map((f) => f.requiredBy?.(user, repositories) ?? false));
+    if (!required.includes(true)) return [];
+    const offered = await Promise.all(factors.map((f) => !used.includes(f.authenticator) && f.offeredTo(user, repositories)));
+    return factors.filter((_, i) => offered[i]).map((f) => f.mfaMethod);
+  };
 }

@@ -1,6 +1,6 @@
 import type { UserRecord } from "../core/ports";
 import type { AuthResult } from "../sessions/session.service";
-import { AuthStatus, MfaMethodEnum, type AuthPayload, type User } from "./types";
+import { AuthStatus, type AuthPayload, type User } from "./types";
 
 /** Marks a user object as seen by its owner (just signed in), so private fields show. */
 export const OWNER_VIEW = Symbol("ownerView");
@@ -20,7 +20,7 @@ export function toAuthPayload(result: AuthResult): AuthPayload {
     return {
       status: AuthStatus.MFA_REQUIRED,
       mfaToken: result.mfaToken,
-      mfaMethods: result.mfaMethods.map((m) => MfaMethodEnum[m]),
+      mfaMethods: result.mfaMethods,
       tokens: null,
       user: null,
       isNewUser: result.isNewUser,

@@ -1,7 +1,8 @@
 import type { GraphQLSchema } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
-import { METHODS } from "../methods";
+import { METHODS, SECOND_FACTORS } from "../methods";
+import { declareMfaMethods } from "./types";
 import { AuthTokensResolver, SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
 import type { EventBus } from "../core/ports";
@@ -15,6 +16,7 @@ const SPINE_RESOLVERS = [UserResolver, SessionResolver, AuthTokensResolver];
  * resolver objects built by the composition root; printing the schema needs none.
  */
 export async function buildGatewaySchema(instances: object[] = [], bus?: EventBus): Promise<GraphQLSchema> {
+  declareMfaMethods(SECOND_FACTORS.map((f) => f.mfaMethod));
   const byClass = new Map<Function, object>(instances.map((i) => [i.constructor, i]));
   const schema = await buildSchema({
     resolvers: [...SPINE_RESOLVERS, ...METHODS.flatMap((m) => m.resolvers)] as NonEmptyArray<Function>,

@@ -8,13 +8,16 @@ export enum AuthStatus {
 }
 registerEnumType(AuthStatus, { name: "AuthStatus" });
 
-export enum MfaMethodEnum {
-  TOTP = "TOTP",
-  EMAIL_OTP = "EMAIL_OTP",
-  SMS_OTP = "SMS_OTP",
-  RECOVERY_CODE = "RECOVERY_CODE",
-}
+/**
+ * The contract's MfaMethod enum: one value per second factor a method declares. graphql/
+ * knows no method, so the schema assembly declares them (declareMfaMethods) before building.
+ */
+const MfaMethodEnum: Record<string, string> = {};
 registerEnumType(MfaMethodEnum, { name: "MfaMethod" });
+
+export function declareMfaMethods(names: readonly string[]): void {
+  for (const name of names) MfaMethodEnum[name] = name;
+}
 
 /** A federation entity: other subgraphs extend it by id (e.g. `orders`). */
 @Directive('@key(fields: "id")')
@@ -99,7 +102,7 @@ export class AuthPayload {
   mfaToken?: string | null;
 
   @Field(() => [MfaMethodEnum], { description: "The second factors the account can finish with; empty when AUTHENTICATED." })
-  mfaMethods!: MfaMethodEnum[];
+  mfaMethods!: string[];
 
   @Field(() => User, { nullable: true, description: "Present when AUTHENTICATED (or after VERIFY_CONTACT)." })
   user?: User | null;

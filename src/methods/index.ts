@@ -1,4 +1,4 @@
-import type { AuthMethod, SettingsOf, SettingsSections } from "../core/auth-method";
+import type { AuthMethod, SecondFactor, SettingsOf, SettingsSections } from "../core/auth-method";
 import type { MethodDeps } from "./deps";
 import { magicLinkMethod } from "./magic-link";
 import { otpMethod } from "./otp";
@@ -6,8 +6,11 @@ import { passwordMethod } from "./password";
 import { recoveryCodesMethod } from "./recovery-codes";
 import { totpMethod } from "./totp";
 
-/** The one list of sign-in methods. */
-export const METHODS = [passwordMethod, otpMethod, totpMethod, recoveryCodesMethod, magicLinkMethod] as const;
+/** The one list of sign-in methods, in the order MFA_REQUIRED offers their second factors. */
+export const METHODS = [passwordMethod, totpMethod, recoveryCodesMethod, otpMethod, magicLinkMethod] as const;
+
+/** Every second factor the methods declare: the MfaMethod enum's values, in METHODS' order. */
+export const SECOND_FACTORS = METHODS.flatMap((m): readonly SecondFactor[] => m.secondFactors ?? []);
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type SettingsOfMethod<M> = M extends AuthMethod<MethodDeps, infer S extends SettingsSections> ? SettingsOf<S> : never;

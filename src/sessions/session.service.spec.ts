@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
-import type { KeyValueStore, NewSession, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
+import { secondFactorsFor } from "../core/auth-method";
+import type { KeyValueStore, NewSession, Repositories, SessionRecord, SessionRepo, UserRecord } from "../core/ports";
+import { SECOND_FACTORS } from "../methods";
 import { RevocationMarkers } from "./revocation-markers";
 import { SessionService } from "./session.service";
 import { createKeyRing, signingKeyFromPem } from "./signing-keys";
@@ -55,6 +57,8 @@ function fakes() {
     clock: { now: () => new Date() },
     refreshTtlSeconds: 3600,
     lifetimes: { idleTimeoutSeconds: 3600, aal2MaxAgeSeconds: 3600, aal2IdleSeconds: 1800 },
+    // The methods' own second factors, as the gateway passes them.
+    secondFactors: secondFactorsFor(SECOND_FACTORS, { sessions } as unknown as Repositories),
   });
   return { service, created };
 }

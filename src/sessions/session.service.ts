@@ -1,4 +1,4 @@
-import { secondFactorsFor, type Authenticator, type Factor, type MfaMethod } from "../core/auth-method";
+import type { Authenticator, Factor, MfaMethod, SecondFactorsFor } from "../core/auth-method";
 import { AuthError, badInput } from "../core/errors";
 import { isDependencyOutage } from "../core/outage";
 import { noMetrics, type Aal, type AuditLog, type ClientInfo, type Clock, type KeyValueStore, type Metrics, type RefreshOutcome, type SessionRecord, type SessionRepo, type UserRecord } from "../core/ports";
@@ -36,6 +36,8 @@ export interface SessionServiceDeps {
   clock: Clock;
   refreshTtlSeconds: number;
   lifetimes: SessionLifetimes;
+  /** Which second factors a sign-in needs: the methods declare them (core/auth-method secondFactorsFor). */
+  secondFactors: SecondFactorsFor;
 }
 
 /** NIST SP 800-63B §4.2.3 (aal2: 12 h, or 30 min idle); settings SESSION_IDLE_TIMEOUT_SECONDS, AAL2_*. */
@@ -104,7 +106,7 @@ export class SessionService {
    */
   async completeFirstFactor(user: UserRecord, factor: Factor, client: ClientInfo, isNewUser = false): Promise<AuthResult> {
     const factors = [factor.authenticator];
-    const mfaMethods = secondFactorsFor(user, factors);
+    const mfaMethods = await this.d.secondFactors(user, factors);
     const amr = [factor.amr];
     if (mfaMethods.length > 0) {
       await this.d.audit.record({ type: "mfa.required", ok: true, userId: user.id, client, detail: { amr, factors } });
@@ -119,7 +121,7 @@ export class SessionService {
     if (!claims) throw mfaTokenNotValid();
     // Checked here too so that a used token is refused before any code is spent on it.
     if ((await this.d.store.get(usedMfaKey(claims.jti))) !== null) throw mfaTokenNotValid();
-    return { userId: claims.sub, amr: claims.amr, factors: claims.factors as Authenticator[], jti: claims.jti, credentialsVersion: claims.cv, expiresAt: claims.exp };
+    return { userId: claims.sub, amr: claims.amr, factors: claims.factors, jti: claims.jti, credentialsVersion: claims.cv, expiresAt: claims.exp };
   }
 
   /**

@@ -10,6 +10,11 @@ export const otpMethod = defineMethod({
   settings: { otp: otpSettings, sms: smsSettings },
   resolvers: [OtpResolver],
   signIns: { verifyOtp: "otp" },
+  // A verified address serves as a second factor, but does not make one required.
+  secondFactors: [
+    { mfaMethod: "EMAIL_OTP", authenticator: "email", offeredTo: (u) => Boolean(u.email && u.emailVerified) },
+    { mfaMethod: "SMS_OTP", authenticator: "phone", offeredTo: (u) => Boolean(u.phone && u.phoneVerified) },
+  ],
   create: (d, { otp, sms }) => {
     const service = new OtpService({
       users: d.repositories.users,

@@ -7,6 +7,8 @@ export const recoveryCodesMethod = defineMethod({
   id: "recovery-codes",
   resolvers: [RecoveryCodesResolver],
   signIns: { useRecoveryCode: "recovery_code" },
+  // Issued with an authenticator app, and good while it is on.
+  secondFactors: [{ mfaMethod: "RECOVERY_CODE", authenticator: "recovery_code", offeredTo: (u) => u.totpEnabled }],
   create: (d) => [
     new RecoveryCodesResolver(
       new RecoveryCodeService({

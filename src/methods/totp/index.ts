@@ -10,6 +10,8 @@ export const totpMethod = defineMethod({
   settings: { totp: totpSettings },
   resolvers: [TotpResolver],
   signIns: { verifyTotp: "totp" },
+  // An authenticator app turned on makes every sign-in ask for a second factor.
+  secondFactors: [{ mfaMethod: "TOTP", authenticator: "totp", requiredBy: (u) => u.totpEnabled, offeredTo: (u) => u.totpEnabled }],
   create: (d, { totp: { encryptionKey, previousEncryptionKeys, issuer } }) => {
     if (!encryptionKey) throw new Error("TOTP_ENCRYPTION_KEY is not set (main.ts generates one outside production)");
     const service = new TotpService({
