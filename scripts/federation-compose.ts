@@ -6,7 +6,7 @@ import { printSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
 import { typeDefs as ordersTypeDefs } from "../examples/federation/orders-subgraph";
 import { toSubgraphSchema } from "../src/federation/subgraph";
-import { buildGatewaySchema } from "../src/graphql/schema";
+import { buildGatewaySchema } from "../src/schema";
 
 /**
  * The example supergraph (auth gateway + orders) composed with the repository's own

@@ -16,14 +16,12 @@ import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./co
 import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
 import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
-import { registerResolvers, resolversOf } from "./graphql/schema-registry";
-import { toSubgraphSchema } from "./federation/subgraph";
 import { formatError as formatKnownError, unexpectedCause, withoutSuggestions } from "./graphql/format-error";
 import { documentCache, httpDocumentStore, httpPersistedQueryStore, type DocumentCache } from "./graphql/document-cache";
 import { operationLimitRules } from "./graphql/limits";
 import { coerceVariables } from "./graphql/variables";
 import { prepareOperation } from "./graphql/ws-operation";
-import { buildGatewaySchema } from "./graphql/schema";
+import { buildServedSchema } from "./schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
 import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { countSignInAttempts } from "./graphql/sign-in-attempts";
@@ -32,7 +30,7 @@ import { METHODS, SECOND_FACTORS, type MethodDeps } from "./methods";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
 import { refreshCookieFor } from "./sessions/refresh-cookie";
 import { RevocationMarkers } from "./sessions/revocation-markers";
-import { SessionService, type Principal } from "./sessions/session.service";
+import { SessionService } from "./sessions/session.service";
 import { discoveryDocument } from "./sessions/discovery";
 import { deriveSecret, type KeyRing } from "./sessions/signing-keys";
 import { TokenService } from "./sessions/tokens";
@@ -41,6 +39,7 @@ import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
 import { AuthError } from "./core/errors";
 import { isDependencyOutage } from "./core/outage";
+import type { Principal } from "./core/auth";
 import { httpDrain } from "./http-drain";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
@@ -123,15 +122,12 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     log,
     secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
   };
-  const apiSchema = await buildGatewaySchema([
+  const schema = await buildServedSchema([
     new UserResolver(new UserService(repositories.users)),
     new SessionResolver(sessions),
     new AuthTokensResolver(),
     ...METHODS.flatMap((m) => m.create(deps, settings)),
-  ], infra.bus);
-  // What is served: the same schema as a Federation 2 subgraph (User is an entity).
-  const schema = toSubgraphSchema(apiSchema);
-  registerResolvers(schema, resolversOf(apiSchema));
+  ]);
   countSignInAttempts(schema, new Map(METHODS.flatMap((m) => Object.entries(m.signIns ?? {}))), infra.metrics);
 
   const principalFrom = async (authorization: unknown): Promise<Principal | null> => {

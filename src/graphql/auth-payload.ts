@@ -1,5 +1,5 @@
 import type { UserRecord } from "../core/ports";
-import type { AuthResult } from "../sessions/session.service";
+import type { AuthResult } from "../core/auth";
 import { AuthStatus, type AuthPayload, type User } from "./types";
 
 /** Marks a user object as seen by its owner (just signed in), so private fields show. */

@@ -1,6 +1,6 @@
 import { createParameterDecorator, type AuthChecker } from "type-graphql";
 import { AuthError } from "../core/errors";
-import type { Principal } from "../sessions/session.service";
+import type { Principal } from "../core/auth";
 import type { GatewayContext } from "./context";
 
 /** `@Authorized()` fields need a valid access token of a live session. */

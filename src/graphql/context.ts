@@ -1,8 +1,7 @@
 import DataLoader from "dataloader";
 import type { Logger } from "pino";
 import type { ClientInfo, UserRecord, UserRepo } from "../core/ports";
-import type { RefreshCookie } from "../sessions/refresh-cookie";
-import type { Principal } from "../sessions/session.service";
+import type { Principal, RefreshCookie } from "../core/auth";
 
 /** What every resolver gets: who is calling, from where, and a logger tied to the request. */
 export interface GatewayContext {

@@ -13,13 +13,7 @@ export function resolverFor<T extends object>(schema: GraphQLSchema, cls: new (.
   return instance as T;
 }
 
+/** Called once, by the schema assembly, for the schema it serves. */
 export function registerResolvers(schema: GraphQLSchema, byClass: Map<Function, object>): void {
   instancesBySchema.set(schema, byClass);
-}
-
-/** The resolver objects built for a schema, to register them for a schema derived from it. */
-export function resolversOf(schema: GraphQLSchema): Map<Function, object> {
-  const byClass = instancesBySchema.get(schema);
-  if (!byClass) throw new Error("This schema was not built by buildGatewaySchema");
-  return byClass;
 }

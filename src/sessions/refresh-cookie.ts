@@ -1,6 +1,7 @@
 import { parseCookie, stringifySetCookie } from "cookie";
 import type { Request, Response } from "express";
 import { GraphQLError } from "graphql";
+import type { RefreshCookie } from "../core/auth";
 
 /** The header a browser app sends on every GraphQL request to ask for cookie delivery. */
 export const DELIVERY_HEADER = "x-refresh-token-delivery";
@@ -9,16 +10,6 @@ export const REFRESH_COOKIE = "refresh_token";
 export const SECURE_REFRESH_COOKIE = `__Secure-${REFRESH_COOKIE}`;
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
-
-/**
- * The refresh token as an httpOnly cookie, for one HTTP request whose client asked for it.
- * Page scripts never see the token: replies carry `refreshToken: ""` and the cookie instead.
- */
-export interface RefreshCookie {
-  read(): string | undefined;
-  set(token: string): void;
-  clear(): void;
-}
 
 export interface RefreshCookieOptions {
   enabled: boolean;

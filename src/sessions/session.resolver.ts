@@ -1,9 +1,10 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { AuthError } from "../core/errors";
+import type { Principal } from "../core/auth";
 import { CurrentUser } from "../graphql/auth";
 import type { GatewayContext } from "../graphql/context";
 import { AuthTokens, Session } from "../graphql/types";
-import type { Principal, SessionService } from "./session.service";
+import type { SessionService } from "./session.service";
 
 @Resolver()
 export class SessionResolver {

@@ -1,28 +1,10 @@
-import type { Authenticator, Factor, MfaMethod, SecondFactorsFor } from "../core/auth-method";
+import type { Authenticator, Factor, SecondFactorsFor } from "../core/auth-method";
+import type { AuthResult, IssuedTokens, Principal } from "../core/auth";
 import { AuthError, badInput } from "../core/errors";
 import { isDependencyOutage } from "../core/outage";
 import { noMetrics, type Aal, type AuditLog, type ClientInfo, type Clock, type KeyValueStore, type Metrics, type RefreshOutcome, type SessionRecord, type SessionRepo, type UserRecord } from "../core/ports";
 import { revokedKey, type RevocationMarkers } from "./revocation-markers";
 import { hashToken, newRefreshToken, type TokenService } from "./tokens";
-
-/** The signed-in caller, from a verified access token of a live session. */
-export interface Principal {
-  userId: string;
-  sessionId: string;
-  aal: Aal;
-  amr: string[];
-}
-
-export interface IssuedTokens {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: "Bearer";
-  expiresIn: number;
-}
-
-export type AuthResult =
-  | { status: "AUTHENTICATED"; tokens: IssuedTokens; user: UserRecord; mfaMethods: []; isNewUser: boolean }
-  | { status: "MFA_REQUIRED"; mfaToken: string; mfaMethods: MfaMethod[]; isNewUser: boolean };
 
 export interface SessionServiceDeps {
   sessions: SessionRepo;

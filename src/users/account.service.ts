@@ -1,6 +1,7 @@
 import type { Factor } from "../core/auth-method";
 import type { AuditLog, ClientInfo, Clock, Contact, UserRecord, UserRepo } from "../core/ports";
-import type { AuthResult, SessionService } from "../sessions/session.service";
+import type { AuthResult } from "../core/auth";
+import type { SessionService } from "../sessions/session.service";
 
 /** An email or phone number the person has just proven they receive messages at. */
 export type ProvenContact = Contact;

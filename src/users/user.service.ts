@@ -1,5 +1,5 @@
 import type { UserRecord, UserRepo } from "../core/ports";
-import type { Principal } from "../sessions/session.service";
+import type { Principal } from "../core/auth";
 
 export class UserService {
   constructor(private readonly users: UserRepo) {}

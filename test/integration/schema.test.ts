@@ -3,7 +3,7 @@ import path from "node:path";
 import { buildSchema, findBreakingChanges, isObjectType, type GraphQLSchema } from "graphql";
 import { spawnSync } from "node:child_process";
 import { toSubgraphSchema } from "../../src/federation/subgraph";
-import { buildGatewaySchema } from "../../src/graphql/schema";
+import { buildGatewaySchema } from "../../src/schema";
 import { printGatewaySchema, SCHEMA_FILE } from "../../src/graphql/print-schema";
 
 const root = path.resolve(__dirname, "../..");

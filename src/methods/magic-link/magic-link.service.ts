@@ -6,7 +6,7 @@ import { ipLimitKey } from "../../core/client-info";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
-import type { AuthResult } from "../../sessions/session.service";
+import type { AuthResult } from "../../core/auth";
 import type { AccountService } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";

@@ -4,14 +4,8 @@ import { ipLimitKey, sourceBlock } from "../../core/client-info";
 import type { AuditLog, ClientInfo, Clock, Contact, DeliveryQueue, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { Authenticator } from "../../core/auth-method";
-import {
-  accountChangeForbidden,
-  secondFactorMustDiffer,
-  type AuthResult,
-  type MfaGrant,
-  type Principal,
-  type SessionService,
-} from "../../sessions/session.service";
+import type { AuthResult, Principal } from "../../core/auth";
+import { accountChangeForbidden, secondFactorMustDiffer, type MfaGrant, type SessionService } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";

@@ -1,9 +1,9 @@
+import type { Principal } from "../../core/auth";
 import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { CurrentUser } from "../../graphql/auth";
 import { toAuthPayload } from "../../graphql/auth-payload";
 import type { GatewayContext } from "../../graphql/context";
 import { AuthPayload } from "../../graphql/types";
-import type { Principal } from "../../sessions/session.service";
 import { ChangePasswordInput, LoginInput, SignUpInput } from "./password.inputs";
 import type { PasswordService } from "./password.service";
 

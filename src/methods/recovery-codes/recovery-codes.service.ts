@@ -1,8 +1,9 @@
 import { AuthError } from "../../core/errors";
 import type { AuditLog, ClientInfo, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
+import type { AuthResult } from "../../core/auth";
 import type { RecoveryCodes } from "./recovery-codes";
-import type { AuthResult, SessionService } from "../../sessions/session.service";
+import type { SessionService } from "../../sessions/session.service";
 
 export class RecoveryCodeService {
   constructor(

@@ -4,8 +4,8 @@ import { CurrentUser } from "../../graphql/auth";
 import { signedInPayload, toAuthPayload } from "../../graphql/auth-payload";
 import type { GatewayContext } from "../../graphql/context";
 import { AuthPayload, RecoveryCodes } from "../../graphql/types";
-import type { Principal } from "../../sessions/session.service";
 import type { UserRepo } from "../../core/ports";
+import type { Principal } from "../../core/auth";
 import type { TotpService } from "./totp.service";
 import { TotpEnrollment, VerifyTotpInput } from "./totp.types";
 
