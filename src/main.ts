@@ -1,22 +1,13 @@
 // First: tracing, when on, must patch http, express, graphql, ioredis and pg before they load.
 import { tracing } from "./tracing";
 import "reflect-metadata";
-import path from "node:path";
 import { loadSettings, SettingsError, type Settings } from "./config/settings";
-import type { EventBus, KeyValueStore } from "./core/ports";
 import { createGateway } from "./gateway";
-import { openDatabase, probePostgres } from "./infra/db";
-import { PrismaAuditLog } from "./infra/db/audit.log";
-import { prismaRepositories } from "./infra/db/repositories";
-import { createDelivery, devOutboxRouter } from "./infra/delivery";
-import { createLogger, redactUrlCredentials, type Logger } from "./infra/log/logger";
-import { countedAuditLog, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
-import { readinessProbes } from "./infra/readiness";
-import { createMemoryBus, createRedisBus } from "./infra/pubsub";
-import { createMemoryStore, createRedisStore, probeRedis } from "./infra/store";
+import { probePostgres } from "./infra/db";
+import { createLogger, redactUrlCredentials } from "./infra/log/logger";
+import { probeRedis } from "./infra/store";
 import { UnreachableError, waitUntilAllReachable, type Dependency } from "./infra/startup/wait-until-reachable";
-import { generateKeyEntry } from "./core/secret-box";
-import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey, publicJwksFromPem } from "./sessions/signing-keys";
+import { closeAll, openInfrastructure } from "./infrastructure";
 
 /** The composition root: settings → infrastructure → services → schema → server. */
 async function main(): Promise<void> {
@@ -42,61 +33,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const db = await openDatabase({
-    url: settings.databaseUrl,
-    pgliteDir: path.join(settings.dataDir, "pglite"),
-    migrationsDir: path.resolve(__dirname, "../../prisma/migrations"),
-    log: (msg, data) => log.info(data ?? {}, msg),
-    queryTimeoutMs: settings.databaseQueryTimeoutMs,
-  });
-  log.info(
-    db.kind === "pglite"
-      ? `DATABASE_URL unset: using embedded PGlite in ${path.join(settings.dataDir, "pglite")}`
-      : "Postgres: connected, migrations applied",
-  );
-
-  const { key, source } = loadSigningKey({ pem: settings.jwt.privateKeyPem, dataDir: settings.dataDir });
-  if (source !== "settings") log.info(`JWT_PRIVATE_KEY unset: signing with a generated key kept in ${settings.dataDir} (kid ${key.kid})`);
-
-  if (!settings.totp.encryptionKey) {
-    settings.totp.encryptionKey = loadOrCreateKeyFile(settings.dataDir, "totp-encryption.key", () => generateKeyEntry());
-    log.info(`TOTP_ENCRYPTION_KEY unset: sealing authenticator secrets with a generated key kept in ${settings.dataDir}`);
-  }
-
-  const { store, bus } = openStore(settings, log);
-  const repositories = prismaRepositories(db.prisma);
-  // One registry for the process; the audit trail is counted on its way to Postgres.
-  const metrics = new PrometheusMetrics();
-  const audit = countedAuditLog(new PrismaAuditLog(db.prisma), metrics);
-  // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
-  const delivery = createDelivery(settings, {
-    log,
-    audit,
-    metrics,
-    redisUrl: settings.redisUrl,
-    redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
-    queuePrefix: `${settings.redisKeyPrefix}delivery`,
-    payloadKey: deriveSecret(key, "delivery-queue"),
-  });
-  if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox (GET /dev/outbox)");
-  if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox (GET /dev/outbox)" : "SMS is turned off");
-
-
-  const gateway = await createGateway(
-    settings,
-    {
-      repositories,
-      audit,
-      metrics,
-      store,
-      bus,
-      delivery: delivery.queue,
-      devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
-      keyRing: createKeyRing(key, publicJwksFromPem(settings.jwt.additionalPublicKeys ?? "")),
-      readiness: readinessProbes(db, store),
-    },
-    log,
-  );
+  const infra = await openInfrastructure(settings, log);
+  const gateway = await createGateway(settings, infra, log);
   const port = await gateway.listen(settings.port, settings.host);
   log.info({ port, host: settings.host }, `gateway ready at ${settings.publicUrl}/graphql`);
 
@@ -112,7 +50,7 @@ async function main(): Promise<void> {
     }, settings.shutdownTimeoutSeconds * 1000).unref();
     await gateway.close();
     log.info("server closed");
-    await closeAll(log, { delivery, pubsub: bus, store, database: db, ...(tracing && { tracing: { close: tracing.shutdown } }) });
+    await closeAll(log, { infrastructure: infra, ...(tracing && { tracing: { close: tracing.shutdown } }) });
     log.info("stopped");
     log.flush();
     process.exit(0);
@@ -128,33 +66,6 @@ function dependenciesOf(settings: Settings): Dependency[] {
   if (databaseUrl) deps.push({ name: "Postgres", redactedUrl: redactUrlCredentials(databaseUrl), probe: () => probePostgres(databaseUrl, settings.databaseQueryTimeoutMs) });
   if (redisUrl) deps.push({ name: "Redis", redactedUrl: redactUrlCredentials(redisUrl), probe: () => probeRedis(redisUrl, settings.redisCommandTimeoutMs) });
   return deps;
-}
-
-function openStore(settings: Settings, log: Logger): { store: KeyValueStore; bus: EventBus } {
-  if (!settings.redisUrl) {
-    log.info("REDIS_URL unset: using the in-process store and pub/sub (single instance only)");
-    return { store: createMemoryStore(), bus: createMemoryBus() };
-  }
-  const onError = (err: Error) => log.warn({ err: { message: err.message } }, "redis connection error");
-  log.info("Redis: using REDIS_URL for codes, limits and pub/sub");
-  const prefix = settings.redisKeyPrefix;
-  const commandTimeoutMs = settings.redisCommandTimeoutMs;
-  return {
-    store: createRedisStore({ url: settings.redisUrl, keyPrefix: prefix || undefined, onError, commandTimeoutMs }),
-    bus: createRedisBus({ url: settings.redisUrl, topicPrefix: prefix, onError, commandTimeoutMs }),
-  };
-}
-
-/** In order, each on its own: one failing to close must not keep the others open. */
-async function closeAll(log: Logger, closables: Record<string, { close(): Promise<void> }>): Promise<void> {
-  for (const [name, c] of Object.entries(closables)) {
-    try {
-      await c.close();
-      log.debug(`${name} closed`);
-    } catch (err) {
-      log.warn({ err }, `error while closing the ${name}`);
-    }
-  }
 }
 
 main().catch((err) => {

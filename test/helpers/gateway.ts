@@ -3,18 +3,13 @@ import { Writable } from "node:stream";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { DocumentNode } from "graphql";
 import { loadSettings, type Settings } from "../../src/config/settings";
-import type { Clock, EventBus, KeyValueStore, Repositories } from "../../src/core/ports";
+import type { Clock, KeyValueStore, Repositories } from "../../src/core/ports";
 import { createGateway, type Gateway, type Infrastructure } from "../../src/gateway";
 import { generateKeyEntry } from "../../src/core/secret-box";
-import { PrismaAuditLog } from "../../src/infra/db/audit.log";
-import { prismaRepositories } from "../../src/infra/db/repositories";
-import { createDelivery, devOutboxRouter, type DevOutbox, type OutboxEntry, type RetryPolicy } from "../../src/infra/delivery";
+import type { DevOutbox, OutboxEntry, RetryPolicy } from "../../src/infra/delivery";
 import { createLogger } from "../../src/infra/log/logger";
-import { countedAuditLog, PrometheusMetrics } from "../../src/infra/metrics/prometheus.metrics";
-import { readinessProbes } from "../../src/infra/readiness";
-import { createMemoryBus, createRedisBus } from "../../src/infra/pubsub";
-import { createMemoryStore, createRedisStore } from "../../src/infra/store";
-import { createKeyRing, deriveSecret, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
+import { openInfrastructure } from "../../src/infrastructure";
+import { createKeyRing, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
 import { openDatabase, type Database } from "../../src/infra/db";
 import { createTestDatabase, MIGRATIONS_DIR, type TestDatabase } from "./database";
@@ -99,62 +94,31 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const sharedDb = options.db ?? peer?.db;
   const db = sharedDb ?? (await createTestDatabase());
   const prefix = peer?.keyPrefix ?? `test:${randomUUID()}:`;
-  let store: KeyValueStore;
-  let bus: EventBus;
-  if (options.store === "memory") {
-    store = createMemoryStore({ clock: options.clock });
-    bus = createMemoryBus();
-  } else {
-    if (!process.env.REDIS_URL) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
-    const url = options.through?.redis ? options.through.redis.urlFor(process.env.REDIS_URL) : process.env.REDIS_URL;
-    const commandTimeoutMs = settings.redisCommandTimeoutMs;
-    // As main.ts does: a connection error is a log line, not ioredis' "Unhandled error event".
-    const onError = (err: Error) => log.warn({ err: { message: err.message } }, "redis connection error");
-    store = createRedisStore({ url, keyPrefix: prefix, commandTimeoutMs, onError });
-    bus = createRedisBus({ url, topicPrefix: prefix, commandTimeoutMs, onError });
-  }
+  if (options.store !== "memory" && !process.env.REDIS_URL) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
   // The gateway's own connections through the proxy; the test database is made and dropped directly.
   let proxiedDb: Database | undefined;
   if (options.through?.postgres) {
     if (!db.url) throw new Error("a Postgres proxy needs DATABASE_URL");
     proxiedDb = await openDatabase({ url: options.through.postgres.urlFor(db.url), migrationsDir: MIGRATIONS_DIR, log: () => {}, queryTimeoutMs: settings.databaseQueryTimeoutMs });
   }
-  const gatewayDb = proxiedDb ?? db.db;
   const pem = settings.jwt.privateKeyPem ?? generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   const keyRing = peer && !settings.jwt.privateKeyPem ? peer.keyRing : createKeyRing(signingKeyFromPem(pem), publicJwksFromPem(settings.jwt.additionalPublicKeys ?? ""));
-  const repositories = prismaRepositories(gatewayDb.prisma);
-  const metrics = new PrometheusMetrics();
-  const audit = countedAuditLog(new PrismaAuditLog(gatewayDb.prisma), metrics);
-  // Unless a test configures SMTP/Twilio, messages land in the development outbox.
-  const delivery = createDelivery(settings, {
-    log,
-    audit,
-    metrics,
-    redisUrl: options.store === "memory" ? undefined : (options.through?.redis?.urlFor(process.env.REDIS_URL!) ?? process.env.REDIS_URL),
-    redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
-    queuePrefix: `${prefix}delivery`,
-    retry: { baseDelayMs: 10, maxDelayMs: 100, ...options.retry },
-    clock: options.clock,
-    payloadKey: deriveSecret(keyRing.signing, "delivery-queue"),
-  });
-  const base: Infrastructure = {
-    repositories,
-    audit,
-    metrics,
-    store,
-    bus,
-    delivery: delivery.queue,
-    devOutbox: delivery.outbox && devOutboxRouter(delivery.outbox),
+  // As main.ts opens it, from parts of the test's own: its database, key prefix and key, a fast retry.
+  const base = await openInfrastructure(settings, log, {
+    database: proxiedDb ?? db.db,
+    redis: options.store === "memory" ? "in-process" : { url: options.through?.redis?.urlFor(process.env.REDIS_URL!) ?? process.env.REDIS_URL!, keyPrefix: prefix },
     keyRing,
-    readiness: readinessProbes(gatewayDb, store),
-  };
+    clock: options.clock,
+    // Unless a test configures SMTP/Twilio, messages land in the development outbox.
+    retry: { baseDelayMs: 10, maxDelayMs: 100, ...options.retry },
+  });
   const infra = overridden(base, options.override);
   const gateway = await createGateway(settings, infra, log, options.clock);
   const port = await gateway.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
 
   const sentTo = (to: string, count = 1): Promise<OutboxEntry[]> => {
-    const outbox = delivery.outbox;
+    const outbox = base.outbox;
     if (!outbox) throw new Error("this gateway has no development outbox (SMTP/Twilio are set)");
     return waitFor(() => {
       const sent = outbox.list().filter((m) => m.to === to);
@@ -169,19 +133,17 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     settings,
     gateway,
     db,
-    store,
+    store: base.store,
     keyRing,
     keyPrefix: prefix,
     logs,
     request: (doc, variables, opts) => postGraphql(url, doc, variables, opts),
-    outbox: delivery.outbox,
+    outbox: base.outbox,
     sentTo,
     codeSentTo: async (to, count = 1) => codeIn((await sentTo(to, count))[0].text),
     async close() {
       await gateway.close();
-      await delivery.close();
-      await bus.close();
-      await store.close();
+      await base.close();
       await proxiedDb?.close();
       if (!sharedDb) await db.cleanup();
       // Peers share the prefix; its owner clears it (BullMQ's queue metadata never expires).
