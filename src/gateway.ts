@@ -11,7 +11,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
-import { systemClock, type AuditLog, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type Repositories } from "./core/ports";
+import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type Repositories } from "./core/ports";
 import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./core/client-info";
 import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
@@ -86,12 +86,62 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /** Builds the services, the schema and the HTTP + WebSocket server around them. */
 export async function createGateway(settings: Settings, infra: Infrastructure, log: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  const services = createServices(settings, infra, log, clock);
+  const schema = await buildServedSchema(services.resolvers);
+  countSignInAttempts(schema, new Map(METHODS.flatMap((m) => Object.entries(m.signIns ?? {}))), infra.metrics);
+  const operations = operationRules(settings);
+  const contexts = contextBuilder(settings, infra, services.sessions, log);
+  const web = httpApp(settings, infra, log, services.routes);
+  const ws = graphqlOverWebSocket(web.httpServer, schema, settings, operations, contexts, log);
+  const readinessDelayMs = settings.shutdownReadinessDelaySeconds * 1000;
+  // What is left of SHUTDOWN_TIMEOUT_SECONDS after the readiness delay, less 1 s to close Redis and Postgres.
+  const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
+  const drainServer = async () => void (await Promise.all([web.drain.close(web.httpServer, drainGraceMs), ws.dispose()]));
+  const overHttp = await graphqlOverHttp(web.app, schema, settings, operations, contexts, infra.metrics, log, drainServer);
+
+  // Last: body-parser refusals and anything unhandled answer JSON, never Express's HTML page.
+  web.app.use(jsonErrors());
+
+  const metricsServer = settings.metrics ? metricsListener(infra, log) : null;
+
+  // Stopped by close(). The start sync writes the markers a crash may have left out.
+  services.markers.start();
+  return {
+    httpServer: web.httpServer,
+    schema,
+    documents: { http: overHttp.documents, ws: ws.documents, persisted: overHttp.persistedQueries },
+    listen: async (port, host) => {
+      const listening = await listenOn(web.httpServer, port, host);
+      if (metricsServer && settings.metrics) {
+        const at = await listenOn(metricsServer, settings.metrics.port, settings.metrics.host);
+        log.info({ port: at, host: settings.metrics.host }, "metrics at /metrics");
+      }
+      return listening;
+    },
+    metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as { port: number }).port : null),
+    close: async () => {
+      web.drain.begin();
+      if (readinessDelayMs > 0) {
+        log.info({ seconds: settings.shutdownReadinessDelaySeconds }, "draining: /readyz answers 503, requests still served");
+        await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
+      }
+      await overHttp.apollo.stop();
+      await services.markers.stop();
+      if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    },
+  };
+}
+
+type MethodRoutes = Array<[string, express.RequestHandler]>;
+
+/** The spine's services, every method's (through MethodDeps), and the resolver instances over them. */
+function createServices(settings: Settings, infra: Infrastructure, log: Logger, clock: Clock) {
+  const { repositories } = infra;
   const tokens = new TokenService(infra.keyRing, {
     issuer: settings.publicUrl,
     audience: settings.jwt.audience,
     accessTtlSeconds: settings.jwt.accessTtlSeconds,
   });
-  const { repositories } = infra;
   const markers = new RevocationMarkers({ sessions: repositories.sessions, store: infra.store, audit: infra.audit, clock, log, accessTtlSeconds: tokens.accessTtlSeconds });
   const sessions = new SessionService({
     sessions: repositories.sessions,
@@ -105,13 +155,13 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     lifetimes: settings.session,
     secondFactors: secondFactorsFor(SECOND_FACTORS, repositories),
   });
-  const methodRoutes: Array<[string, express.RequestHandler]> = [];
+  const routes: MethodRoutes = [];
   const deps: MethodDeps = {
     settings,
     repositories,
     sessions,
     accounts: new AccountService({ users: repositories.users, sessions, audit: infra.audit, clock }),
-    routes: { add: (path, handler) => methodRoutes.push([path, handler]) },
+    routes: { add: (path, handler) => routes.push([path, handler]) },
     store: infra.store,
     bus: infra.bus,
     delivery: infra.delivery,
@@ -122,33 +172,72 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     log,
     secret: (purpose) => deriveSecret(infra.keyRing.signing, purpose),
   };
-  const schema = await buildServedSchema([
+  const resolvers = [
     new UserResolver(new UserService(repositories.users)),
     new SessionResolver(sessions),
     new AuthTokensResolver(),
     ...METHODS.flatMap((m) => m.create(deps, settings)),
-  ]);
-  countSignInAttempts(schema, new Map(METHODS.flatMap((m) => Object.entries(m.signIns ?? {}))), infra.metrics);
+  ];
+  return { sessions, markers, routes, resolvers };
+}
 
-  const principalFrom = async (authorization: unknown): Promise<Principal | null> => {
-    const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
-    return match ? sessions.authenticate(match[1]) : null;
-  };
-
-  // The same operation limits for HTTP and WebSocket alike (graphql/limits.ts).
-  const { maxTokens } = settings.graphql;
-  const limitRules = operationLimitRules({ ...settings.graphql, maxAuthMutations: settings.graphql.maxAuthMutationsPerOperation });
+/** What every operation is held to, over HTTP and WebSocket alike: limits (graphql/limits.ts) and error masking. */
+function operationRules(settings: Settings) {
   const production = settings.env === "production";
-  const formatError = production
-    ? (formatted: GraphQLFormattedError, error: unknown) => withoutSuggestions(formatKnownError(formatted, error))
-    : formatKnownError;
+  return {
+    production,
+    maxTokens: settings.graphql.maxTokens,
+    limitRules: operationLimitRules({ ...settings.graphql, maxAuthMutations: settings.graphql.maxAuthMutationsPerOperation }),
+    formatError: production
+      ? (formatted: GraphQLFormattedError, error: unknown) => withoutSuggestions(formatKnownError(formatted, error))
+      : formatKnownError,
+  };
+}
+type OperationRules = ReturnType<typeof operationRules>;
+
+/** The one place a GatewayContext is made, for an HTTP request or a WebSocket operation. */
+function contextBuilder(settings: Settings, infra: Infrastructure, sessions: SessionService, log: Logger) {
   const isFederationCaller = federationCallerCheck(settings);
   const refreshCookieOptions = {
     ...settings.jwt.refreshCookie,
     maxAgeSeconds: settings.jwt.refreshTtlSeconds,
     allowedOrigins: settings.allowedOrigins,
   };
+  const principalFrom = async (authorization: unknown): Promise<Principal | null> => {
+    const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
+    return match ? sessions.authenticate(match[1]) : null;
+  };
+  const common = (requestId: string, client: ClientInfo, requestLog: Logger) => ({
+    requestId,
+    client,
+    log: requestLog,
+    users: userLoader(infra.repositories.users),
+    memo: requestMemo(),
+  });
+  return {
+    http: async ({ req, res }: { req: express.Request; res: express.Response }): Promise<GatewayContext> => ({
+      ...common(String(req.id), clientInfo(req.ip, req.headers["user-agent"]), req.log),
+      operation: operationOf(req),
+      principal: await principalFrom(req.headers.authorization),
+      refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
+      federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
+    }),
+    ws: (req: http.IncomingMessage, requestId: string, authorization: unknown): Promise<GatewayContext> =>
+      withPrincipal(
+        {
+          ...common(requestId, clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]), log),
+          principal: null,
+          // Routers call over HTTP with their secret; in production never over a WebSocket.
+          federationCaller: settings.env !== "production",
+        },
+        principalFrom(authorization),
+      ),
+  };
+}
+type ContextBuilder = ReturnType<typeof contextBuilder>;
 
+/** The Express app and HTTP server: request ids and logs, health, keys, the dev outbox, the methods' routes. */
+function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodRoutes: MethodRoutes) {
   const app = express();
   app.disable("x-powered-by");
   // Hop count or proxy list (never "trust all"): req.ip is the right-most untrusted X-Forwarded-For entry.
@@ -221,7 +310,12 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
 
   if (infra.devOutbox && settings.env !== "production") app.use("/dev/outbox", infra.devOutbox);
   for (const [path, handler] of methodRoutes) app.use(path, handler);
+  return { app, httpServer, drain };
+}
 
+/** graphql-ws on /graphql: origin check, slot caps, the same limits, masking and logging as HTTP. */
+function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSchema, settings: Settings, rules: OperationRules, contexts: ContextBuilder, log: Logger) {
+  const { production, maxTokens, limitRules, formatError } = rules;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: "/graphql",
@@ -253,20 +347,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       // Every way an operation ends frees its slot: completion, an error, the socket closing.
       onComplete: (ctx, id) => caps.release(ctx.extra, id),
       onClose: (ctx) => caps.releaseAll(ctx.extra),
-      context: async (ctx, id): Promise<GatewayContext> => {
-        const req = ctx.extra.request;
-        const context: GatewayContext = {
-          requestId: ctx.extra.requestIds?.get(id) ?? randomUUID(),
-          principal: null,
-          client: clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]),
-          log,
-          users: userLoader(repositories.users),
-          memo: requestMemo(),
-          // Routers call over HTTP with their secret; in production never over a WebSocket.
-          federationCaller: !production,
-        };
-        return withPrincipal(context, principalFrom(ctx.connectionParams?.authorization));
-      },
+      context: (ctx, id) => contexts.ws(ctx.extra.request, ctx.extra.requestIds?.get(id) ?? randomUUID(), ctx.connectionParams?.authorization),
       // Subscriptions get the same masking, codes and logging as HTTP.
       onNext: (ctx, id, _payload, _args, result) => {
         if (!result.errors) return result;
@@ -281,9 +362,21 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     },
     wsServer,
   );
+  return { documents, dispose: () => wsCleanup.dispose() };
+}
 
-  const readinessDelayMs = settings.shutdownReadinessDelaySeconds * 1000;
-  const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
+/** Apollo Server on POST/GET /graphql, behind CORS and a JSON body limit. */
+async function graphqlOverHttp(
+  app: express.Express,
+  schema: GraphQLSchema,
+  settings: Settings,
+  rules: OperationRules,
+  contexts: ContextBuilder,
+  metrics: PrometheusMetrics,
+  log: Logger,
+  drainServer: () => Promise<void>,
+) {
+  const { production, maxTokens, limitRules, formatError } = rules;
   const httpDocuments = httpDocumentStore();
   const persistedQueries = httpPersistedQueryStore();
   const apollo = new ApolloServer<GatewayContext>({
@@ -304,10 +397,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
       // Per-resolver timings for anyone sending `apollo-federation-include-trace`: opt-in only.
       ...(settings.graphql.inlineTrace ? [] : [ApolloServerPluginInlineTraceDisabled()]),
       coerceVariablesWithoutEcho(),
-      // What is left of SHUTDOWN_TIMEOUT_SECONDS after the readiness delay, less 1 s to close Redis and Postgres.
-      { serverWillStart: async () => ({ drainServer: async () => void (await Promise.all([drain.close(httpServer, drainGraceMs), wsCleanup.dispose()])) }) },
+      { serverWillStart: async () => ({ drainServer }) },
       logUnexpectedErrors(),
-      operationMetrics(infra.metrics),
+      operationMetrics(metrics),
     ],
   });
   await apollo.start();
@@ -316,52 +408,9 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
     "/graphql",
     cors<cors.CorsRequest>({ origin: settings.allowedOrigins, credentials: true, maxAge: 600 }),
     express.json({ limit: "100kb" }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<GatewayContext> => ({
-        operation: operationOf(req),
-        requestId: String(req.id),
-        principal: await principalFrom(req.headers.authorization),
-        client: clientInfo(req.ip, req.headers["user-agent"]),
-        log: req.log,
-        users: userLoader(repositories.users),
-        refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
-        memo: requestMemo(),
-        federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
-      }),
-    }),
+    expressMiddleware(apollo, { context: contexts.http }),
   );
-
-  // Last: body-parser refusals and anything unhandled answer JSON, never Express's HTML page.
-  app.use(jsonErrors());
-
-  const metricsServer = settings.metrics ? metricsListener(infra, log) : null;
-
-  // Stopped by close(). The start sync writes the markers a crash may have left out.
-  markers.start();
-  return {
-    httpServer,
-    schema,
-    documents: { http: httpDocuments, ws: documents, persisted: persistedQueries },
-    listen: async (port, host) => {
-      const listening = await listenOn(httpServer, port, host);
-      if (metricsServer && settings.metrics) {
-        const at = await listenOn(metricsServer, settings.metrics.port, settings.metrics.host);
-        log.info({ port: at, host: settings.metrics.host }, "metrics at /metrics");
-      }
-      return listening;
-    },
-    metricsPort: () => (metricsServer?.listening ? (metricsServer.address() as { port: number }).port : null),
-    close: async () => {
-      drain.begin();
-      if (readinessDelayMs > 0) {
-        log.info({ seconds: settings.shutdownReadinessDelaySeconds }, "draining: /readyz answers 503, requests still served");
-        await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
-      }
-      await apollo.stop();
-      await markers.stop();
-      if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
-    },
-  };
+  return { apollo, documents: httpDocuments, persistedQueries };
 }
 
 function listenOn(server: http.Server, port: number, host?: string): Promise<number> {
