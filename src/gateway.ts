@@ -27,6 +27,7 @@ import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheu
 import { countSignInAttempts } from "./graphql/sign-in-attempts";
 import { secondFactorsFor } from "./core/auth-method";
 import { METHODS, SECOND_FACTORS, type MethodDeps } from "./methods";
+import { RecoveryCodes } from "./methods/recovery-codes/recovery-codes";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
 import { refreshCookieFor } from "./sessions/refresh-cookie";
 import { RevocationMarkers } from "./sessions/revocation-markers";
@@ -161,6 +162,7 @@ function createServices(settings: Settings, infra: Infrastructure, log: Logger, 
     repositories,
     sessions,
     accounts: new AccountService({ users: repositories.users, sessions, audit: infra.audit, clock }),
+    recoveryCodes: new RecoveryCodes(repositories.recoveryCodes, clock),
     routes: { add: (path, handler) => routes.push([path, handler]) },
     store: infra.store,
     bus: infra.bus,

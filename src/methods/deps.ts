@@ -5,6 +5,7 @@ import type { RateLimiter } from "../core/rate-limit";
 import type { RequestHandler } from "express";
 import type { SessionService } from "../sessions/session.service";
 import type { AccountService } from "../users/account.service";
+import type { RecoveryCodes } from "./recovery-codes/recovery-codes";
 
 /** What the spine hands every sign-in method: ports and shared services, never infra. */
 export interface MethodDeps {
@@ -15,6 +16,8 @@ export interface MethodDeps {
   sessions: SessionService;
   /** Passwordless sign-in with a proven email or phone (create or claim the account). */
   accounts: AccountService;
+  /** Issued by TOTP enrolment, spent by the recovery-codes method and by disableTotp (methods never import each other). */
+  recoveryCodes: RecoveryCodes;
   /** Plain HTTP routes a method serves beside /graphql (e.g. a link's confirm page). */
   routes: { add(path: string, handler: RequestHandler): void };
   store: KeyValueStore;

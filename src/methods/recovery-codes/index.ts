@@ -1,5 +1,4 @@
 import { defineMethod } from "../deps";
-import { RecoveryCodes } from "./recovery-codes";
 import { RecoveryCodesResolver } from "./recovery-codes.resolver";
 import { RecoveryCodeService } from "./recovery-codes.service";
 
@@ -13,7 +12,7 @@ export const recoveryCodesMethod = defineMethod({
     new RecoveryCodesResolver(
       new RecoveryCodeService({
         users: d.repositories.users,
-        codes: new RecoveryCodes(d.repositories.recoveryCodes, d.clock),
+        codes: d.recoveryCodes,
         sessions: d.sessions,
         limiter: d.limiter,
         audit: d.audit,

@@ -1,6 +1,5 @@
 import { parseKeyList, SecretBox } from "../../core/secret-box";
 import { defineMethod } from "../deps";
-import { RecoveryCodes } from "../recovery-codes/recovery-codes";
 import { TotpResolver } from "./totp.resolver";
 import { TotpService } from "./totp.service";
 import { totpSettings } from "./totp.settings";
@@ -17,8 +16,7 @@ export const totpMethod = defineMethod({
     const service = new TotpService({
       users: d.repositories.users,
       factors: d.repositories.totpFactors,
-      // TOTP enrolment issues recovery codes; disableTotp accepts one.
-      recoveryCodes: new RecoveryCodes(d.repositories.recoveryCodes, d.clock),
+      recoveryCodes: d.recoveryCodes,
       sessions: d.sessions,
       box: new SecretBox(parseKeyList(encryptionKey, previousEncryptionKeys)),
       store: d.store,

@@ -1,7 +1,7 @@
 import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, KeyValueStore, OutgoingMessage, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import type { RecoveryCodes } from "../recovery-codes/recovery-codes";
+import type { MethodDeps } from "../deps";
 import { accountChangeForbidden, type SessionService } from "../../sessions/session.service";
 import type { SecretBox } from "../../core/secret-box";
 import type { AuthResult, IssuedTokens, Principal } from "../../core/auth";
@@ -20,7 +20,7 @@ export interface TotpLimits {
 export interface TotpServiceDeps {
   users: UserRepo;
   factors: TotpRepo;
-  recoveryCodes: RecoveryCodes;
+  recoveryCodes: MethodDeps["recoveryCodes"];
   sessions: SessionService;
   box: SecretBox;
   store: KeyValueStore;
