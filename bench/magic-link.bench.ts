@@ -340,11 +340,11 @@ async function main(): Promise<void> {
   const env = {
     LOG_LEVEL: "warn",
     PUBLIC_URL: "http://gateway.bench.test",
-    OTP_RESEND_COOLDOWN_SECONDS: "0",
-      OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "100000",
-      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION_CAP),
-      // Every benchmark client comes from 127.0.0.1; room for both rounds even if the first is not released.
-      WS_MAX_SUBSCRIPTIONS_PER_IP: String(Math.max(100, SUBSCRIPTIONS * 3)),
+    MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0",
+    MAGIC_LINK_MAX_REQUESTS_PER_IP_PER_HOUR: "100000",
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION_CAP),
+    // Every benchmark client comes from 127.0.0.1; room for both rounds even if the first is not released.
+    WS_MAX_SUBSCRIPTIONS_PER_IP: String(Math.max(100, SUBSCRIPTIONS * 3)),
   };
   // Warnings and errors also to stderr: a benchmark that hides failures measures nothing.
   const a = await startTestGateway({ env, logDestination: process.stderr });

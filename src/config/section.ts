@@ -14,11 +14,9 @@ export type RawEnv = Readonly<Record<string, string | undefined>>;
 export interface Variable<T extends z.ZodType = z.ZodType> {
   readonly variable: string;
   readonly type: T;
-  /** Read instead while `variable` is unset (a setting split off another keeps a deployment's value). */
-  readonly orElse?: string;
 }
 
-export const variable = <T extends z.ZodType>(name: string, type: T, opts: { orElse?: string } = {}): Variable<T> => ({ variable: name, type, ...opts });
+export const variable = <T extends z.ZodType>(name: string, type: T): Variable<T> => ({ variable: name, type });
 
 /** A section's layout: variables, nested groups, and constants kept as they are. */
 export interface Shape {
@@ -55,19 +53,6 @@ function variablesOf(shape: Shape, into: Variable[] = []): Variable[] {
   return into;
 }
 
-/**
- * The environment with each unset `orElse` variable taking its stand-in's value. A bad
- * stand-in is left to the section that owns it (which names it), so it is never named twice.
- */
-function withStandIns(variables: Variable[], env: RawEnv): RawEnv {
-  const filled = { ...env };
-  for (const v of variables) {
-    const standIn = v.orElse === undefined ? undefined : env[v.orElse];
-    if (env[v.variable] === undefined && standIn !== undefined && v.type.safeParse(standIn).success) filled[v.variable] = standIn;
-  }
-  return filled;
-}
-
 function valueOf(shape: Shape, parsed: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(shape).map(([key, entry]) => [key, isVariable(entry) ? parsed[entry.variable] : typeof entry === "object" ? valueOf(entry, parsed) : entry]),
@@ -87,7 +72,7 @@ export function settingsSection<S extends Shape, T = ValueOf<S>>(
   const object = z.object(Object.fromEntries(variables.map((v) => [v.variable, v.type])));
   return {
     variables: variables.map((v) => v.variable),
-    schema: z.preprocess((env) => withStandIns(variables, env as RawEnv), object).transform((parsed) => finish(valueOf(shape, parsed) as ValueOf<S>)),
+    schema: object.transform((parsed) => finish(valueOf(shape, parsed) as ValueOf<S>)),
     given: rules.given,
     check: rules.check,
   };

@@ -5,7 +5,7 @@ import { errorCode, startTestGateway, type TestGateway } from "../helpers/gatewa
 // browser use it; the victim ends up signed in to the attacker's account.
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", OTP_RESEND_COOLDOWN_SECONDS: "0" } });
+  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0" } });
 });
 afterAll(() => gw.close());
 

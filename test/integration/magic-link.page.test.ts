@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from "../helpers/gateway";
 let gw: TestGateway;
 let ws: Client;
 beforeAll(async () => {
-  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", OTP_RESEND_COOLDOWN_SECONDS: "0" } });
+  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0" } });
   ws = createClient({ url: gw.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { waitFor } from "../helpers/wait";
 let gw: TestGateway;
 let ws: Client;
 beforeAll(async () => {
-  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", OTP_RESEND_COOLDOWN_SECONDS: "0" } });
+  gw = await startTestGateway({ env: { ALLOWED_ORIGINS: "https://app.example.test", MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0" } });
   ws = createClient({ url: gw.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
 });
 afterAll(async () => {
@@ -227,7 +227,7 @@ describe("expiry, sign-up off, and a second factor", () => {
   // The gateway's clock runs almost a whole link lifetime behind: its links expire ~1.5 s from now.
   const clock = { now: () => new Date(Date.now() - TTL_MS + 1_500) };
   beforeAll(async () => {
-    other = await startTestGateway({ clock, env: { MAGIC_LINK_TTL_SECONDS: "60", MAGIC_LINK_SIGNUP: "false", OTP_RESEND_COOLDOWN_SECONDS: "0" } });
+    other = await startTestGateway({ clock, env: { MAGIC_LINK_TTL_SECONDS: "60", MAGIC_LINK_SIGNUP: "false", MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0" } });
     client = createClient({ url: other.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
   });
   afterAll(async () => {
@@ -269,7 +269,7 @@ describe("expiry, sign-up off, and a second factor", () => {
 
 describe("a waiting device that goes away", () => {
   it("frees its subscription at once (not when the link expires), so its slot can be used again", async () => {
-    const capped = await startTestGateway({ env: { WS_MAX_SUBSCRIPTIONS_PER_IP: "2", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "100000" } });
+    const capped = await startTestGateway({ env: { WS_MAX_SUBSCRIPTIONS_PER_IP: "2", MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0", MAGIC_LINK_MAX_REQUESTS_PER_IP_PER_HOUR: "100000" } });
     const url = capped.url.replace("http", "ws") + "/graphql";
     const subscribeTwo = async (client: Client) => {
       const outcomes: string[] = [];
