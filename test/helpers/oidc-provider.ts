@@ -65,9 +65,10 @@ export interface OidcTestProvider {
   /** The oidc-provider instance, for events (`provider.on("grant.success", ...)`) and anything else. */
   provider: Provider;
   /**
-   * Plays a browser through the provider's own login and consent pages (the same ones a
-   * Chromium test clicks through), with fetch and a cookie jar, starting at an authorization
-   * URL. Returns the URL the provider finally redirects to (redirect_uri?code=…&state=…&iss=…,
+   * Plays a browser through the provider's own login and consent pages, with fetch and a
+   * cookie jar, starting at an authorization URL. (Chromium, tried: fill input[name=login] and
+   * input[name=password], click button[type=submit]; on the consent page click it again, or
+   * the "[ Cancel ]" link to deny.) Returns the URL the provider finally redirects to (redirect_uri?code=…&state=…&iss=…,
    * or ?error=access_denied…), without requesting it.
    */
   signIn(authorizationUrl: string | URL, as: SignInAs): Promise<URL>;
