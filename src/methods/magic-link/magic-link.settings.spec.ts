@@ -1,7 +1,7 @@
 import { loadSettings, SettingsError } from "../../config/settings";
 
 describe("magic-link settings", () => {
-  it("default to the one-time codes' limits, as before they had their own", () => {
+  it("default to the values the one-time codes' limits have", () => {
     expect(loadSettings({}).magicLink).toEqual({
       ttlSeconds: 900,
       signUp: true,
@@ -11,9 +11,10 @@ describe("magic-link settings", () => {
     });
   });
 
-  it("keep a deployment's OTP_* value while their own is unset", () => {
+  it("are not moved by the codes' OTP_* settings (no borrowing)", () => {
     const s = loadSettings({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_ATTEMPTS: "3", OTP_MAX_PER_DESTINATION_PER_HOUR: "7", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "9" });
-    expect(s.magicLink).toMatchObject({ resendCooldownSeconds: 0, maxMatchAttempts: 3, limits: { perEmail: { max: 7 }, perIp: { max: 9 } } });
+    expect(s.magicLink).toMatchObject({ resendCooldownSeconds: 60, maxMatchAttempts: 5, limits: { perEmail: { max: 5 }, perIp: { max: 30 } } });
+    expect(s.otp).toMatchObject({ resendCooldownSeconds: 0, maxAttempts: 3 });
   });
 
   it("take MAGIC_LINK_* over OTP_*, leaving the codes' own as they are", () => {
