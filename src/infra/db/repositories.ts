@@ -1,5 +1,6 @@
 import type { Repositories } from "../../core/ports";
 import type { PrismaClient } from "./generated/client";
+import { PrismaPasskeyRepo } from "./passkey.repo";
 import { PrismaRecoveryCodeRepo } from "./recovery-code.repo";
 import { PrismaSessionRepo } from "./session.repo";
 import { PrismaTotpRepo } from "./totp.repo";
@@ -12,5 +13,6 @@ export function prismaRepositories(prisma: PrismaClient): Repositories {
     sessions: new PrismaSessionRepo(prisma),
     totpFactors: new PrismaTotpRepo(prisma),
     recoveryCodes: new PrismaRecoveryCodeRepo(prisma),
+    passkeys: new PrismaPasskeyRepo(prisma),
   };
 }
