@@ -128,6 +128,15 @@ export class SessionService {
   }
 
   /**
+   * Ends a sign-in with one authenticator that is multi-factor by itself (a passkey with user
+   * verification: a key held and a PIN or biometric): aal2 at once, amr [factor, "mfa"], and
+   * no MFA_REQUIRED after it. When its aal2 lapses the session keeps the factor alone.
+   */
+  async completeMultiFactor(user: UserRecord, factor: Factor, client: ClientInfo): Promise<AuthResult> {
+    return this.authenticated(user, user.credentialsVersion, "aal2", [factor.amr, "mfa"], client, false, [factor.amr]);
+  }
+
+  /**
    * Ends these sessions, also when a transaction already marked them revoked in the
    * database (an account claim): their access tokens must stop on the next request too.
    */
