@@ -34,7 +34,8 @@ export const passkeySettings = settingsSection(
   },
   {
     // The defaults come from spine settings, so the rpId/origin rule reads the environment as given.
-    given: (env) => (isOff(env.PASSKEY_ENABLED) ? [] : relyingPartyProblems(relyingPartyFromEnv(env))),
+    // A malformed rpId is reported by its own variable only.
+    given: (env) => (isOff(env.PASSKEY_ENABLED) || !rpIdType.optional().safeParse(env.PASSKEY_RP_ID).success ? [] : relyingPartyProblems(relyingPartyFromEnv(env))),
   },
 );
 export type PasskeySettings = SectionValue<typeof passkeySettings>;
@@ -59,7 +60,8 @@ export function relyingParty(s: PasskeySettings, spine: { publicUrl: string; all
 
 /** The same from the raw environment, for the start-up check (malformed values are reported by their own sections). */
 function relyingPartyFromEnv(env: RawEnv): { rpId: string; origins: string[] } {
-  const urls = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => URL.canParse(s));
+  // Only well-formed origins: the others are reported by their own variable.
+  const urls = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => URL.canParse(s) && new URL(s).origin === s.replace(/\/$/, ""));
   // The spine's default PUBLIC_URL is http://localhost:PORT: only its host matters here.
   const publicUrl = env.PUBLIC_URL && URL.canParse(env.PUBLIC_URL) ? env.PUBLIC_URL : "http://localhost";
   const given = urls(env.PASSKEY_ORIGINS);
