@@ -31,6 +31,7 @@ export type MagicLinkState =
 
 export type MfaMethod =
   | 'EMAIL_OTP'
+  | 'PASSKEY'
   | 'RECOVERY_CODE'
   | 'SMS_OTP'
   | 'TOTP';

@@ -11,6 +11,7 @@ const METHOD_NAMES: Record<MfaMethod, string> = {
   RECOVERY_CODE: "Recovery code",
   EMAIL_OTP: "Email code",
   SMS_OTP: "Text message code",
+  PASSKEY: "Passkey",
 };
 
 /** The mfaToken lives a few minutes; past that the gateway answers UNAUTHENTICATED. */
