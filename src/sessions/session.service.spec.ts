@@ -57,8 +57,8 @@ function fakes() {
     clock: { now: () => new Date() },
     refreshTtlSeconds: 3600,
     lifetimes: { idleTimeoutSeconds: 3600, aal2MaxAgeSeconds: 3600, aal2IdleSeconds: 1800 },
-    // The methods' own second factors, as the gateway passes them.
-    secondFactors: secondFactorsFor(SECOND_FACTORS, { sessions } as unknown as Repositories),
+    // The methods' own second factors, as the gateway passes them (the passkey one asks its table: none here).
+    secondFactors: secondFactorsFor(SECOND_FACTORS, { sessions, passkeys: { countByUser: async () => 0 } } as unknown as Repositories),
   });
   return { service, created };
 }
