@@ -25,7 +25,7 @@ import { buildServedSchema } from "./schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
 import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { countSignInAttempts } from "./graphql/sign-in-attempts";
-import { secondFactorsFor } from "./core/auth-method";
+import { enabledSecondFactors, secondFactorsFor } from "./core/auth-method";
 import { METHODS, SECOND_FACTORS, type MethodDeps } from "./methods";
 import { RecoveryCodes } from "./methods/recovery-codes/recovery-codes";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
@@ -154,7 +154,8 @@ function createServices(settings: Settings, infra: Infrastructure, log: Logger, 
     clock,
     refreshTtlSeconds: settings.jwt.refreshTtlSeconds,
     lifetimes: settings.session,
-    secondFactors: secondFactorsFor(SECOND_FACTORS, repositories),
+    // Turned off by a setting (SMS_ENABLED=false): never offered, though accounts still have it.
+    secondFactors: secondFactorsFor(enabledSecondFactors(SECOND_FACTORS, settings), repositories),
   });
   const routes: MethodRoutes = [];
   const deps: MethodDeps = {

@@ -26,7 +26,7 @@ export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections>
    */
   readonly signIns?: Readonly<Record<string, string>>;
   /** The second factors it can finish an MFA_REQUIRED sign-in with (values of the MfaMethod enum). */
-  readonly secondFactors?: readonly SecondFactor[];
+  readonly secondFactors?: readonly SecondFactor<SettingsOf<S>>[];
   /** Builds the resolver instances (and their services) from what the spine provides and its own settings. */
   create(deps: Deps, settings: SettingsOf<S>): object[];
 }
@@ -45,8 +45,8 @@ export interface Factor {
   authenticator: Authenticator;
 }
 
-/** A second factor as a method declares it. */
-export interface SecondFactor {
+/** A second factor as a method declares it; `Own` is its method's settings. */
+export interface SecondFactor<Own = any> {
   /** Its value in the contract's MfaMethod enum. */
   readonly mfaMethod: MfaMethod;
   /** What it proves: never offered after a first factor that proved the same. */
@@ -55,7 +55,13 @@ export interface SecondFactor {
   requiredBy?(user: UserRecord, repositories: Repositories): boolean | Promise<boolean>;
   /** The account can finish a sign-in with it. */
   offeredTo(user: UserRecord, repositories: Repositories): boolean | Promise<boolean>;
+  /** Whether the method's settings leave it on (SMS_ENABLED, PASSKEY_ENABLED); absent: always on. */
+  enabledBy?(settings: Own): boolean;
 }
+
+/** The second factors this deployment's settings leave on (`settings` holds every method's sections). */
+export const enabledSecondFactors = (factors: readonly SecondFactor[], settings: object): SecondFactor[] =>
+  factors.filter((f) => f.enabledBy?.(settings) ?? true);
 
 /** The second factors a user can finish a sign-in with, after first factors that proved `used`. */
 export type SecondFactorsFor = (user: UserRecord, used: readonly Authenticator[]) => Promise<MfaMethod[]>;

@@ -401,6 +401,20 @@ describe("verifyPasskey: the second factor of an MFA_REQUIRED sign-in", () => {
     expect(fieldOf(r)).toBe("mfaToken");
   });
 
+  it("with PASSKEY_ENABLED=false it is never offered, though the account still has a passkey", async () => {
+    const u = await accountWithPasskey();
+    await turnOnTotp(u.token);
+    const off = await startTestGateway({ clock, peerOf: gw, env: { PUBLIC_URL: ORIGIN, TRUST_PROXY: "1", PASSKEY_ENABLED: "false" } });
+    try {
+      const login = (await off.request(LoginDocument, { input: { email: u.email, password: PASSWORD } }, { headers: { "x-forwarded-for": ip } })).data!.login;
+      expect(login.status).toBe("MFA_REQUIRED");
+      expect(login.mfaMethods).toContain("TOTP");
+      expect(login.mfaMethods).not.toContain("PASSKEY");
+    } finally {
+      await off.close();
+    }
+  });
+
   it("a passkey alone makes no MFA required: a password sign-in stays one step", async () => {
     const u = await accountWithPasskey();
     const login = (await request(LoginDocument, { input: { email: u.email, password: PASSWORD } })).data!.login;

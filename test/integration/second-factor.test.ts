@@ -167,6 +167,19 @@ describe("the second factor must differ from the first", () => {
   });
 });
 
+describe("a second factor turned off by its setting", () => {
+  it("SMS_ENABLED=false: SMS_OTP is not offered, though the account has a proven phone", async () => {
+    const u = await fullAccount();
+    const off = await startTestGateway({ clock, peerOf: gw, env: { SMS_ENABLED: "false" } });
+    try {
+      const login = (await off.request(LoginDocument, { input: { email: u.email, password: "correct horse battery" } })).data!.login;
+      expect(login).toMatchObject({ status: "MFA_REQUIRED", mfaMethods: ["TOTP", "RECOVERY_CODE", "EMAIL_OTP"] });
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe("an mfaToken finishes one sign-in", () => {
   it("after a TOTP code, the same token is refused for TOTP, an email code and a recovery code", async () => {
     const u = await fullAccount();

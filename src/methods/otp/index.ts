@@ -13,7 +13,7 @@ export const otpMethod = defineMethod({
   // A verified address serves as a second factor, but does not make one required.
   secondFactors: [
     { mfaMethod: "EMAIL_OTP", authenticator: "email", offeredTo: (u) => Boolean(u.email && u.emailVerified) },
-    { mfaMethod: "SMS_OTP", authenticator: "phone", offeredTo: (u) => Boolean(u.phone && u.phoneVerified) },
+    { mfaMethod: "SMS_OTP", authenticator: "phone", offeredTo: (u) => Boolean(u.phone && u.phoneVerified), enabledBy: (s) => s.sms.enabled },
   ],
   create: (d, { otp, sms }) => {
     const service = new OtpService({

@@ -12,7 +12,9 @@ export const passkeyMethod = defineMethod({
   // Offered beside the others once MFA is required (TOTP on); a passkey alone does not
   // require MFA: it is multi-factor itself, and a password sign-in on a new device without
   // the passkey must still be able to finish.
-  secondFactors: [{ mfaMethod: "PASSKEY", authenticator: "passkey", offeredTo: async (u, r) => (await r.passkeys.countByUser(u.id)) > 0 }],
+  secondFactors: [
+    { mfaMethod: "PASSKEY", authenticator: "passkey", offeredTo: async (u, r) => (await r.passkeys.countByUser(u.id)) > 0, enabledBy: (s) => s.passkey.enabled },
+  ],
   create: (d, { passkey }) => {
     const rp = relyingParty(passkey, d.settings);
     const problems = relyingPartyProblems(rp);
