@@ -44,6 +44,8 @@ const headersLink = new SetContextLink((previous) => {
 const renewLink = new ErrorLink(({ error, result, operation, forward }) => {
   const usedAuthorization: unknown = operation.getContext().headers?.authorization;
   if (typeof usedAuthorization !== "string" || errorCode(error) !== "UNAUTHENTICATED" || operation.getContext().retried) return;
+  // A single-use challenge (passkeys) was spent by this try: a retry would be refused too, and end the session for nothing.
+  if (operation.getContext().singleUse) return;
   operation.setContext({ retried: true });
   const renewed = renewAfterRejection(usedAuthorization.replace(/^Bearer /, "")).then(
     () => true,

@@ -1,7 +1,7 @@
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { describeError, NETWORK_MESSAGE, type ErrorCode } from "./errors";
+import { describeError, describePasskeyError, NETWORK_MESSAGE, PASSKEY_CANCELLED_MESSAGE, type ErrorCode } from "./errors";
 
 /** Every `extensions.code` the gateway answers: the shared contract README's "Errors", plus our addition NOT_AVAILABLE. */
 const CONTRACT_CODES: ErrorCode[] = [
@@ -55,5 +55,33 @@ describe("describeError", () => {
   it("tells a failed network apart from a refusal", () => {
     expect(describeError(new TypeError("Failed to fetch"))).toBe(NETWORK_MESSAGE);
     expect(describeError(null)).toBeNull();
+  });
+});
+
+describe("describePasskeyError", () => {
+  const browser = (name: string) => new DOMException("The browser's own words.", name);
+
+  it("says a closed or timed-out prompt was cancelled (the browser does not tell which)", () => {
+    expect(describePasskeyError(browser("NotAllowedError"))).toBe(PASSKEY_CANCELLED_MESSAGE);
+  });
+
+  it("says nothing for a request the app aborted itself (autofill stopped)", () => {
+    expect(describePasskeyError(browser("AbortError"))).toBeNull();
+    expect(describePasskeyError(null)).toBeNull();
+  });
+
+  it("has a sentence for each other browser refusal, never the browser's own words", () => {
+    const names = ["InvalidStateError", "NotSupportedError", "SecurityError", "UnknownError"];
+    const sentences = names.map((name) => describePasskeyError(browser(name)));
+    for (const sentence of sentences) expect(sentence).toMatch(/^[A-Z].*[.!]$/);
+    expect(sentences.join(" ")).not.toMatch(/browser's own words/);
+    expect(new Set(sentences).size).toBe(names.length);
+    expect(describePasskeyError(browser("InvalidStateError"))).toBe("This device already has a passkey for your account.");
+  });
+
+  it("maps the gateway's refusals as describeError does, with the screen's wording", () => {
+    expect(describePasskeyError(withCode("BAD_USER_INPUT", { field: "id" }, "This is your only way to sign in."))).toBe("This is your only way to sign in.");
+    expect(describePasskeyError(withCode("UNAUTHENTICATED"), { UNAUTHENTICATED: "That passkey isn't registered here." })).toBe("That passkey isn't registered here.");
+    expect(describePasskeyError(withCode("RATE_LIMITED", { retryAfter: 42 }))).toBe("Too many tries. Please try again in 42 seconds.");
   });
 });

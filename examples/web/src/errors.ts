@@ -86,3 +86,33 @@ function invalidCode(attemptsRemaining: unknown): string {
   if (attemptsRemaining <= 0) return "That code isn't right. No tries left: ask for a new code.";
   return `That code isn't right. ${attemptsRemaining} ${attemptsRemaining === 1 ? "try" : "tries"} left.`;
 }
+
+/** Shown when the person closed the browser's passkey prompt, or it timed out (the browser does not say which). */
+export const PASSKEY_CANCELLED_MESSAGE = "The passkey request was cancelled or timed out. Try again when you're ready.";
+
+/**
+ * A sentence for a passkey step that failed: in the browser (a DOMException from
+ * navigator.credentials) or at the gateway (as describeError). Null for an AbortError: the
+ * app aborted the request itself (autofill stopped when the screen went away).
+ */
+export function describePasskeyError(error: unknown, overrides: MessageOverrides = {}): string | null {
+  if (!error) return null;
+  if (error instanceof DOMException) {
+    switch (error.name) {
+      case "AbortError":
+        return null;
+      case "NotAllowedError":
+        return PASSKEY_CANCELLED_MESSAGE;
+      case "InvalidStateError":
+        // create() with excludeCredentials: this authenticator holds one of the account's passkeys.
+        return "This device already has a passkey for your account.";
+      case "NotSupportedError":
+        return "This browser or device has no passkey it can use here.";
+      case "SecurityError":
+        return "Passkeys can't be used on this web address.";
+      default:
+        return "Your browser couldn't use a passkey. Please try again.";
+    }
+  }
+  return describeError(error as ErrorLike, overrides);
+}

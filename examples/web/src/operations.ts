@@ -134,6 +134,9 @@ export const AccountDocument = graphql(`
       phoneVerified
       totpEnabled
       hasPassword
+      passkeys {
+        ...Passkey
+      }
     }
     sessions {
       id
@@ -195,5 +198,69 @@ export const RegenerateRecoveryCodesDocument = graphql(`
     regenerateRecoveryCodes(code: $code) {
       codes
     }
+  }
+`);
+
+graphql(`
+  fragment Passkey on Passkey {
+    id
+    name
+    createdAt
+    lastUsedAt
+    backedUp
+  }
+`);
+
+graphql(`
+  fragment PasskeyOptions on PasskeyOptions {
+    challengeId
+    optionsJson
+  }
+`);
+
+/** Sign-in (signed out, no mfaToken), the MFA step (mfaToken), or step-up (signed in). */
+export const PasskeyAuthenticationOptionsDocument = graphql(`
+  mutation PasskeyAuthenticationOptions($input: PasskeyAuthenticationOptionsInput) {
+    passkeyAuthenticationOptions(input: $input) {
+      ...PasskeyOptions
+    }
+  }
+`);
+
+export const VerifyPasskeyDocument = graphql(`
+  mutation VerifyPasskey($input: VerifyPasskeyInput!) {
+    verifyPasskey(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+export const PasskeyRegistrationOptionsDocument = graphql(`
+  mutation PasskeyRegistrationOptions {
+    passkeyRegistrationOptions {
+      ...PasskeyOptions
+    }
+  }
+`);
+
+export const AddPasskeyDocument = graphql(`
+  mutation AddPasskey($input: AddPasskeyInput!) {
+    addPasskey(input: $input) {
+      ...Passkey
+    }
+  }
+`);
+
+export const RenamePasskeyDocument = graphql(`
+  mutation RenamePasskey($input: RenamePasskeyInput!) {
+    renamePasskey(input: $input) {
+      ...Passkey
+    }
+  }
+`);
+
+export const RemovePasskeyDocument = graphql(`
+  mutation RemovePasskey($id: ID!) {
+    removePasskey(id: $id)
   }
 `);

@@ -92,3 +92,17 @@ export function formValues(event: FormEvent<HTMLFormElement>): Record<string, st
   }
   return values;
 }
+
+/** An async action started by a click (a passkey ceremony, say): busy while it runs, its error kept until the next try. */
+export function useAction<A extends unknown[]>(action: (...args: A) => Promise<unknown>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = (...args: A) => {
+    setBusy(true);
+    setError(null);
+    action(...args)
+      .catch(setError)
+      .finally(() => setBusy(false));
+  };
+  return { run, busy, error, reset: () => setError(null) };
+}

@@ -27,7 +27,7 @@ type Documents = {
     "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n": typeof types.MagicLinkStatusDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
-    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": typeof types.AccountDocument,
+    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n      passkeys {\n        ...Passkey\n      }\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": typeof types.AccountDocument,
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n": typeof types.ChangePasswordDocument,
     "\n  mutation RevokeOtherSessions {\n    revokeOtherSessions\n  }\n": typeof types.RevokeOtherSessionsDocument,
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": typeof types.RevokeSessionDocument,
@@ -35,6 +35,14 @@ type Documents = {
     "\n  mutation ConfirmTotp($code: String!) {\n    confirmTotp(code: $code) {\n      codes\n    }\n  }\n": typeof types.ConfirmTotpDocument,
     "\n  mutation DisableTotp($code: String!) {\n    disableTotp(code: $code)\n  }\n": typeof types.DisableTotpDocument,
     "\n  mutation RegenerateRecoveryCodes($code: String!) {\n    regenerateRecoveryCodes(code: $code) {\n      codes\n    }\n  }\n": typeof types.RegenerateRecoveryCodesDocument,
+    "\n  fragment Passkey on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n    backedUp\n  }\n": typeof types.PasskeyFragmentDoc,
+    "\n  fragment PasskeyOptions on PasskeyOptions {\n    challengeId\n    optionsJson\n  }\n": typeof types.PasskeyOptionsFragmentDoc,
+    "\n  mutation PasskeyAuthenticationOptions($input: PasskeyAuthenticationOptionsInput) {\n    passkeyAuthenticationOptions(input: $input) {\n      ...PasskeyOptions\n    }\n  }\n": typeof types.PasskeyAuthenticationOptionsDocument,
+    "\n  mutation VerifyPasskey($input: VerifyPasskeyInput!) {\n    verifyPasskey(input: $input) {\n      ...Auth\n    }\n  }\n": typeof types.VerifyPasskeyDocument,
+    "\n  mutation PasskeyRegistrationOptions {\n    passkeyRegistrationOptions {\n      ...PasskeyOptions\n    }\n  }\n": typeof types.PasskeyRegistrationOptionsDocument,
+    "\n  mutation AddPasskey($input: AddPasskeyInput!) {\n    addPasskey(input: $input) {\n      ...Passkey\n    }\n  }\n": typeof types.AddPasskeyDocument,
+    "\n  mutation RenamePasskey($input: RenamePasskeyInput!) {\n    renamePasskey(input: $input) {\n      ...Passkey\n    }\n  }\n": typeof types.RenamePasskeyDocument,
+    "\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n": typeof types.RemovePasskeyDocument,
 };
 const documents: Documents = {
     "\n  fragment Tokens on AuthTokens {\n    accessToken\n    expiresIn\n    tokenType\n    refreshToken\n  }\n": types.TokensFragmentDoc,
@@ -50,7 +58,7 @@ const documents: Documents = {
     "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n": types.MagicLinkStatusDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": types.LogoutDocument,
-    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": types.AccountDocument,
+    "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n      passkeys {\n        ...Passkey\n      }\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": types.AccountDocument,
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n": types.ChangePasswordDocument,
     "\n  mutation RevokeOtherSessions {\n    revokeOtherSessions\n  }\n": types.RevokeOtherSessionsDocument,
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": types.RevokeSessionDocument,
@@ -58,6 +66,14 @@ const documents: Documents = {
     "\n  mutation ConfirmTotp($code: String!) {\n    confirmTotp(code: $code) {\n      codes\n    }\n  }\n": types.ConfirmTotpDocument,
     "\n  mutation DisableTotp($code: String!) {\n    disableTotp(code: $code)\n  }\n": types.DisableTotpDocument,
     "\n  mutation RegenerateRecoveryCodes($code: String!) {\n    regenerateRecoveryCodes(code: $code) {\n      codes\n    }\n  }\n": types.RegenerateRecoveryCodesDocument,
+    "\n  fragment Passkey on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n    backedUp\n  }\n": types.PasskeyFragmentDoc,
+    "\n  fragment PasskeyOptions on PasskeyOptions {\n    challengeId\n    optionsJson\n  }\n": types.PasskeyOptionsFragmentDoc,
+    "\n  mutation PasskeyAuthenticationOptions($input: PasskeyAuthenticationOptionsInput) {\n    passkeyAuthenticationOptions(input: $input) {\n      ...PasskeyOptions\n    }\n  }\n": types.PasskeyAuthenticationOptionsDocument,
+    "\n  mutation VerifyPasskey($input: VerifyPasskeyInput!) {\n    verifyPasskey(input: $input) {\n      ...Auth\n    }\n  }\n": types.VerifyPasskeyDocument,
+    "\n  mutation PasskeyRegistrationOptions {\n    passkeyRegistrationOptions {\n      ...PasskeyOptions\n    }\n  }\n": types.PasskeyRegistrationOptionsDocument,
+    "\n  mutation AddPasskey($input: AddPasskeyInput!) {\n    addPasskey(input: $input) {\n      ...Passkey\n    }\n  }\n": types.AddPasskeyDocument,
+    "\n  mutation RenamePasskey($input: RenamePasskeyInput!) {\n    renamePasskey(input: $input) {\n      ...Passkey\n    }\n  }\n": types.RenamePasskeyDocument,
+    "\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n": types.RemovePasskeyDocument,
 };
 
 /**
@@ -129,7 +145,7 @@ export function graphql(source: "\n  mutation Logout {\n    logout\n  }\n"): (ty
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"): (typeof documents)["\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"];
+export function graphql(source: "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n      passkeys {\n        ...Passkey\n      }\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"): (typeof documents)["\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n      passkeys {\n        ...Passkey\n      }\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -158,6 +174,38 @@ export function graphql(source: "\n  mutation DisableTotp($code: String!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RegenerateRecoveryCodes($code: String!) {\n    regenerateRecoveryCodes(code: $code) {\n      codes\n    }\n  }\n"): (typeof documents)["\n  mutation RegenerateRecoveryCodes($code: String!) {\n    regenerateRecoveryCodes(code: $code) {\n      codes\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment Passkey on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n    backedUp\n  }\n"): (typeof documents)["\n  fragment Passkey on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n    backedUp\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PasskeyOptions on PasskeyOptions {\n    challengeId\n    optionsJson\n  }\n"): (typeof documents)["\n  fragment PasskeyOptions on PasskeyOptions {\n    challengeId\n    optionsJson\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PasskeyAuthenticationOptions($input: PasskeyAuthenticationOptionsInput) {\n    passkeyAuthenticationOptions(input: $input) {\n      ...PasskeyOptions\n    }\n  }\n"): (typeof documents)["\n  mutation PasskeyAuthenticationOptions($input: PasskeyAuthenticationOptionsInput) {\n    passkeyAuthenticationOptions(input: $input) {\n      ...PasskeyOptions\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifyPasskey($input: VerifyPasskeyInput!) {\n    verifyPasskey(input: $input) {\n      ...Auth\n    }\n  }\n"): (typeof documents)["\n  mutation VerifyPasskey($input: VerifyPasskeyInput!) {\n    verifyPasskey(input: $input) {\n      ...Auth\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PasskeyRegistrationOptions {\n    passkeyRegistrationOptions {\n      ...PasskeyOptions\n    }\n  }\n"): (typeof documents)["\n  mutation PasskeyRegistrationOptions {\n    passkeyRegistrationOptions {\n      ...PasskeyOptions\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddPasskey($input: AddPasskeyInput!) {\n    addPasskey(input: $input) {\n      ...Passkey\n    }\n  }\n"): (typeof documents)["\n  mutation AddPasskey($input: AddPasskeyInput!) {\n    addPasskey(input: $input) {\n      ...Passkey\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RenamePasskey($input: RenamePasskeyInput!) {\n    renamePasskey(input: $input) {\n      ...Passkey\n    }\n  }\n"): (typeof documents)["\n  mutation RenamePasskey($input: RenamePasskeyInput!) {\n    renamePasskey(input: $input) {\n      ...Passkey\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n"): (typeof documents)["\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
