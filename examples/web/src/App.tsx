@@ -6,6 +6,7 @@ import type { AuthFragment, ChallengeFragment, MfaMethod, RequestOtpInput } from
 import { NetworkBanner } from "./NetworkBanner";
 import { Account } from "./screens/Account";
 import { CodeEntry } from "./screens/CodeEntry";
+import { CreatePasskey } from "./screens/CreatePasskey";
 import { MagicLinkWait } from "./screens/MagicLinkWait";
 import { Mfa } from "./screens/Mfa";
 import { SignIn, type MagicLinkRequest, type SignInMethod } from "./screens/SignIn";
@@ -17,7 +18,8 @@ import { BackToSignIn } from "./ui";
 export type Screen =
   | { name: "signIn"; method: SignInMethod; notice?: string }
   | { name: "signUp" }
-  | { name: "code"; request: RequestOtpInput; challenge: ChallengeFragment }
+  /** `thenPasskey`: the passkey sign-up, which offers to create the passkey once the code proved the email. */
+  | { name: "code"; request: RequestOtpInput; challenge: ChallengeFragment; thenPasskey?: boolean }
   | { name: "mfa"; mfaToken: string; methods: MfaMethod[] }
   | { name: "magicLink"; email: string; request: MagicLinkRequest };
 
@@ -27,10 +29,15 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
   const session = useSession();
   const client = useApolloClient();
   const [screen, setScreen] = useState<Screen>(initialScreen);
+  // Signed in by the passkey sign-up: the "Create a passkey" step comes before the account page.
+  const [offerPasskey, setOfferPasskey] = useState(false);
 
   // Nothing of the last user stays in the cache once signed out.
   useEffect(() => {
-    if (session.status === "signedOut") void client.clearStore();
+    if (session.status === "signedOut") {
+      void client.clearStore();
+      setOfferPasskey(false);
+    }
   }, [client, session.status]);
 
   // Why the session ended is said once, on the sign-in screen; the next move clears it.
@@ -49,6 +56,7 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
       if (auth.tokens) await signIn(auth.tokens);
       setScreen(START);
     } catch {
+      setOfferPasskey(false);
       setScreen({ name: "signIn", method: "password", notice: SIGN_IN_FAILED_MESSAGE });
     }
   };
@@ -58,7 +66,7 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
   if (session.status === "starting") {
     content = <p className="muted">Loading…</p>;
   } else if (session.status === "signedIn") {
-    content = <Account />;
+    content = offerPasskey ? <CreatePasskey onDone={() => setOfferPasskey(false)} /> : <Account />;
   } else {
     switch (screen.name) {
       case "signIn":
@@ -75,13 +83,21 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
         );
         break;
       case "signUp":
-        content = <SignUp onAuth={onAuth} onBack={back} />;
+        content = <SignUp onAuth={onAuth} onPasskeyChallenge={(request, challenge) => setScreen({ name: "code", request, challenge, thenPasskey: true })} onBack={back} />;
         break;
       case "code":
         content = (
           <section>
             <h1>Enter your code</h1>
-            <CodeEntry request={screen.request} challenge={screen.challenge} onAuth={onAuth} />
+            <CodeEntry
+              request={screen.request}
+              challenge={screen.challenge}
+              onAuth={(auth) => {
+                // Only once signed in for good (an MFA step still comes first for an account with TOTP).
+                if (screen.thenPasskey && auth.status === "AUTHENTICATED") setOfferPasskey(true);
+                void onAuth(auth);
+              }}
+            />
             <BackToSignIn onBack={back} />
           </section>
         );

@@ -1,12 +1,14 @@
-import { useMutation, useQuery } from "@apollo/client/react";
+import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
 import { useState } from "react";
-import { describeError } from "../errors";
+import { describeError, describePasskeyError } from "../errors";
 import type { AccountQuery, ChallengeFragment, OtpChannel, RequestOtpInput } from "../gql/graphql";
 import { AccountDocument, ChangePasswordDocument, LogoutDocument, RequestOtpDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, VerifyTotpDocument } from "../operations";
+import { authenticateWithPasskey, passkeysSupported } from "../passkey";
 import { forgetSession, signIn } from "../session";
 import { timeAgo } from "../time";
-import { Alert, codeInput, Field, formValues, SubmitOrCancel } from "../ui";
+import { Alert, codeInput, Field, formValues, SubmitOrCancel, useAction } from "../ui";
 import { CodeEntry } from "./CodeEntry";
+import { Passkeys } from "./Passkeys";
 import { TwoStep } from "./TwoStep";
 
 type User = NonNullable<AccountQuery["me"]>;
@@ -52,8 +54,16 @@ export function Account() {
           </p>
           <Contacts user={user} onChanged={reload} />
           <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={reload} />
+          <Passkeys passkeys={user.passkeys ?? []} needsStepUp={user.totpEnabled && current?.aal !== "aal2"} onChanged={reload} />
           <TwoStep user={user} task={task} setTask={setTask} onChanged={reload} />
-          <StepUp totpEnabled={user.totpEnabled} aal={current?.aal} open={task === "stepUp"} setTask={setTask} onDone={reload} />
+          <StepUp
+            totpEnabled={user.totpEnabled}
+            hasPasskeys={(user.passkeys?.length ?? 0) > 0}
+            aal={current?.aal}
+            open={task === "stepUp"}
+            setTask={setTask}
+            onDone={reload}
+          />
           <Sessions sessions={sessions} onChanged={reload} />
         </>
       )}
@@ -195,10 +205,18 @@ function Password({ user, aal, open, setTask, onChanged }: PasswordProps) {
   );
 }
 
-type StepUpProps = { totpEnabled: boolean; aal: string | undefined; open: boolean; setTask: (task: Task) => void; onDone: () => void };
+type StepUpProps = { totpEnabled: boolean; hasPasskeys: boolean; aal: string | undefined; open: boolean; setTask: (task: Task) => void; onDone: () => void };
 
-/** Step-up: a fresh TOTP code lifts this session to aal2 (new tokens, same session). */
-function StepUp({ totpEnabled, aal, open, setTask, onDone }: StepUpProps) {
+/** Step-up: a fresh TOTP code, or a passkey, lifts this session to aal2 (new tokens, same session). */
+function StepUp({ totpEnabled, hasPasskeys, aal, open, setTask, onDone }: StepUpProps) {
+  const client = useApolloClient();
+  // Signed in, without mfaToken: verifyPasskey steps this session up, as verifyTotp does.
+  const withPasskey = useAction(async () => {
+    const auth = await authenticateWithPasskey(client);
+    if (auth.tokens) await signIn(auth.tokens);
+    onDone();
+  });
+  const passkeyStepUp = hasPasskeys && passkeysSupported();
   const [verifyTotp, { loading, error }] = useMutation(VerifyTotpDocument, {
     onCompleted: async (data) => {
       // Without mfaToken this replaces the session's tokens; the refresh token comes as a cookie.
@@ -211,12 +229,22 @@ function StepUp({ totpEnabled, aal, open, setTask, onDone }: StepUpProps) {
     <section className="card">
       <h2>Step-up verification</h2>
       <p data-testid="session-level">{aal === "aal2" ? "Verified with two steps" : "Verified with one step"}</p>
-      {aal !== "aal2" && !totpEnabled && <p className="muted">Set up an authenticator app to confirm sensitive actions with a second step.</p>}
-      {aal !== "aal2" && totpEnabled && !open && (
-        <button type="button" onClick={() => setTask("stepUp")}>
-          Confirm it's you
-        </button>
+      {aal !== "aal2" && !totpEnabled && !passkeyStepUp && <p className="muted">Set up an authenticator app to confirm sensitive actions with a second step.</p>}
+      {aal !== "aal2" && !open && (
+        <div className="actions">
+          {totpEnabled && (
+            <button type="button" onClick={() => setTask("stepUp")}>
+              Confirm it's you
+            </button>
+          )}
+          {passkeyStepUp && (
+            <button type="button" className={totpEnabled ? "secondary" : undefined} disabled={withPasskey.busy} onClick={() => withPasskey.run()}>
+              Confirm with a passkey
+            </button>
+          )}
+        </div>
       )}
+      <Alert message={describePasskeyError(withPasskey.error, { UNAUTHENTICATED: "That passkey isn't one of this account's. Try another." })} />
       {open && (
         <form noValidate onSubmit={(event) => void verifyTotp({ variables: { input: { code: formValues(event).code } } })}>
           <Field label="Code from your authenticator app" name="code" autoFocus {...codeInput(6)} />

@@ -1,9 +1,10 @@
-import { useMutation } from "@apollo/client/react";
+import { useApolloClient, useMutation } from "@apollo/client/react";
 import { useState } from "react";
-import { describeError, type MessageOverrides } from "../errors";
+import { describeError, describePasskeyError, type MessageOverrides } from "../errors";
 import type { AuthFragment, ChallengeFragment, MfaMethod, OtpChannel, RequestOtpInput } from "../gql/graphql";
 import { RequestOtpDocument, UseRecoveryCodeDocument, VerifyTotpDocument } from "../operations";
-import { Alert, BackToSignIn, codeInput, Field, formValues, Tabs } from "../ui";
+import { authenticateWithPasskey, passkeysSupported } from "../passkey";
+import { Alert, BackToSignIn, codeInput, Field, formValues, Tabs, useAction } from "../ui";
 import { CodeEntry } from "./CodeEntry";
 
 const METHOD_NAMES: Record<MfaMethod, string> = {
@@ -20,7 +21,9 @@ const OVERRIDES: MessageOverrides = { UNAUTHENTICATED: "This sign-in took too lo
 type Props = { mfaToken: string; methods: MfaMethod[]; onAuth: (auth: AuthFragment) => void; onBack: () => void };
 
 /** The second step of a sign-in: offers exactly the methods the account has. */
-export function Mfa({ mfaToken, methods, onAuth, onBack }: Props) {
+export function Mfa({ mfaToken, methods: offered, onAuth, onBack }: Props) {
+  // A browser without WebAuthn cannot use the passkey the account has.
+  const methods = offered.filter((m) => m !== "PASSKEY" || passkeysSupported());
   const [method, setMethod] = useState<MfaMethod | undefined>(methods[0]);
   return (
     <section>
@@ -32,6 +35,7 @@ export function Mfa({ mfaToken, methods, onAuth, onBack }: Props) {
         {method === "RECOVERY_CODE" && <RecoveryCodeForm mfaToken={mfaToken} onAuth={onAuth} />}
         {method === "EMAIL_OTP" && <OtpStep key="email" channel="EMAIL" mfaToken={mfaToken} onAuth={onAuth} />}
         {method === "SMS_OTP" && <OtpStep key="sms" channel="SMS" mfaToken={mfaToken} onAuth={onAuth} />}
+        {method === "PASSKEY" && <PasskeyStep mfaToken={mfaToken} onAuth={onAuth} />}
         {!method && <Alert message="This account has no second step this app can use." />}
       </div>
       <BackToSignIn onBack={onBack} />
@@ -79,6 +83,21 @@ function OtpStep({ channel, mfaToken, onAuth }: StepProps & { channel: OtpChanne
       <Alert message={describeError(error, OVERRIDES)} />
       <button type="button" disabled={loading} onClick={() => void requestOtp({ variables: { input: request } })}>
         {channel === "EMAIL" ? "Send code by email" : "Send code by text message"}
+      </button>
+    </>
+  );
+}
+
+/** The account's passkey as the second step: request options bound to this mfaToken, then the browser's prompt. */
+function PasskeyStep({ mfaToken, onAuth }: StepProps) {
+  const client = useApolloClient();
+  const { run, busy, error } = useAction(async () => onAuth(await authenticateWithPasskey(client, mfaToken)));
+  return (
+    <>
+      <p className="lead">Use a passkey saved for this account: on this device, or on your phone.</p>
+      <Alert message={describePasskeyError(error, { UNAUTHENTICATED: "That passkey isn't one of this account's, or this sign-in took too long. Try again, or start over." })} />
+      <button type="button" disabled={busy} onClick={() => run()}>
+        Use a passkey
       </button>
     </>
   );

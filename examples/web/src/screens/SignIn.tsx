@@ -1,9 +1,11 @@
-import { useMutation } from "@apollo/client/react";
-import { describeError } from "../errors";
+import { useApolloClient, useMutation } from "@apollo/client/react";
+import { useEffect, useRef, useState } from "react";
+import { describeError, describePasskeyError, type MessageOverrides } from "../errors";
 import type { AuthFragment, ChallengeFragment, OtpChannel, RequestMagicLinkMutation, RequestOtpInput } from "../gql/graphql";
 import { LoginDocument, RequestMagicLinkDocument, RequestOtpDocument } from "../operations";
+import { authenticateWithPasskey, getCredential, passkeyAutofillAvailable, passkeyRequestOptions, passkeysSupported, verifyPasskey } from "../passkey";
 import { newLinkState } from "../redirect";
-import { Alert, Field, formValues, Tabs } from "../ui";
+import { Alert, Field, formValues, Tabs, useAction } from "../ui";
 
 export type SignInMethod = "password" | "email" | "sms" | "magic";
 export type MagicLinkRequest = RequestMagicLinkMutation["requestMagicLink"];
@@ -20,6 +22,7 @@ type Props = {
 
 /** The sign-in screen: one tab per way in, and the way to create an account. */
 export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicLink, onCreateAccount }: Props) {
+  const autofill = usePasskeyAutofill(onAuth);
   return (
     <section>
       <h1>Sign in</h1>
@@ -36,11 +39,12 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
         ]}
       />
       <div role="tabpanel" className="panel">
-        {method === "password" && <PasswordForm onAuth={onAuth} onForgot={() => onMethod("email")} />}
+        {method === "password" && <PasswordForm onAuth={onAuth} onForgot={() => onMethod("email")} passkeyAutofill={autofill.armed} />}
         {method === "email" && <CodeRequestForm key="email" channel="EMAIL" onChallenge={onChallenge} />}
         {method === "sms" && <CodeRequestForm key="sms" channel="SMS" onChallenge={onChallenge} />}
         {method === "magic" && <MagicLinkForm onMagicLink={onMagicLink} />}
       </div>
+      {passkeysSupported() && <PasskeySignIn onAuth={onAuth} onStart={autofill.stop} autofillError={autofill.error} />}
       <p className="aside">
         New here?{" "}
         <button type="button" className="link" onClick={onCreateAccount}>
@@ -51,7 +55,7 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
   );
 }
 
-function PasswordForm({ onAuth, onForgot }: { onAuth: (auth: AuthFragment) => void; onForgot: () => void }) {
+function PasswordForm({ onAuth, onForgot, passkeyAutofill }: { onAuth: (auth: AuthFragment) => void; onForgot: () => void; passkeyAutofill: boolean }) {
   const [login, { loading, error }] = useMutation(LoginDocument, { onCompleted: (data) => onAuth(data.login) });
   return (
     <form
@@ -61,7 +65,8 @@ function PasswordForm({ onAuth, onForgot }: { onAuth: (auth: AuthFragment) => vo
         void login({ variables: { input: { email, password } } });
       }}
     >
-      <Field label="Email" name="email" type="email" autoComplete="username" required />
+      {/* "webauthn": the browser lists passkeys in this field's suggestions (see usePasskeyAutofill). */}
+      <Field label="Email" name="email" type="email" autoComplete="username webauthn" required data-passkey-autofill={passkeyAutofill ? "on" : "off"} />
       <Field label="Password" name="password" type="password" autoComplete="current-password" required />
       <Alert message={describeError(error, { UNAUTHENTICATED: "Wrong email or password." })} />
       <button type="submit" disabled={loading}>
@@ -127,4 +132,76 @@ function MagicLinkForm({ onMagicLink }: { onMagicLink: Props["onMagicLink"] }) {
       </button>
     </form>
   );
+}
+
+/** The gateway says UNAUTHENTICATED for a passkey it does not know and for a challenge spent or expired. */
+const PASSKEY_SIGN_IN: MessageOverrides = { UNAUTHENTICATED: "That passkey isn't registered here, or the request took too long. Try again, or sign in another way." };
+
+/** Username-less: the browser offers the passkeys it has for this site, the gateway finds the account from the one picked. */
+function PasskeySignIn({ onAuth, onStart, autofillError }: { onAuth: Props["onAuth"]; onStart: () => void; autofillError: unknown }) {
+  const client = useApolloClient();
+  const { run, busy, error } = useAction(async () => {
+    // One WebAuthn request at a time: the autofill one gives way to the button's.
+    onStart();
+    onAuth(await authenticateWithPasskey(client));
+  });
+  return (
+    <div className="passkey-sign-in">
+      <p className="or">or</p>
+      <button type="button" className="secondary" disabled={busy} onClick={() => run()}>
+        Sign in with a passkey
+      </button>
+      <Alert message={describePasskeyError(error ?? autofillError, PASSKEY_SIGN_IN)} />
+    </div>
+  );
+}
+
+/**
+ * Passkey autofill (conditional mediation): while the sign-in screen shows, a
+ * navigator.credentials.get({ mediation: "conditional" }) waits for the person to pick a
+ * passkey from the email field's suggestions; leaving the screen aborts it. Only when the
+ * browser says it can; until someone picks a passkey nothing is shown, and failures before
+ * that (no passkeys here, the request stopped) stay silent.
+ */
+function usePasskeyAutofill(onAuth: Props["onAuth"]) {
+  const client = useApolloClient();
+  const [armed, setArmed] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const aborter = useRef<AbortController | null>(null);
+  const latestOnAuth = useRef(onAuth);
+  useEffect(() => {
+    latestOnAuth.current = onAuth;
+  });
+
+  useEffect(() => {
+    const controller = new AbortController();
+    aborter.current = controller;
+    const { signal } = controller;
+    void (async () => {
+      if (!(await passkeyAutofillAvailable()) || signal.aborted) return;
+      setArmed(true);
+      const picked = await (async () => {
+        const options = await passkeyRequestOptions(client);
+        if (signal.aborted) return null;
+        return { challengeId: options.challengeId, responseJson: await getCredential(options.optionsJson, { mediation: "conditional", signal }) };
+      })().catch(() => null);
+      if (signal.aborted) return;
+      setArmed(false);
+      if (!picked) return;
+      try {
+        const auth = await verifyPasskey(client, picked.challengeId, picked.responseJson);
+        if (!signal.aborted) latestOnAuth.current(auth);
+      } catch (verifyError) {
+        if (!signal.aborted) setError(verifyError);
+      }
+    })();
+    return () => controller.abort();
+  }, [client]);
+
+  const stop = () => {
+    aborter.current?.abort();
+    setArmed(false);
+    setError(null);
+  };
+  return { armed, error, stop };
 }
