@@ -39,7 +39,7 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
         ]}
       />
       <div role="tabpanel" className="panel">
-        {method === "password" && <PasswordForm onAuth={onAuth} onForgot={() => onMethod("email")} passkeyAutofill={autofill.armed} />}
+        {method === "password" && <PasswordForm onAuth={onAuth} onForgot={() => onMethod("email")} passkeyAutofill={autofill.state} />}
         {method === "email" && <CodeRequestForm key="email" channel="EMAIL" onChallenge={onChallenge} />}
         {method === "sms" && <CodeRequestForm key="sms" channel="SMS" onChallenge={onChallenge} />}
         {method === "magic" && <MagicLinkForm onMagicLink={onMagicLink} />}
@@ -55,7 +55,7 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
   );
 }
 
-function PasswordForm({ onAuth, onForgot, passkeyAutofill }: { onAuth: (auth: AuthFragment) => void; onForgot: () => void; passkeyAutofill: boolean }) {
+function PasswordForm({ onAuth, onForgot, passkeyAutofill }: { onAuth: (auth: AuthFragment) => void; onForgot: () => void; passkeyAutofill: AutofillState }) {
   const [login, { loading, error }] = useMutation(LoginDocument, { onCompleted: (data) => onAuth(data.login) });
   return (
     <form
@@ -66,7 +66,7 @@ function PasswordForm({ onAuth, onForgot, passkeyAutofill }: { onAuth: (auth: Au
       }}
     >
       {/* "webauthn": the browser lists passkeys in this field's suggestions (see usePasskeyAutofill). */}
-      <Field label="Email" name="email" type="email" autoComplete="username webauthn" required data-passkey-autofill={passkeyAutofill ? "on" : "off"} />
+      <Field label="Email" name="email" type="email" autoComplete="username webauthn" required data-passkey-autofill={passkeyAutofill} />
       <Field label="Password" name="password" type="password" autoComplete="current-password" required />
       <Alert message={describeError(error, { UNAUTHENTICATED: "Wrong email or password." })} />
       <button type="submit" disabled={loading}>
@@ -156,16 +156,19 @@ function PasskeySignIn({ onAuth, onStart, autofillError }: { onAuth: Props["onAu
   );
 }
 
+type AutofillState = "idle" | "on" | "ended";
+
 /**
  * Passkey autofill (conditional mediation): while the sign-in screen shows, a
  * navigator.credentials.get({ mediation: "conditional" }) waits for the person to pick a
  * passkey from the email field's suggestions; leaving the screen aborts it. Only when the
  * browser says it can; until someone picks a passkey nothing is shown, and failures before
- * that (no passkeys here, the request stopped) stay silent.
+ * that (no passkeys here, the request stopped) stay silent. Its state is on the email field
+ * (data-passkey-autofill) for tests: a request that ended without a passkey says "ended".
  */
 function usePasskeyAutofill(onAuth: Props["onAuth"]) {
   const client = useApolloClient();
-  const [armed, setArmed] = useState(false);
+  const [state, setState] = useState<AutofillState>("idle");
   const [error, setError] = useState<unknown>(null);
   const aborter = useRef<AbortController | null>(null);
   const latestOnAuth = useRef(onAuth);
@@ -179,14 +182,14 @@ function usePasskeyAutofill(onAuth: Props["onAuth"]) {
     const { signal } = controller;
     void (async () => {
       if (!(await passkeyAutofillAvailable()) || signal.aborted) return;
-      setArmed(true);
+      setState("on");
       const picked = await (async () => {
         const options = await passkeyRequestOptions(client);
         if (signal.aborted) return null;
         return { challengeId: options.challengeId, responseJson: await getCredential(options.optionsJson, { mediation: "conditional", signal }) };
       })().catch(() => null);
       if (signal.aborted) return;
-      setArmed(false);
+      setState("ended");
       if (!picked) return;
       try {
         const auth = await verifyPasskey(client, picked.challengeId, picked.responseJson);
@@ -200,8 +203,8 @@ function usePasskeyAutofill(onAuth: Props["onAuth"]) {
 
   const stop = () => {
     aborter.current?.abort();
-    setArmed(false);
+    setState("ended");
     setError(null);
   };
-  return { armed, error, stop };
+  return { state, error, stop };
 }
