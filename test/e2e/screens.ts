@@ -1,3 +1,4 @@
+import { Secret, TOTP } from "otpauth";
 import type { Page } from "playwright-core";
 
 /** What the E2E scenarios read and press on the example app's screens, by role and name. */
@@ -23,4 +24,49 @@ export async function expectSignedOutOnNextRequest(page: Page): Promise<void> {
   await button(page, "Set up authenticator app").click();
   await onSignInScreen(page);
   await page.getByRole("alert").filter({ hasText: "Your session has ended. Please sign in again." }).waitFor();
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+/** A code from an authenticator app holding `secret`; `stepsAhead` picks a later 30 s step (the gateway accepts ±1). */
+export const totpCode = (secret: string, stepsAhead = 0) =>
+  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+
+/** A new password account, from the sign-in screen; ends on the account page. */
+export async function signUp(page: Page, appUrl: string, email: string): Promise<void> {
+  await page.goto(appUrl);
+  await onSignInScreen(page);
+  await button(page, "Create account").click();
+  await page.getByRole("heading", { name: "Create account" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await button(page, "Create account").click();
+  await signedInAs(page, email);
+}
+
+export async function passwordLogin(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await tab(page, "Password").click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await button(page, "Sign in").click();
+}
+
+/** Turns TOTP on through the screens; returns the key read off the page and the recovery codes shown once. */
+export async function enrolTotp(page: Page): Promise<{ secret: string; codes: string[] }> {
+  await button(page, "Set up authenticator app").click();
+  await page.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+  await page.getByLabel("Code from your authenticator app").fill(totpCode(secret));
+  await button(page, "Turn on").click();
+  const list = page.getByTestId("recovery-codes");
+  await list.waitFor();
+  const codes = (await list.locator("li").allTextContents()).map((c) => c.trim());
+  expect(codes).toHaveLength(10);
+  const done = button(page, "Done");
+  expect(await done.isDisabled()).toBe(true);
+  await page.getByLabel("I have saved these codes").check();
+  await done.click();
+  await list.waitFor({ state: "detached" });
+  return { secret, codes };
 }

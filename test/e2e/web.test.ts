@@ -1,7 +1,6 @@
-import { Secret, TOTP } from "otpauth";
 import type { Page } from "playwright-core";
 import { codeIn } from "../helpers/codes";
-import { button, expectSignedOutOnNextRequest, onSignInScreen, signedInAs, signOut, tab } from "./screens";
+import { button, enrolTotp, expectSignedOutOnNextRequest, onSignInScreen, PASSWORD, passwordLogin, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
 import { startWebStack, type WebStack } from "./web-stack";
 
 /**
@@ -20,38 +19,15 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(() => stack?.close());
 
-const PASSWORD = "correct horse battery staple";
 let n = 0;
 const newEmail = (what: string) => `${what}-${Date.now()}-${++n}@example.com`;
-
-/** A code from an authenticator app holding `secret`; `stepsAhead` picks a later 30 s step (the gateway accepts ±1). */
-const totpCode = (secret: string, stepsAhead = 0) =>
-  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
-
-async function signUp(page: Page, email: string): Promise<void> {
-  await page.goto(stack.appUrl);
-  await onSignInScreen(page);
-  await button(page, "Create account").click();
-  await page.getByRole("heading", { name: "Create account" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await button(page, "Create account").click();
-  await signedInAs(page, email);
-}
-
-async function passwordLogin(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await tab(page, "Password").click();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await button(page, "Sign in").click();
-}
 
 /** Device A signs up, device B signs in to the same account with the password. */
 async function oneAccountOnTwoDevices(tag: string) {
   const a = await stack.newDevice();
   const b = await stack.newDevice();
   const email = newEmail(tag);
-  await signUp(a.page, email);
+  await signUp(a.page, stack.appUrl, email);
   await b.page.goto(stack.appUrl);
   await passwordLogin(b.page, email);
   await signedInAs(b.page, email);
@@ -78,26 +54,6 @@ async function savePassword(page: Page, opener: "Change password" | "Set a passw
   await page.getByTestId("password-saved").waitFor();
 }
 
-/** Turns TOTP on through the screens; returns the key read off the page and the recovery codes shown once. */
-async function enrolTotp(page: Page): Promise<{ secret: string; codes: string[] }> {
-  await button(page, "Set up authenticator app").click();
-  await page.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();
-  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
-  expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
-  await page.getByLabel("Code from your authenticator app").fill(totpCode(secret));
-  await button(page, "Turn on").click();
-  const list = page.getByTestId("recovery-codes");
-  await list.waitFor();
-  const codes = (await list.locator("li").allTextContents()).map((c) => c.trim());
-  expect(codes).toHaveLength(10);
-  const done = button(page, "Done");
-  expect(await done.isDisabled()).toBe(true);
-  await page.getByLabel("I have saved these codes").check();
-  await done.click();
-  await list.waitFor({ state: "detached" });
-  return { secret, codes };
-}
-
 /** The page keeps nothing in storage, and the refresh cookie is out of scripts' reach. */
 async function expectNoTokensReadableByScripts(page: Page): Promise<void> {
   // A string, evaluated in the page (the test's own TypeScript has no DOM types).
@@ -107,12 +63,11 @@ async function expectNoTokensReadableByScripts(page: Page): Promise<void> {
   expect(cookies).toEqual([expect.objectContaining({ name: "refresh_token", httpOnly: true, sameSite: "Strict", path: "/graphql" })]);
 }
 
-
 describe("the example web app in a real browser", () => {
   it("sign up → turn on TOTP (key read off the page) → sign out → sign in with password + TOTP", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("totp");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     await expectNoTokensReadableByScripts(page);
     // A reload keeps the session: the access token was in memory only, the cookie brings it back.
     await page.reload();
@@ -180,7 +135,7 @@ describe("the example web app in a real browser", () => {
   it("step-up with TOTP; then a recovery code signs in once, the second use is refused on screen", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("recovery");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     const { secret, codes } = await enrolTotp(page);
 
     // Step-up: the session signed in with a password alone proves the second factor.
@@ -295,7 +250,7 @@ describe("the example web app in a real browser", () => {
   it("a session revoked while the app was closed: reopening it says the session ended, once", async () => {
     const b = await stack.newDevice();
     const email = newEmail("closed");
-    await signUp(b.page, email);
+    await signUp(b.page, stack.appUrl, email);
     await b.page.close();
 
     const a = await stack.newDevice();
@@ -341,7 +296,7 @@ describe("the example web app in a real browser", () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("forgot");
     const fresh = "remembered this one at last";
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     await signOut(page);
 
     // Forgotten: the password tab points to a code, which proves the address and signs in.
@@ -367,7 +322,7 @@ describe("the example web app in a real browser", () => {
   it("proves the email of a password account from the account page with a code", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("verify");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     const contacts = page.getByTestId("contacts");
     await contacts.getByText("Not verified").waitFor();
     const before = stack.smtp.messages.length;
@@ -386,7 +341,7 @@ describe("the example web app in a real browser", () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("phone");
     const phone = `+1650555${String(1000 + n++).slice(-4)}`;
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     const contacts = page.getByTestId("contacts");
     let before = stack.twilio.requests.length;
     await page.getByLabel("Add a phone number").fill(phone);
@@ -414,7 +369,7 @@ describe("the example web app in a real browser", () => {
   it("network loss shows a banner and keeps the screen; the app recovers when the network is back", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("offline");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     await context.setOffline(true);
     await button(page, "Set up authenticator app").click();
     await page.getByTestId("network-banner").filter({ hasText: "Can't reach the server" }).waitFor();
@@ -435,7 +390,7 @@ describe("the example web app in a real browser", () => {
     // The page's timers and Date are Playwright's from the start, so they can be moved on.
     await page.clock.install();
     const email = newEmail("silent");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     const [cookieBefore] = await context.cookies();
 
     const refreshed = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("refreshTokens"));
@@ -457,7 +412,7 @@ describe("the example web app in a real browser", () => {
   it("several tabs of one browser restore the session together without tripping refresh-token reuse", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("tabs");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     const tabs = [page, await context.newPage(), await context.newPage(), await context.newPage()];
     // As a browser restoring its tabs: every one starts at once and refreshes from the same cookie.
     await Promise.all(tabs.map((tab) => tab.goto(stack.appUrl)));
@@ -477,7 +432,7 @@ describe("the example web app in a real browser", () => {
     await second.goto(stack.appUrl);
     await onSignInScreen(second);
     const email = newEmail("broadcast");
-    await signUp(first, email);
+    await signUp(first, stack.appUrl, email);
     await signedInAs(second, email);
     await button(second, "Sign out").click();
     await onSignInScreen(first);
@@ -489,7 +444,7 @@ describe("the example web app in a real browser", () => {
   it("opened while the gateway is unreachable, the app restores the session once it answers again", async () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("restore");
-    await signUp(page, email);
+    await signUp(page, stack.appUrl, email);
     const tab = await context.newPage();
     // The gateway is unreachable for this tab (the page itself still loads).
     const down = (route: { abort(): Promise<void> }) => route.abort();
