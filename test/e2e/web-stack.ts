@@ -53,9 +53,9 @@ export async function launchChromium(): Promise<Browser> {
   }
 }
 
-/** `npm run <script>` from the repo, in a process group of its own (npm → its children, stopped together). */
-export function startScript(script: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn("npm", ["run", script], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+/** `npm run <script>` from the repo (a name, or the name and its arguments), in a process group of its own (npm → its children, stopped together). */
+export function startScript(script: string | string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  const child = spawn("npm", ["run", ...[script].flat()], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -76,8 +76,6 @@ export async function startWebStack(): Promise<WebStack> {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
   };
   try {
-    // The production build, as the README has it.
-    await run("npm", ["run", "web:build"], { ...process.env });
 
     const smtp = await startSmtpServer();
     cleanups.push(() => smtp.close());
@@ -85,10 +83,15 @@ export async function startWebStack(): Promise<WebStack> {
     cleanups.push(() => twilio.close());
 
     const [gatewayPort, webPort] = [await freePort(), await freePort()];
-    // Vite listens on localhost, which is 127.0.0.1 here; one spelling keeps origins exact.
-    const appUrl = `http://127.0.0.1:${webPort}`;
+    // localhost, not 127.0.0.1: WebAuthn wants a domain for the relying party (an IP address is refused).
+    const appUrl = `http://localhost:${webPort}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-e2e-"));
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+    // The production build (`npm run web:build`, as the README has it), into this stack's own
+    // directory: test files start stacks side by side, and one build must not clear another's.
+    const webDist = path.join(dataDir, "web");
+    await run("npm", ["run", "build", "--workspace", "examples/web", "--", "--outDir", webDist, "--emptyOutDir"], { ...process.env });
     const pg: EmptyPostgresDatabase | undefined = await createTestDatabaseUrl();
     if (pg) cleanups.push(() => pg.drop());
 
@@ -103,6 +106,9 @@ export async function startWebStack(): Promise<WebStack> {
       ...providerSettings(smtp, twilio, { mailFrom: "auth@example.test" }),
       REFRESH_TOKEN_COOKIE: "true",
       ALLOWED_ORIGINS: appUrl,
+      // The app's origin is the page the passkeys belong to; the gateway's own host differs here.
+      PASSKEY_RP_ID: "localhost",
+      PASSKEY_ORIGINS: appUrl,
       APP_NAME: "Example App",
     });
     cleanups.push(async () => {
@@ -110,7 +116,7 @@ export async function startWebStack(): Promise<WebStack> {
       await gateway.exited;
     });
 
-    const preview = startScript("web:preview", { ...process.env, WEB_PORT: String(webPort), GATEWAY_URL: gateway.url });
+    const preview = startScript(["preview", "--workspace", "examples/web", "--", "--outDir", webDist], { ...process.env, WEB_PORT: String(webPort), GATEWAY_URL: gateway.url });
     cleanups.push(() => stopGroup(preview.child));
     await untilServing(preview, appUrl);
 
