@@ -6,7 +6,9 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type AddPasskeyInput = {
   challengeId: string | number;
+  /** 1 to 64 characters; unset: named after its provider. */
   name?: string | null | undefined;
+  /** JSON of the PublicKeyCredential navigator.credentials.create() gave: credential.toJSON(). */
   responseJson: string;
 };
 
@@ -57,7 +59,9 @@ export type OtpPurpose =
   | 'VERIFY_CONTACT';
 
 export type PasskeyAuthenticationOptionsInput = {
+  /** What the user typed, if anything; never changes the answer (no account is revealed). */
   email?: string | null | undefined;
+  /** From an MFA_REQUIRED sign-in: options to finish it with one of the account's passkeys. */
   mfaToken?: string | null | undefined;
 };
 
@@ -101,7 +105,9 @@ export type VerifyOtpInput = {
 
 export type VerifyPasskeyInput = {
   challengeId: string | number;
+  /** The one the options were asked with, to finish an MFA_REQUIRED sign-in. */
   mfaToken?: string | null | undefined;
+  /** JSON of the PublicKeyCredential navigator.credentials.get() gave: credential.toJSON(). */
   responseJson: string;
 };
 
