@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { codeIn } from "../helpers/codes";
-import { button, enrolTotp, onSignInScreen, passwordLogin, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
+import { button, enrolTotp, onSignInScreen, passwordLogin, proveEmail, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
 import { addVirtualAuthenticator, type VirtualAuthenticator } from "./virtual-authenticator";
 import { startWebStack, type WebStack } from "./web-stack";
 
@@ -98,11 +98,15 @@ describe("passkeys in the example web app", () => {
     const email = newEmail("passkey-mfa");
     await signUp(page, stack.appUrl, email);
     const authenticator = await addVirtualAuthenticator(page);
+    // A passkey must not outlive a claim of the address by its owner: the gateway wants it proven first.
+    await button(page, "Add a passkey").click();
+    await page.getByRole("alert").filter({ hasText: "Prove your email address or phone number first" }).waitFor();
+    await proveEmail(page, stack, email);
     const { secret } = await enrolTotp(page);
 
     // With TOTP on, adding a passkey is an account change that wants this session at aal2.
     await button(page, "Add a passkey").click();
-    await page.getByRole("alert").filter({ hasText: "First confirm it's you" }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "Confirm with your authenticator app first (step-up)" }).waitFor();
     await button(page, "Confirm it's you").click();
     await page.getByLabel("Code from your authenticator app").fill(totpCode(secret, 1));
     await button(page, "Verify").click();

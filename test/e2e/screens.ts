@@ -1,5 +1,7 @@
 import { Secret, TOTP } from "otpauth";
 import type { Page } from "playwright-core";
+import { codeIn } from "../helpers/codes";
+import type { WebStack } from "./web-stack";
 
 /** What the E2E scenarios read and press on the example app's screens, by role and name. */
 
@@ -69,4 +71,16 @@ export async function enrolTotp(page: Page): Promise<{ secret: string; codes: st
   await done.click();
   await list.waitFor({ state: "detached" });
   return { secret, codes };
+}
+
+/** The account page's "Verify email": the code mailed to the address proves it. */
+export async function proveEmail(page: Page, stack: Pick<WebStack, "smtp" | "mailTo">, email: string): Promise<void> {
+  const contacts = page.getByTestId("contacts");
+  await contacts.getByText("Not verified").waitFor();
+  const before = stack.smtp.messages.length;
+  await contacts.getByRole("button", { name: "Verify email" }).click();
+  await page.getByTestId("destination-hint").waitFor();
+  await page.getByLabel("Code").fill(codeIn((await stack.mailTo(email, before)).text));
+  await button(page, "Verify").click();
+  await contacts.getByText("Verified", { exact: true }).waitFor();
 }

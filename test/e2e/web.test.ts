@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { codeIn } from "../helpers/codes";
-import { button, enrolTotp, expectSignedOutOnNextRequest, onSignInScreen, PASSWORD, passwordLogin, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
+import { button, enrolTotp, expectSignedOutOnNextRequest, onSignInScreen, PASSWORD, passwordLogin, proveEmail, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
 import { startWebStack, type WebStack } from "./web-stack";
 
 /**
@@ -323,15 +323,8 @@ describe("the example web app in a real browser", () => {
     const { page, context } = await stack.newDevice();
     const email = newEmail("verify");
     await signUp(page, stack.appUrl, email);
-    const contacts = page.getByTestId("contacts");
-    await contacts.getByText("Not verified").waitFor();
-    const before = stack.smtp.messages.length;
-    await contacts.getByRole("button", { name: "Verify email" }).click();
-    await page.getByTestId("destination-hint").waitFor();
-    await page.getByLabel("Code").fill(codeIn((await stack.mailTo(email, before)).text));
-    await button(page, "Verify").click();
-    await contacts.getByText("Verified", { exact: true }).waitFor();
-    expect(await contacts.getByRole("button", { name: "Verify email" }).count()).toBe(0);
+    await proveEmail(page, stack, email);
+    expect(await page.getByTestId("contacts").getByRole("button", { name: "Verify email" }).count()).toBe(0);
     await signedInAs(page, email);
     await stack.screenshot(page, "16-email-verified");
     await context.close();

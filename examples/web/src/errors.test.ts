@@ -1,7 +1,7 @@
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { describeError, describePasskeyError, NETWORK_MESSAGE, PASSKEY_CANCELLED_MESSAGE, type ErrorCode } from "./errors";
+import { describeError, describePasskeyError, gatewayMessage, NETWORK_MESSAGE, PASSKEY_CANCELLED_MESSAGE, type ErrorCode } from "./errors";
 
 /** Every `extensions.code` the gateway answers: the shared contract README's "Errors", plus our addition NOT_AVAILABLE. */
 const CONTRACT_CODES: ErrorCode[] = [
@@ -83,5 +83,13 @@ describe("describePasskeyError", () => {
     expect(describePasskeyError(withCode("BAD_USER_INPUT", { field: "id" }, "This is your only way to sign in."))).toBe("This is your only way to sign in.");
     expect(describePasskeyError(withCode("UNAUTHENTICATED"), { UNAUTHENTICATED: "That passkey isn't registered here." })).toBe("That passkey isn't registered here.");
     expect(describePasskeyError(withCode("RATE_LIMITED", { retryAfter: 42 }))).toBe("Too many tries. Please try again in 42 seconds.");
+  });
+});
+
+describe("gatewayMessage", () => {
+  it("is the gateway's own words, and nothing for a failed network", () => {
+    expect(gatewayMessage(withCode("FORBIDDEN", {}, "Prove your email address first."))).toBe("Prove your email address first.");
+    expect(gatewayMessage(new TypeError("Failed to fetch"))).toBeUndefined();
+    expect(gatewayMessage(null)).toBeUndefined();
   });
 });

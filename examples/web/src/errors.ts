@@ -43,6 +43,11 @@ export function errorCode(error: ErrorLike | readonly GraphQLFormattedError[] | 
   return typeof code === "string" ? code : undefined;
 }
 
+/** The gateway's own words for an error (for codes whose messages it writes for people on a given operation); undefined without one. */
+export function gatewayMessage(error: unknown): string | undefined {
+  return firstGraphQLError(error as ErrorLike)?.message;
+}
+
 /** Per-screen wording for a code, where the generic sentence would be vague. */
 export type MessageOverrides = Partial<Record<ErrorCode, string>>;
 

@@ -54,7 +54,7 @@ export function Account() {
           </p>
           <Contacts user={user} onChanged={reload} />
           <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={reload} />
-          <Passkeys passkeys={user.passkeys ?? []} needsStepUp={user.totpEnabled && current?.aal !== "aal2"} onChanged={reload} />
+          <Passkeys passkeys={user.passkeys ?? []} onChanged={reload} />
           <TwoStep user={user} task={task} setTask={setTask} onChanged={reload} />
           <StepUp
             totpEnabled={user.totpEnabled}

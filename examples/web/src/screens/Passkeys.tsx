@@ -1,6 +1,6 @@
 import { useApolloClient, useMutation } from "@apollo/client/react";
 import { useState } from "react";
-import { describeError, describePasskeyError, type MessageOverrides } from "../errors";
+import { describeError, describePasskeyError, gatewayMessage, type MessageOverrides } from "../errors";
 import type { PasskeyFragment } from "../gql/graphql";
 import { RemovePasskeyDocument, RenamePasskeyDocument } from "../operations";
 import { passkeysSupported, registerPasskey } from "../passkey";
@@ -9,22 +9,20 @@ import { Alert, Field, formValues, SubmitOrCancel, useAction } from "../ui";
 
 type Props = {
   passkeys: PasskeyFragment[];
-  /** TOTP on and this session not aal2: the gateway wants a step-up before account changes. */
-  needsStepUp: boolean;
   onChanged: () => void;
 };
 
-/** Adding and removing passkeys are account changes: a recent sign-in (and aal2 with TOTP on), as for the password. */
-function accountChangeOverrides(needsStepUp: boolean): MessageOverrides {
-  return {
-    FORBIDDEN: needsStepUp
-      ? "First confirm it's you (Step-up verification, below)."
-      : "For your safety, this needs a recent sign-in: sign out, sign in again, then try once more.",
-  };
+/**
+ * Adding and removing passkeys are account changes: a recent sign-in (aal2 with TOTP on),
+ * and to add one a proven email or phone. The gateway's FORBIDDEN says which is missing.
+ */
+function accountChangeOverrides(error: unknown): MessageOverrides {
+  const said = gatewayMessage(error);
+  return said ? { FORBIDDEN: said } : {};
 }
 
 /** The account's passkeys: add one from this device, rename, remove. */
-export function Passkeys({ passkeys, needsStepUp, onChanged }: Props) {
+export function Passkeys({ passkeys, onChanged }: Props) {
   const client = useApolloClient();
   const [renaming, setRenaming] = useState<string | null>(null);
   const adding = useAction(async () => {
@@ -32,7 +30,6 @@ export function Passkeys({ passkeys, needsStepUp, onChanged }: Props) {
     onChanged();
   });
   const [removePasskey, removing] = useMutation(RemovePasskeyDocument, { onCompleted: onChanged });
-  const overrides = accountChangeOverrides(needsStepUp);
   return (
     <section className="card">
       <h2>Passkeys</h2>
@@ -66,8 +63,8 @@ export function Passkeys({ passkeys, needsStepUp, onChanged }: Props) {
         </ul>
       )}
       {/* The last way in is refused by the gateway (BAD_USER_INPUT, in its own words). */}
-      <Alert message={describeError(removing.error, overrides)} />
-      <Alert message={describePasskeyError(adding.error, overrides)} />
+      <Alert message={describeError(removing.error, accountChangeOverrides(removing.error))} />
+      <Alert message={describePasskeyError(adding.error, accountChangeOverrides(adding.error))} />
       {passkeysSupported() ? (
         <button type="button" disabled={adding.busy} onClick={() => adding.run()}>
           Add a passkey
