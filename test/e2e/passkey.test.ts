@@ -77,13 +77,14 @@ describe("passkeys in the example web app", () => {
     await authenticator.setUserVerified(false);
     await button(page, "Sign in with a passkey").click();
     await page.getByRole("alert").filter({ hasText: "The passkey request was cancelled or timed out." }).waitFor();
+    await stack.screenshot(page, "passkey-2-sign-in-cancelled");
     await authenticator.setUserVerified(true);
     await button(page, "Sign in with a passkey").click();
     await signedInAs(page, email);
     // A passkey with user verification is multi-factor on its own.
     await sessionLevel(page, "Verified with two steps");
     await page.getByTestId("passkey").filter({ hasText: "last used" }).waitFor();
-    await stack.screenshot(page, "passkey-2-signed-in-with-the-button");
+    await stack.screenshot(page, "passkey-3-signed-in-with-the-button");
 
     // Autofill: the sign-in screen's conditional request takes the passkey and signs in.
     await signOut(page);
@@ -128,11 +129,11 @@ describe("passkeys in the example web app", () => {
     await signedInAs(page, email);
     await sessionLevel(page, "Verified with two steps");
     await page.getByTestId("session").filter({ hasText: "This device" }).filter({ hasText: "aal2" }).waitFor();
-    await stack.screenshot(page, "passkey-3-second-factor");
+    await stack.screenshot(page, "passkey-4-second-factor");
 
     await page.getByTestId("passkey").getByRole("button", { name: "Remove" }).click();
     await page.getByTestId("passkey").waitFor({ state: "detached" });
-    await stack.screenshot(page, "passkey-4-removed");
+    await stack.screenshot(page, "passkey-5-removed");
 
     // Gone for the gateway too: the MFA step no longer offers it.
     await signOutWithoutAutofill(page, authenticator);
