@@ -1,6 +1,7 @@
 import type { Repositories } from "../../core/ports";
 import type { PrismaClient } from "./generated/client";
 import { PrismaPasskeyRepo } from "./passkey.repo";
+import { PrismaIdentityRepo } from "./identity.repo";
 import { PrismaRecoveryCodeRepo } from "./recovery-code.repo";
 import { PrismaSessionRepo } from "./session.repo";
 import { PrismaTotpRepo } from "./totp.repo";
@@ -14,5 +15,6 @@ export function prismaRepositories(prisma: PrismaClient): Repositories {
     totpFactors: new PrismaTotpRepo(prisma),
     recoveryCodes: new PrismaRecoveryCodeRepo(prisma),
     passkeys: new PrismaPasskeyRepo(prisma),
+    identities: new PrismaIdentityRepo(prisma),
   };
 }

@@ -79,6 +79,8 @@ export class PrismaUserRepo implements UserRepo {
         if (count !== 1) throw new Conflict();
         await tx.totpFactor.deleteMany({ where: { userId: id } });
         await tx.recoveryCode.deleteMany({ where: { userId: id } });
+        // An identity its creator linked would let them back in.
+        await tx.identity.deleteMany({ where: { userId: id } });
         const live = await tx.session.findMany({ where: { userId: id, revokedAt: null }, select: { id: true } });
         await tx.session.updateMany({ where: { userId: id, revokedAt: null }, data: { revokedAt: now, revokedReason: "unproven_account_claimed" } });
         const user = await tx.user.findUniqueOrThrow({ where: { id } });
