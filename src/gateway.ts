@@ -25,7 +25,7 @@ import { buildServedSchema } from "./schema";
 import { redactUrl, type Logger } from "./infra/log/logger";
 import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { countSignInAttempts } from "./graphql/sign-in-attempts";
-import { enabledSecondFactors, secondFactorsFor } from "./core/auth-method";
+import { enabledSecondFactors, secondFactorsFor, waysInFor } from "./core/auth-method";
 import { METHODS, SECOND_FACTORS, type MethodDeps } from "./methods";
 import { RecoveryCodes } from "./methods/recovery-codes/recovery-codes";
 import { AuthTokensResolver, SessionResolver } from "./sessions/session.resolver";
@@ -164,6 +164,7 @@ function createServices(settings: Settings, infra: Infrastructure, log: Logger, 
     sessions,
     accounts: new AccountService({ users: repositories.users, sessions, audit: infra.audit, clock }),
     recoveryCodes: new RecoveryCodes(repositories.recoveryCodes, clock),
+    waysIn: waysInFor(METHODS, repositories),
     routes: { add: (path, handler) => routes.push([path, handler]) },
     store: infra.store,
     bus: infra.bus,

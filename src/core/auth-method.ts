@@ -27,6 +27,12 @@ export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections>
   readonly signIns?: Readonly<Record<string, string>>;
   /** The second factors it can finish an MFA_REQUIRED sign-in with (values of the MfaMethod enum). */
   readonly secondFactors?: readonly SecondFactor<SettingsOf<S>>[];
+  /**
+   * The ways it offers to sign in to `user` now, each by a name that two methods reaching
+   * the same thing share (a code and a link to one proven mailbox are both "email"), so
+   * that nothing removes the last one (waysInFor).
+   */
+  waysIn?(user: UserRecord, repositories: Repositories): readonly string[] | Promise<readonly string[]>;
   /** Builds the resolver instances (and their services) from what the spine provides and its own settings. */
   create(deps: Deps, settings: SettingsOf<S>): object[];
 }
@@ -77,5 +83,15 @@ export function secondFactorsFor(factors: readonly SecondFactor[], repositories:
     if (!required.includes(true)) return [];
     const offered = await Promise.all(factors.map((f) => !used.includes(f.authenticator) && f.offeredTo(user, repositories)));
     return factors.filter((_, i) => offered[i]).map((f) => f.mfaMethod);
+  };
+}
+
+/** How many distinct ways in an account has, across every method (unlinkIdentity keeps one). */
+export type WaysIn = (user: UserRecord) => Promise<number>;
+
+export function waysInFor(methods: ReadonlyArray<Pick<AuthMethod<unknown>, "waysIn">>, repositories: Repositories): WaysIn {
+  return async (user) => {
+    const ways = await Promise.all(methods.map((m) => m.waysIn?.(user, repositories) ?? []));
+    return new Set(ways.flat()).size;
   };
 }

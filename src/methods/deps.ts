@@ -1,5 +1,5 @@
 import type { SpineSettings } from "../config/settings";
-import type { AuthMethod, SettingsSections } from "../core/auth-method";
+import type { AuthMethod, SettingsSections, WaysIn } from "../core/auth-method";
 import type { AuditLog, Clock, DeliveryQueue, EventBus, KeyValueStore, Metrics, Repositories } from "../core/ports";
 import type { RateLimiter } from "../core/rate-limit";
 import type { RequestHandler } from "express";
@@ -18,6 +18,8 @@ export interface MethodDeps {
   accounts: AccountService;
   /** Issued by TOTP enrolment, spent by the recovery-codes method and by disableTotp (methods never import each other). */
   recoveryCodes: RecoveryCodes;
+  /** How many ways in an account has across the methods (core/auth-method waysInFor). */
+  waysIn: WaysIn;
   /** Plain HTTP routes a method serves beside /graphql (e.g. a link's confirm page). */
   routes: { add(path: string, handler: RequestHandler): void };
   store: KeyValueStore;

@@ -11,6 +11,7 @@ export const magicLinkMethod = defineMethod({
   settings: { magicLink: magicLinkSettings },
   resolvers: [MagicLinkResolver],
   signIns: { consumeMagicLink: "magic_link" },
+  waysIn: (u) => (u.email !== null && u.emailVerified ? ["email"] : []),
   create: (d, { magicLink }) => {
     const { publicUrl, allowedOrigins, appName } = d.settings;
     const service = new MagicLinkService({

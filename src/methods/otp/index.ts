@@ -15,6 +15,8 @@ export const otpMethod = defineMethod({
     { mfaMethod: "EMAIL_OTP", authenticator: "email", offeredTo: (u) => Boolean(u.email && u.emailVerified) },
     { mfaMethod: "SMS_OTP", authenticator: "phone", offeredTo: (u) => Boolean(u.phone && u.phoneVerified), enabledBy: (s) => s.sms.enabled },
   ],
+  // A one-time code signs in at a proven address (the same mailbox a magic link reaches).
+  waysIn: (u) => [...(u.email && u.emailVerified ? ["email"] : []), ...(u.phone && u.phoneVerified ? ["phone"] : [])],
   create: (d, { otp, sms }) => {
     const service = new OtpService({
       users: d.repositories.users,

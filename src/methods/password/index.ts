@@ -9,6 +9,7 @@ export const passwordMethod = defineMethod({
   settings: { login: loginSettings },
   resolvers: [PasswordResolver],
   signIns: { login: "password" },
+  waysIn: (u) => (u.passwordHash !== null && u.email !== null ? ["password"] : []),
   create: (d, { login }) => {
     const service = new PasswordService({
       users: d.repositories.users,
