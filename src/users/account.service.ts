@@ -6,6 +6,19 @@ import type { SessionService } from "../sessions/session.service";
 /** An email or phone number the person has just proven they receive messages at. */
 export type ProvenContact = Contact;
 
+export interface AccountOptions {
+  signUp: boolean;
+  /** The method's name in the audit trail (login.<method>, user.signed_up's detail). */
+  method: string;
+  /** More for those events, e.g. the provider of a social sign-in; never a secret. */
+  detail?: Record<string, unknown>;
+}
+
+export interface ProvenAccount {
+  user: UserRecord;
+  isNewUser: boolean;
+}
+
 /** A conditional write lost to a concurrent one; each retry reads what that one wrote. */
 const MAX_ATTEMPTS = 3;
 
@@ -29,8 +42,17 @@ export class AccountService {
     contact: ProvenContact,
     factor: Factor,
     client: ClientInfo,
-    opts: { signUp: boolean; method: string },
+    opts: AccountOptions,
   ): Promise<AuthResult | null> {
+    const account = await this.accountForProvenContact(contact, client, opts);
+    return account && this.d.sessions.completeFirstFactor(account.user, factor, client, account.isNewUser);
+  }
+
+  /**
+   * The account a proven address signs in to, by the rules above, without signing in:
+   * social sign-in attaches its identity to it first. Null as for signInWithProvenContact.
+   */
+  async accountForProvenContact(contact: ProvenContact, client: ClientInfo, opts: AccountOptions): Promise<ProvenAccount | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const existing = contact.kind === "email" ? await this.d.users.findByEmail(contact.address) : await this.d.users.findByPhone(contact.address);
       if (!existing) {
@@ -40,16 +62,16 @@ export class AccountService {
         );
         // Lost a race with a concurrent sign-up for the same address: read that account.
         if (!created) continue;
-        await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method } });
-        return this.d.sessions.completeFirstFactor(created, factor, client, true);
+        await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method, ...opts.detail } });
+        return { user: created, isNewUser: true };
       }
       if (isProven(existing, contact.kind)) {
-        await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: existing.id, client });
-        return this.d.sessions.completeFirstFactor(existing, factor, client);
+        await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: existing.id, client, ...(opts.detail && { detail: opts.detail }) });
+        return { user: existing, isNewUser: false };
       }
       const result = existing.emailVerified || existing.phoneVerified
-        ? await this.detachToNewAccount(existing, contact, factor, client, opts)
-        : await this.claim(existing, contact, factor, client, opts.method);
+        ? await this.detachToNewAccount(existing, contact, client, opts)
+        : await this.claim(existing, contact, client, opts);
       if (result !== "conflict") return result;
     }
     throw new Error("account changed concurrently too often");
@@ -60,26 +82,20 @@ export class AccountService {
    * their account and the prover gets one of their own (when sign-up is allowed; otherwise
    * the address counts as having no account, and nothing changes).
    */
-  private async detachToNewAccount(
-    holder: UserRecord,
-    contact: Contact,
-    factor: Factor,
-    client: ClientInfo,
-    opts: { signUp: boolean; method: string },
-  ): Promise<AuthResult | null | "conflict"> {
+  private async detachToNewAccount(holder: UserRecord, contact: Contact, client: ClientInfo, opts: AccountOptions): Promise<ProvenAccount | null | "conflict"> {
     if (!opts.signUp) return null;
     const created = await this.d.users.moveUnprovenContact(holder.id, contact, null);
     if (!created) return "conflict";
     await this.d.audit.record({ type: "account.contact_detached", ok: true, userId: holder.id, client, detail: { kind: contact.kind, toUserId: created.id } });
-    await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method } });
-    return this.d.sessions.completeFirstFactor(created, factor, client, true);
+    await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method, ...opts.detail } });
+    return { user: created, isNewUser: true };
   }
 
   /**
    * Nobody ever proved anything on the account: the prover claims it. Whoever created it
    * keeps nothing: no password, no other contact, no TOTP or recovery codes, no session.
    */
-  private async claim(user: UserRecord, contact: Contact, factor: Factor, client: ClientInfo, method: string): Promise<AuthResult | "conflict"> {
+  private async claim(user: UserRecord, contact: Contact, client: ClientInfo, opts: AccountOptions): Promise<ProvenAccount | "conflict"> {
     const claimed = await this.d.users.claimUnproven(user.id, contact, this.d.clock.now());
     if (!claimed) return "conflict";
     // Revoked in the claim's transaction; this makes their access tokens stop at once too.
@@ -97,7 +113,7 @@ export class AccountService {
         sessionsEnded: claimed.revokedSessionIds.length,
       },
     });
-    await this.d.audit.record({ type: `login.${method}`, ok: true, userId: user.id, client });
-    return this.d.sessions.completeFirstFactor(claimed.user, factor, client);
+    await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: user.id, client, ...(opts.detail && { detail: opts.detail }) });
+    return { user: claimed.user, isNewUser: false };
   }
 }
