@@ -5,10 +5,11 @@ import { otpMethod } from "./otp";
 import { passkeyMethod } from "./passkey";
 import { passwordMethod } from "./password";
 import { recoveryCodesMethod } from "./recovery-codes";
+import { socialMethod } from "./social";
 import { totpMethod } from "./totp";
 
 /** The one list of sign-in methods, in the order MFA_REQUIRED offers their second factors. */
-export const METHODS = [passwordMethod, totpMethod, recoveryCodesMethod, otpMethod, magicLinkMethod, passkeyMethod] as const;
+export const METHODS = [passwordMethod, totpMethod, recoveryCodesMethod, otpMethod, magicLinkMethod, passkeyMethod, socialMethod] as const;
 
 /** Every second factor the methods declare: the MfaMethod enum's values, in METHODS' order. */
 export const SECOND_FACTORS = METHODS.flatMap((m): readonly SecondFactor[] => m.secondFactors ?? []);

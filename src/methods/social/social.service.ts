@@ -1,0 +1,336 @@
+import { randomBytes } from "node:crypto";
+import type { SpineSettings } from "../../config/settings";
+import type { Factor, WaysIn } from "../../core/auth-method";
+import type { AuthResult, Principal } from "../../core/auth";
+import { ipLimitKey } from "../../core/client-info";
+import { normalizeEmail } from "../../core/contact";
+import { AuthError, badInput, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../../core/errors";
+import type { AuditLog, ClientInfo, Clock, UserRecord, UserRepo } from "../../core/ports";
+import type { RateLimiter } from "../../core/rate-limit";
+import { accountChangeForbidden, type SessionService } from "../../sessions/session.service";
+import type { AccountService } from "../../users/account.service";
+import type { IdentityRecord, IdentityRepo, ProviderProfile } from "./identity.repo";
+import type { SocialSettings } from "./social.settings";
+import type { PendingAuthorization, SocialStore } from "./social.store";
+import { ID_TOKEN_LEEWAY_SECONDS, ProviderError, type Upstream } from "./social.upstream";
+
+export type SocialServiceSettings = Pick<SocialSettings, "signUp" | "stateTtlSeconds" | "limits"> & Pick<SpineSettings, "publicUrl" | "allowedOrigins">;
+
+export interface SocialServiceDeps {
+  /** The enabled providers by id, in the order the buttons show. */
+  upstreams: ReadonlyMap<string, Upstream>;
+  identities: IdentityRepo;
+  users: UserRepo;
+  accounts: AccountService;
+  sessions: SessionService;
+  store: SocialStore;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  clock: Clock;
+  log: { warn(obj: object, msg: string): void };
+  waysIn: WaysIn;
+  settings: SocialServiceSettings;
+}
+
+/** The longest `state` a client may have echoed (as for magic links). */
+export const MAX_CLIENT_STATE_LENGTH = 256;
+/** An exchange code lives just long enough for the app to trade it. */
+const EXCHANGE_CODE_TTL_MS = 60_000;
+const MAX_ATTEMPTS = 3;
+
+/**
+ * RFC 8176 has no value for a sign-in vouched for by another identity provider: "fed" is
+ * ours (federated). The authenticator names the provider, so a second factor differs from it.
+ */
+export const socialFactor = (provider: string): Factor => ({ amr: "fed", authenticator: `identity:${provider}` });
+
+/** What the callback route does next: send the browser on, or show a page. */
+export type CallbackOutcome = { redirect: string } | { page: { status: 400; title: string; text: string } };
+
+/** The callback's `error=` values beside the providers' own (README, "Social sign-in"). */
+export type CallbackError = ProviderError["reason"] | "signup_disabled" | "identity_in_use" | "session_ended";
+
+const secret = () => randomBytes(32).toString("base64url");
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class SocialService {
+  constructor(private readonly d: SocialServiceDeps) {}
+
+  /** The configured providers, for "Continue with …" buttons. */
+  providers(): Array<{ id: string; name: string }> {
+    return [...this.d.upstreams.values()].map(({ config }) => ({ id: config.id, name: config.name }));
+  }
+
+  identitiesOf(userId: string): Promise<IdentityRecord[]> {
+    return this.d.identities.listByUser(userId);
+  }
+
+  /** The provider's authorization URL for a browser sign-in. */
+  start(input: { provider: string; redirectUrl: string; state?: string | null }, client: ClientInfo): Promise<string> {
+    return this.authorize("sign_in", input, client);
+  }
+
+  /** The same for linking an identity to the signed-in account (recent sign-in; aal2 with TOTP on). */
+  async startLink(principal: Principal, input: { provider: string; redirectUrl: string; state?: string | null }, client: ClientInfo): Promise<string> {
+    const user = await this.d.users.findById(principal.userId);
+    if (!user) throw new AuthError("UNAUTHENTICATED");
+    const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
+    if (refusal) {
+      await this.d.audit.record({ type: "identity.linked", ok: false, userId: user.id, client, detail: { provider: input.provider, reason: refusal } });
+      throw accountChangeForbidden(refusal, "link another way to sign in");
+    }
+    return this.authorize("link", input, client, principal);
+  }
+
+  private async authorize(
+    purpose: PendingAuthorization["purpose"],
+    input: { provider: string; redirectUrl: string; state?: string | null },
+    client: ClientInfo,
+    principal?: Principal,
+  ): Promise<string> {
+    const upstream = this.upstream(input.provider);
+    const redirectUrl = this.checkRedirect(input.redirectUrl);
+    const clientState = input.state ? checkClientState(input.state) : null;
+    await this.d.limiter.consume("social:start:ip", ipLimitKey(client.ip), this.d.settings.limits.startPerIp);
+    const checks = { redirectUri: this.callbackUrl(upstream.config.id), state: secret(), nonce: secret(), codeVerifier: secret() };
+    let url: string;
+    try {
+      url = await upstream.authorizationUrl(checks);
+    } catch (e) {
+      throw this.unavailable(e, upstream.config.id);
+    }
+    // Stored last: a start that failed leaves nothing behind.
+    await this.d.store.putAuthorization(
+      checks.state,
+      { purpose, provider: upstream.config.id, codeVerifier: checks.codeVerifier, nonce: checks.nonce, redirectUrl, clientState, userId: principal?.userId, sessionId: principal?.sessionId },
+      this.d.settings.stateTtlSeconds * 1000,
+    );
+    return url;
+  }
+
+  /**
+   * The provider sent the browser back. An unknown, used or expired state signs nobody in
+   * and goes nowhere (a page); everything else returns to the app's redirectUrl with a
+   * one-time code, `linked=`, or `error=`, and the app's own state.
+   */
+  async callback(providerId: string, params: URLSearchParams, client: ClientInfo): Promise<CallbackOutcome> {
+    const state = params.get("state");
+    const pending = state && state.length <= 256 ? await this.d.store.takeAuthorization(state) : null;
+    const upstream = this.d.upstreams.get(providerId);
+    if (!pending || !upstream || pending.provider !== providerId) {
+      return { page: { status: 400, title: "This sign-in can't be used", text: "It expired, was used already, or was not started here. Go back to the app and sign in again." } };
+    }
+    const back = (fields: Record<string, string>) => ({ redirect: withParams(pending.redirectUrl, fields, pending.clientState) });
+    const event = pending.purpose === "link" ? "identity.linked" : "login.social";
+    const fail = async (reason: CallbackError, detail: Record<string, unknown> = {}) => {
+      await this.d.audit.record({ type: event, ok: false, userId: pending.userId ?? null, client, detail: { provider: providerId, reason } });
+      if (reason === "temporarily_unavailable" || reason === "server_error" || reason === "invalid_id_token") {
+        this.d.log.warn({ ...detail, provider: providerId, reason }, "social sign-in failed at the provider");
+      }
+      return back({ error: reason });
+    };
+
+    const denied = params.get("error");
+    if (denied !== null) return fail(denied === "access_denied" || denied === "temporarily_unavailable" ? denied : "server_error", { error: denied.slice(0, 64) });
+
+    let profile: ProviderProfile;
+    try {
+      profile = await upstream.exchange(params, { redirectUri: this.callbackUrl(providerId), state: state!, nonce: pending.nonce, codeVerifier: pending.codeVerifier });
+    } catch (e) {
+      if (!(e instanceof ProviderError)) throw e;
+      return fail(e.reason, e.detail);
+    }
+    profile = { ...profile, email: validEmail(profile.email), emailVerified: profile.emailVerified && validEmail(profile.email) !== null };
+
+    if (pending.purpose === "link") {
+      const linked = await this.link(pending.userId!, pending.sessionId!, profile, client);
+      return linked === "linked" ? back({ linked: providerId }) : fail(linked);
+    }
+    const account = await this.resolveAccount(profile, client);
+    if (!account) return fail("signup_disabled");
+    const code = secret();
+    await this.d.store.putGrant(code, { userId: account.user.id, provider: providerId, isNewUser: account.isNewUser, credentialsVersion: account.user.credentialsVersion }, EXCHANGE_CODE_TTL_MS);
+    return back({ code });
+  }
+
+  /** Trades the callback's one-time code for a sign-in (MFA_REQUIRED with TOTP on). */
+  async complete(code: string, client: ClientInfo): Promise<AuthResult> {
+    await this.d.limiter.consume("social:complete:ip", ipLimitKey(client.ip), this.d.settings.limits.completePerIp);
+    const grant = code.length <= 128 ? await this.d.store.takeGrant(code) : null;
+    const user = grant && (await this.d.users.findById(grant.userId));
+    if (!grant || !user) throw new AuthError("INVALID_CODE", "This sign-in code is not valid, has expired or was used already. Sign in again.");
+    // The account as it was at the callback: a claim since then makes no session.
+    return this.d.sessions.completeFirstFactor({ ...user, credentialsVersion: grant.credentialsVersion }, socialFactor(grant.provider), client, grant.isNewUser);
+  }
+
+  /** A native app's id_token, checked like the browser flow's, then the same account rules. */
+  async signInWithIdToken(input: { provider: string; idToken: string; nonce: string }, client: ClientInfo): Promise<AuthResult> {
+    const upstream = this.upstream(input.provider);
+    if (!upstream.idTokens) throw badInput("provider", `${upstream.config.name} has no id_tokens for apps: use startSocialSignIn.`);
+    if (input.nonce.length === 0 || input.nonce.length > 256) throw badInput("nonce", "Give the nonce the id_token was requested with (1 to 256 characters).");
+    await this.d.limiter.consume("social:id-token:ip", ipLimitKey(client.ip), this.d.settings.limits.idTokenPerIp);
+    const provider = upstream.config.id;
+    const refuse = async (reason: string, message: string) => {
+      await this.d.audit.record({ type: "login.social", ok: false, client, detail: { provider, reason } });
+      return new AuthError("UNAUTHENTICATED", message);
+    };
+    const now = this.d.clock.now().getTime();
+    let verified;
+    try {
+      verified = await upstream.idTokens.verify(input.idToken, input.nonce, now);
+    } catch (e) {
+      if (e instanceof ProviderError && e.reason === "invalid_id_token") throw await refuse("invalid_id_token", e.message);
+      throw this.unavailable(e, provider);
+    }
+    // A nonce is spent for as long as the token it came with could be replayed.
+    if (!(await this.d.store.spendNonce(provider, input.nonce, verified.expiresAt - now + ID_TOKEN_LEEWAY_SECONDS * 1000))) {
+      throw await refuse("nonce_replayed", "This nonce was used already: make a new one for every sign-in.");
+    }
+    const email = validEmail(verified.profile.email);
+    const account = await this.resolveAccount({ ...verified.profile, email, emailVerified: verified.profile.emailVerified && email !== null }, client);
+    if (!account) throw await refuse("signup_disabled", "No account uses this sign-in, and sign-up is closed.");
+    return this.d.sessions.completeFirstFactor(account.user, socialFactor(provider), client, account.isNewUser);
+  }
+
+  /** Unlinks one of the caller's identities (recent sign-in); never the last way in. */
+  async unlink(principal: Principal, id: string, client: ClientInfo): Promise<boolean> {
+    const noSuch = () => badInput("id", "No such identity on your account.");
+    if (!UUID.test(id)) throw noSuch();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const user = await this.d.users.findById(principal.userId);
+      if (!user) throw new AuthError("UNAUTHENTICATED");
+      const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
+      if (refusal) throw accountChangeForbidden(refusal, "unlink a way to sign in");
+      const identities = await this.d.identities.listByUser(user.id);
+      const identity = identities.find((i) => i.id === id);
+      if (!identity) throw noSuch();
+      if ((await this.d.waysIn(user)) <= 1) {
+        await this.d.audit.record({ type: "identity.unlinked", ok: false, userId: user.id, client, detail: { provider: identity.provider, reason: "last_way_in" } });
+        throw badInput("id", "This is the only way to sign in to your account: add a password, a verified email or another provider first.");
+      }
+      const removed = await this.d.identities.remove(id, user.id, { liveSession: principal.sessionId, expectedCount: identities.length });
+      if (removed === "missing") throw noSuch();
+      if (removed === "removed") {
+        await this.d.audit.record({ type: "identity.unlinked", ok: true, userId: user.id, client, detail: { provider: identity.provider, identityId: id } });
+        return true;
+      }
+      // "changed": another unlink ran meanwhile; count the ways in again.
+    }
+    throw new Error("identities changed concurrently too often");
+  }
+
+  /**
+   * The account an identity signs in to. A known one: its account. A new one with an email
+   * the provider verified and is trusted for: the account where that email is proven (or
+   * claimed, or a new one: AccountService's pre-account rules). Otherwise an account of its
+   * own. Null when that would be a new account and sign-up is off.
+   */
+  private async resolveAccount(profile: ProviderProfile, client: ClientInfo): Promise<{ user: UserRecord; isNewUser: boolean } | null> {
+    const { provider } = profile;
+    const trusted = profile.email !== null && profile.emailVerified && this.d.upstreams.get(provider)!.config.trustEmail;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.d.clock.now();
+      const known = await this.d.identities.find(provider, profile.subject);
+      if (known) {
+        const user = await this.d.users.findById(known.userId);
+        if (!user) continue; // deleted meanwhile: a new identity now
+        await this.d.identities.touch(known.id, profile, now);
+        await this.d.audit.record({ type: "login.social", ok: true, userId: user.id, client, detail: { provider } });
+        return { user, isNewUser: false };
+      }
+      if (trusted) {
+        const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: profile.email! }, client, {
+          signUp: this.d.settings.signUp,
+          method: "social",
+          detail: { provider },
+        });
+        if (!account) return null;
+        const attached = await this.d.identities.attach(account.user.id, profile, now);
+        // A concurrent first sign-in with this identity attached it: read it again.
+        if (attached.status === "taken") continue;
+        await this.d.audit.record({ type: "identity.linked", ok: true, userId: account.user.id, client, detail: { provider, via: "verified_email" } });
+        return account;
+      }
+      if (!this.d.settings.signUp) return null;
+      const created = await this.d.identities.createWithUser(profile, now);
+      if (!created) continue;
+      const user = await this.d.users.findById(created.userId);
+      if (!user) continue;
+      await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: "social", provider } });
+      await this.d.audit.record({ type: "login.social", ok: true, userId: user.id, client, detail: { provider } });
+      return { user, isNewUser: true };
+    }
+    throw new Error("identity changed concurrently too often");
+  }
+
+  /** The linkIdentity callback: attaches the identity while the session that asked is live. */
+  private async link(userId: string, sessionId: string, profile: ProviderProfile, client: ClientInfo): Promise<"linked" | CallbackError> {
+    const known = await this.d.identities.find(profile.provider, profile.subject);
+    if (known && known.userId !== userId) return "identity_in_use";
+    if (known) {
+      await this.d.identities.touch(known.id, profile, this.d.clock.now());
+      return "linked";
+    }
+    let attached;
+    try {
+      attached = await this.d.identities.attach(userId, profile, this.d.clock.now(), { liveSession: sessionId });
+    } catch (e) {
+      if (e instanceof AuthError && e.code === "UNAUTHENTICATED") return "session_ended";
+      throw e;
+    }
+    if (attached.status === "taken") return attached.userId === userId ? "linked" : "identity_in_use";
+    await this.d.audit.record({ type: "identity.linked", ok: true, userId, client, detail: { provider: profile.provider, identityId: attached.identity.id } });
+    return "linked";
+  }
+
+  private upstream(id: string): Upstream {
+    const upstream = this.d.upstreams.get(id);
+    if (!upstream) throw badInput("provider", `No provider "${id.slice(0, 40)}" is configured: see identityProviders.`);
+    return upstream;
+  }
+
+  /** Where the provider sends the browser back: register exactly this at the provider. */
+  callbackUrl(provider: string): string {
+    return `${this.d.settings.publicUrl}/auth/social/${provider}/callback`;
+  }
+
+  /** A provider down or slow (or misconfigured, which the log tells) as UNAVAILABLE. */
+  private unavailable(e: unknown, provider: string): AuthError {
+    const detail = e instanceof ProviderError ? e.detail : { error: (e as Error)?.name };
+    this.d.log.warn({ ...detail, provider, reason: e instanceof ProviderError ? e.reason : "server_error" }, "social provider unavailable");
+    return new AuthError("UNAVAILABLE", `Sign-in with ${this.d.upstreams.get(provider)?.config.name ?? provider} is unavailable for a moment. Try again shortly.`, {
+      retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS,
+    });
+  }
+
+  private checkRedirect(raw: string): string {
+    if (!URL.canParse(raw)) throw badInput("redirectUrl", "Give an absolute URL.");
+    const url = new URL(raw);
+    if (!this.d.settings.allowedOrigins.includes(url.origin)) throw badInput("redirectUrl", "This redirect address is not allowed.");
+    return url.toString();
+  }
+}
+
+/** Echoed back verbatim, so only its size and control characters are checked. */
+function checkClientState(state: string): string {
+  if (state.length > MAX_CLIENT_STATE_LENGTH) throw badInput("state", `At most ${MAX_CLIENT_STATE_LENGTH} characters.`);
+  if (/[\u0000-\u001f\u007f]/.test(state)) throw badInput("state", "No control characters.");
+  return state;
+}
+
+/** A provider's email as an account would hold it, or null when it is not an address. */
+function validEmail(email: string | null): string | null {
+  if (email === null) return null;
+  try {
+    return normalizeEmail(email);
+  } catch {
+    return null;
+  }
+}
+
+function withParams(base: string, fields: Record<string, string>, clientState: string | null): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v);
+  if (clientState !== null) url.searchParams.set("state", clientState);
+  return url.href;
+}

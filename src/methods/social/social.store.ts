@@ -1,0 +1,73 @@
+import type { AtomicScript, KeyValueStore } from "../../core/ports";
+import { hashToken } from "../../sessions/tokens";
+
+/** A started browser sign-in or link, waiting for the provider's callback. */
+export interface PendingAuthorization {
+  purpose: "sign_in" | "link";
+  provider: string;
+  codeVerifier: string;
+  nonce: string;
+  redirectUrl: string;
+  /** The client's own state, echoed on redirectUrl. */
+  clientState: string | null;
+  /** linkIdentity only: the account and the session that asked. */
+  userId?: string;
+  sessionId?: string;
+}
+
+/** What a one-time exchange code stands for: a sign-in the callback resolved to an account. */
+export interface SocialGrant {
+  userId: string;
+  provider: string;
+  isNewUser: boolean;
+  /** The account's credentialsVersion at the callback: a claim since then leaves the code nothing. */
+  credentialsVersion: number;
+}
+
+/** GET and DEL in one step: of two uses only one gets the value. */
+const takeOnce: AtomicScript<string | null> = {
+  name: "social-take-once",
+  lua: `
+local v = redis.call("GET", KEYS[1])
+if v then redis.call("DEL", KEYS[1]) end
+return v`,
+  local(redis, keys) {
+    const v = redis.get(keys[0]);
+    if (v !== null) redis.del(keys[0]);
+    return v;
+  },
+  parse: (reply) => (typeof reply === "string" ? reply : null),
+};
+
+// Keyed by the secret's SHA-256, so the store never holds a usable state or code.
+const stateKey = (state: string) => `social:state:${hashToken(state)}`;
+const codeKey = (code: string) => `social:code:${hashToken(code)}`;
+const nonceKey = (provider: string, nonce: string) => `social:nonce:${provider}:${hashToken(nonce)}`;
+
+/** Started sign-ins, exchange codes and native apps' spent nonces: each single use, each with a TTL. */
+export class SocialStore {
+  constructor(private readonly store: KeyValueStore) {}
+
+  putAuthorization(state: string, pending: PendingAuthorization, ttlMs: number): Promise<void> {
+    return this.store.set(stateKey(state), JSON.stringify(pending), ttlMs);
+  }
+
+  async takeAuthorization(state: string): Promise<PendingAuthorization | null> {
+    const raw = await this.store.run(takeOnce, [stateKey(state)], []);
+    return raw === null ? null : (JSON.parse(raw) as PendingAuthorization);
+  }
+
+  putGrant(code: string, grant: SocialGrant, ttlMs: number): Promise<void> {
+    return this.store.set(codeKey(code), JSON.stringify(grant), ttlMs);
+  }
+
+  async takeGrant(code: string): Promise<SocialGrant | null> {
+    const raw = await this.store.run(takeOnce, [codeKey(code)], []);
+    return raw === null ? null : (JSON.parse(raw) as SocialGrant);
+  }
+
+  /** True the first time a nonce is used with this provider, for `ttlMs` (the token's remaining life). */
+  spendNonce(provider: string, nonce: string, ttlMs: number): Promise<boolean> {
+    return this.store.setIfAbsent(nonceKey(provider, nonce), "1", Math.max(1000, ttlMs));
+  }
+}
