@@ -256,8 +256,8 @@ export class SocialService {
       if (!created) continue;
       const user = await this.d.users.findById(created.userId);
       if (!user) continue;
+      // As for every method, a sign-up is one user.signed_up event (no login.* beside it).
       await this.d.audit.record({ type: "user.signed_up", ok: true, userId: user.id, client, detail: { method: "social", provider } });
-      await this.d.audit.record({ type: "login.social", ok: true, userId: user.id, client, detail: { provider } });
       return { user, isNewUser: true };
     }
     throw new Error("identity changed concurrently too often");
