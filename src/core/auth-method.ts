@@ -30,9 +30,9 @@ export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections>
   /**
    * The ways it offers to sign in to `user` now, each by a name that two methods reaching
    * the same thing share (a code and a link to one proven mailbox are both "email"), so
-   * that nothing removes the last one (waysInFor).
+   * that nothing removes the last one (waysInFor). A method its settings turn off offers none.
    */
-  waysIn?(user: UserRecord, repositories: Repositories): readonly string[] | Promise<readonly string[]>;
+  waysIn?(user: UserRecord, repositories: Repositories, settings: SettingsOf<S>): readonly string[] | Promise<readonly string[]>;
   /** Builds the resolver instances (and their services) from what the spine provides and its own settings. */
   create(deps: Deps, settings: SettingsOf<S>): object[];
 }
@@ -89,9 +89,10 @@ export function secondFactorsFor(factors: readonly SecondFactor[], repositories:
 /** How many distinct ways in an account has, across every method (unlinkIdentity keeps one). */
 export type WaysIn = (user: UserRecord) => Promise<number>;
 
-export function waysInFor(methods: ReadonlyArray<Pick<AuthMethod<unknown>, "waysIn">>, repositories: Repositories): WaysIn {
+/** `settings` holds every method's sections (as for enabledSecondFactors). */
+export function waysInFor(methods: ReadonlyArray<Pick<AuthMethod<unknown, any>, "waysIn">>, repositories: Repositories, settings: object): WaysIn {
   return async (user) => {
-    const ways = await Promise.all(methods.map((m) => m.waysIn?.(user, repositories) ?? []));
+    const ways = await Promise.all(methods.map((m) => m.waysIn?.(user, repositories, settings as SettingsOf<any>) ?? []));
     return new Set(ways.flat()).size;
   };
 }

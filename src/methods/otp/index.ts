@@ -16,7 +16,7 @@ export const otpMethod = defineMethod({
     { mfaMethod: "SMS_OTP", authenticator: "phone", offeredTo: (u) => Boolean(u.phone && u.phoneVerified), enabledBy: (s) => s.sms.enabled },
   ],
   // A one-time code signs in at a proven address (the same mailbox a magic link reaches).
-  waysIn: (u) => [...(u.email && u.emailVerified ? ["email"] : []), ...(u.phone && u.phoneVerified ? ["phone"] : [])],
+  waysIn: (u, _r, { sms }) => [...(u.email && u.emailVerified ? ["email"] : []), ...(u.phone && u.phoneVerified && sms.enabled ? ["phone"] : [])],
   create: (d, { otp, sms }) => {
     const service = new OtpService({
       users: d.repositories.users,

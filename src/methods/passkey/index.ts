@@ -15,6 +15,7 @@ export const passkeyMethod = defineMethod({
   secondFactors: [
     { mfaMethod: "PASSKEY", authenticator: "passkey", offeredTo: async (u, r) => (await r.passkeys.countByUser(u.id)) > 0, enabledBy: (s) => s.passkey.enabled },
   ],
+  waysIn: async (u, r, { passkey }) => (passkey.enabled ? (await r.passkeys.listByUser(u.id)).map((p) => `passkey:${p.id}`) : []),
   create: (d, { passkey }) => {
     const rp = relyingParty(passkey, d.settings);
     const problems = relyingPartyProblems(rp);
@@ -28,6 +29,7 @@ export const passkeyMethod = defineMethod({
       audit: d.audit,
       clock: d.clock,
       delivery: d.delivery,
+      waysIn: d.waysIn,
       appName: d.settings.appName,
       enabled: passkey.enabled,
       rp,

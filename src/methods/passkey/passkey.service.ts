@@ -7,7 +7,7 @@ import {
   type AuthenticatorTransportFuture,
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
-import type { Factor } from "../../core/auth-method";
+import type { Factor, WaysIn } from "../../core/auth-method";
 import type { AuthResult, IssuedTokens, Principal } from "../../core/auth";
 import { ipLimitKey } from "../../core/client-info";
 import { AuthError, badInput } from "../../core/errors";
@@ -39,6 +39,8 @@ export interface PasskeyServiceDeps {
   clock: Clock;
   /** Notices to the owner's proven email when a passkey is added or removed. */
   delivery: DeliveryQueue;
+  /** The account's ways in across the methods (passkeys among them while enabled). */
+  waysIn: WaysIn;
   appName: string;
   enabled: boolean;
   rp: RelyingParty;
@@ -293,10 +295,12 @@ export class PasskeyService {
   /** Removes a passkey (a recent sign-in), never the account's last way in. */
   async remove(principal: Principal, id: string, client: ClientInfo): Promise<boolean> {
     const user = await this.changeableUser(principal, client, "passkey.removed", { toAdd: false });
-    const passkey = (await this.d.passkeys.listByUser(user.id)).find((p) => p.id === id);
+    const passkeys = await this.d.passkeys.listByUser(user.id);
+    const passkey = passkeys.find((p) => p.id === id);
     if (!passkey) throw noSuchPasskey();
-    // Without a password or a proven address, the other passkeys are the only way back in.
-    const otherWayIn = user.passwordHash !== null || hasProvenContact(user);
+    // Without another way in (a password, a proven address, an identity: the methods count
+    // them), the other passkeys are the only way back in.
+    const otherWayIn = (await this.d.waysIn(user)) - (this.d.enabled ? passkeys.length : 0) > 0;
     const outcome = await this.d.passkeys.remove(user.id, id, { keepOne: !otherWayIn });
     if (outcome === "not_found") throw noSuchPasskey();
     if (outcome === "last") {

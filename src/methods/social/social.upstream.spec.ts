@@ -31,7 +31,7 @@ describe("appleClientSecret", () => {
 describe("waysInFor", () => {
   it("counts the distinct ways in across methods: a code and a link to one mailbox are one", async () => {
     const user = { id: "u" } as UserRecord;
-    const count = waysInFor([{ waysIn: () => ["email"] }, { waysIn: () => ["email", "phone"] }, { waysIn: async () => ["identity:1"] }, {}], {} as Repositories);
+    const count = waysInFor([{ waysIn: () => ["email"] }, { waysIn: () => ["email", "phone"] }, { waysIn: async () => ["identity:1"] }, {}], {} as Repositories, {});
     expect(await count(user)).toBe(3);
   });
 });
