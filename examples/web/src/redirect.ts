@@ -22,10 +22,15 @@ const STATE_KEY = "graphql-auth-gateway:magic-link-state";
  * `/#refresh_token=<their own>` (login CSRF), but nobody else knows this value.
  */
 export function newLinkState(storage: Pick<Storage, "setItem"> = localStorage): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  const state = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const state = randomState();
   storage.setItem(STATE_KEY, state);
   return state;
+}
+
+/** 24 random bytes, base64url: the `state` a redirect back here must bring (magic links, social sign-in). */
+export function randomState(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /**
