@@ -11,6 +11,7 @@ import { MagicLinkWait } from "./screens/MagicLinkWait";
 import { Mfa } from "./screens/Mfa";
 import { SignIn, type MagicLinkRequest, type SignInMethod } from "./screens/SignIn";
 import { SignUp } from "./screens/SignUp";
+import { SocialCallback } from "./screens/SocialCallback";
 import { signIn, useSession } from "./session";
 import { BackToSignIn } from "./ui";
 
@@ -21,7 +22,9 @@ export type Screen =
   /** `thenPasskey`: the passkey sign-up, which offers to create the passkey once the code proved the email. */
   | { name: "code"; request: RequestOtpInput; challenge: ChallengeFragment; thenPasskey?: boolean }
   | { name: "mfa"; mfaToken: string; methods: MfaMethod[] }
-  | { name: "magicLink"; email: string; request: MagicLinkRequest };
+  | { name: "magicLink"; email: string; request: MagicLinkRequest }
+  /** Back from a provider with the gateway's one-time code (see social.ts). */
+  | { name: "socialCallback"; code: string; providerName: string };
 
 const START: Screen = { name: "signIn", method: "password" };
 
@@ -107,6 +110,9 @@ export function App({ initialScreen = START }: { initialScreen?: Screen }) {
         break;
       case "magicLink":
         content = <MagicLinkWait email={screen.email} request={screen.request} onAuth={onAuth} onBack={back} />;
+        break;
+      case "socialCallback":
+        content = <SocialCallback code={screen.code} providerName={screen.providerName} onAuth={onAuth} onBack={back} />;
         break;
     }
   }

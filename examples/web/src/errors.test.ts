@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { describeError, describePasskeyError, gatewayMessage, NETWORK_MESSAGE, PASSKEY_CANCELLED_MESSAGE, type ErrorCode } from "./errors";
 
-/** Every `extensions.code` the gateway answers: the shared contract README's "Errors", plus our addition NOT_AVAILABLE. */
+/** Every `extensions.code` the gateway answers: the shared contract README's "Errors", plus our additions NOT_AVAILABLE and UNAVAILABLE. */
 const CONTRACT_CODES: ErrorCode[] = [
   "BAD_USER_INPUT",
   "UNAUTHENTICATED",
@@ -13,6 +13,7 @@ const CONTRACT_CODES: ErrorCode[] = [
   "TOO_MANY_ATTEMPTS",
   "RATE_LIMITED",
   "NOT_AVAILABLE",
+  "UNAVAILABLE",
   "INTERNAL_SERVER_ERROR",
 ];
 

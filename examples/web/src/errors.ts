@@ -18,6 +18,7 @@ export type ErrorCode =
   | "TOO_MANY_ATTEMPTS"
   | "RATE_LIMITED"
   | "NOT_AVAILABLE"
+  | "UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
 /** Shown where a request could not reach the gateway at all (the banner says more). */
@@ -79,6 +80,9 @@ export function describeError(error: ErrorLike | null | undefined, overrides: Me
         : "Too many tries. Please try again later.";
     case "NOT_AVAILABLE":
       return "That isn't available on this server.";
+    case "UNAVAILABLE":
+      // A dependency is down for a moment (a provider at social sign-in, the store).
+      return "That can't be reached right now. Please try again in a moment.";
     case "INTERNAL_SERVER_ERROR":
       return "Something went wrong on our side. Please try again.";
     default:

@@ -6,6 +6,7 @@ import { App, type Screen } from "./App";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { takeRedirectResult } from "./redirect";
 import { LINK_NOT_ASKED_HERE_MESSAGE, SIGN_IN_FAILED_MESSAGE } from "./errors";
+import { keepLinkOutcome, takeSocialCallback } from "./social";
 import { endSession, noticeWhenSignedOut, restoreSession, signInWithRefreshToken } from "./session";
 import "./styles.css";
 
@@ -13,8 +14,18 @@ import "./styles.css";
 // tokens (or an MFA step) in the URL fragment. Take them out of the URL at once; they count
 // only with the state this browser stored when it asked (else anyone's link would sign in here).
 const redirect = takeRedirectResult();
+// Or a provider sent it back to the callback route (social sign-in, linking): the query
+// comes off the URL at once too, and counts only with the state this tab stored.
+const social = takeSocialCallback();
 let initialScreen: Screen | undefined;
-if (redirect?.kind === "tokens") {
+if (social) {
+  if (social.kind === "code") initialScreen = { name: "socialCallback", code: social.code, providerName: social.providerName };
+  else if (social.kind === "failed" && social.purpose === "signIn") initialScreen = { name: "signIn", method: "password", notice: social.message };
+  // Linked, or a link that failed: the account page says which.
+  else keepLinkOutcome(social);
+  // Signed in already (a link, another tab): that session stays; signed out, the screen above goes on.
+  void restoreSession();
+} else if (redirect?.kind === "tokens") {
   // Swap the page-readable refresh token into the httpOnly cookie, then forget it.
   signInWithRefreshToken(redirect.refreshToken).catch(() => endSession(SIGN_IN_FAILED_MESSAGE));
 } else if (redirect?.kind === "refused") {

@@ -109,6 +109,66 @@ export const MagicLinkStatusDocument = graphql(`
   }
 `);
 
+/** The configured providers, for the "Continue with …" buttons (public). */
+export const IdentityProvidersDocument = graphql(`
+  query IdentityProviders {
+    identityProviders {
+      id
+      name
+    }
+  }
+`);
+
+export const StartSocialSignInDocument = graphql(`
+  mutation StartSocialSignIn($input: StartSocialSignInInput!) {
+    startSocialSignIn(input: $input) {
+      authorizationUrl
+    }
+  }
+`);
+
+/** Trades the one-time code the gateway's callback put on the callback route's URL. */
+export const CompleteSocialSignInDocument = graphql(`
+  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {
+    completeSocialSignIn(input: $input) {
+      ...Auth
+    }
+  }
+`);
+
+/** The account page's linked identities, beside the providers one could link. */
+export const IdentitiesDocument = graphql(`
+  query Identities {
+    me {
+      id
+      identities {
+        id
+        provider
+        email
+        createdAt
+      }
+    }
+    identityProviders {
+      id
+      name
+    }
+  }
+`);
+
+export const LinkIdentityDocument = graphql(`
+  mutation LinkIdentity($input: LinkIdentityInput!) {
+    linkIdentity(input: $input) {
+      authorizationUrl
+    }
+  }
+`);
+
+export const UnlinkIdentityDocument = graphql(`
+  mutation UnlinkIdentity($id: ID!) {
+    unlinkIdentity(id: $id)
+  }
+`);
+
 /** Without an argument the gateway reads the refresh cookie; with one it swaps it into the cookie. */
 export const RefreshDocument = graphql(`
   mutation Refresh($refreshToken: String) {

@@ -25,6 +25,12 @@ type Documents = {
     "\n  mutation UseRecoveryCode($input: UseRecoveryCodeInput!) {\n    useRecoveryCode(input: $input) {\n      ...Auth\n    }\n  }\n": typeof types.UseRecoveryCodeDocument,
     "\n  mutation RequestMagicLink($input: RequestMagicLinkInput!) {\n    requestMagicLink(input: $input) {\n      requestId\n      listenToken\n      matchCode\n      expiresAt\n    }\n  }\n": typeof types.RequestMagicLinkDocument,
     "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n": typeof types.MagicLinkStatusDocument,
+    "\n  query IdentityProviders {\n    identityProviders {\n      id\n      name\n    }\n  }\n": typeof types.IdentityProvidersDocument,
+    "\n  mutation StartSocialSignIn($input: StartSocialSignInInput!) {\n    startSocialSignIn(input: $input) {\n      authorizationUrl\n    }\n  }\n": typeof types.StartSocialSignInDocument,
+    "\n  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {\n    completeSocialSignIn(input: $input) {\n      ...Auth\n    }\n  }\n": typeof types.CompleteSocialSignInDocument,
+    "\n  query Identities {\n    me {\n      id\n      identities {\n        id\n        provider\n        email\n        createdAt\n      }\n    }\n    identityProviders {\n      id\n      name\n    }\n  }\n": typeof types.IdentitiesDocument,
+    "\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n": typeof types.LinkIdentityDocument,
+    "\n  mutation UnlinkIdentity($id: ID!) {\n    unlinkIdentity(id: $id)\n  }\n": typeof types.UnlinkIdentityDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
     "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n      passkeys {\n        ...Passkey\n      }\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": typeof types.AccountDocument,
@@ -56,6 +62,12 @@ const documents: Documents = {
     "\n  mutation UseRecoveryCode($input: UseRecoveryCodeInput!) {\n    useRecoveryCode(input: $input) {\n      ...Auth\n    }\n  }\n": types.UseRecoveryCodeDocument,
     "\n  mutation RequestMagicLink($input: RequestMagicLinkInput!) {\n    requestMagicLink(input: $input) {\n      requestId\n      listenToken\n      matchCode\n      expiresAt\n    }\n  }\n": types.RequestMagicLinkDocument,
     "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n": types.MagicLinkStatusDocument,
+    "\n  query IdentityProviders {\n    identityProviders {\n      id\n      name\n    }\n  }\n": types.IdentityProvidersDocument,
+    "\n  mutation StartSocialSignIn($input: StartSocialSignInInput!) {\n    startSocialSignIn(input: $input) {\n      authorizationUrl\n    }\n  }\n": types.StartSocialSignInDocument,
+    "\n  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {\n    completeSocialSignIn(input: $input) {\n      ...Auth\n    }\n  }\n": types.CompleteSocialSignInDocument,
+    "\n  query Identities {\n    me {\n      id\n      identities {\n        id\n        provider\n        email\n        createdAt\n      }\n    }\n    identityProviders {\n      id\n      name\n    }\n  }\n": types.IdentitiesDocument,
+    "\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n": types.LinkIdentityDocument,
+    "\n  mutation UnlinkIdentity($id: ID!) {\n    unlinkIdentity(id: $id)\n  }\n": types.UnlinkIdentityDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": types.LogoutDocument,
     "\n  query Account {\n    me {\n      id\n      email\n      emailVerified\n      phone\n      phoneVerified\n      totpEnabled\n      hasPassword\n      passkeys {\n        ...Passkey\n      }\n    }\n    sessions {\n      id\n      aal\n      amr\n      createdAt\n      lastUsedAt\n      userAgent\n      ip\n      current\n    }\n  }\n": types.AccountDocument,
@@ -134,6 +146,30 @@ export function graphql(source: "\n  mutation RequestMagicLink($input: RequestMa
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription MagicLinkStatus($requestId: ID!, $listenToken: String!) {\n    magicLinkStatus(requestId: $requestId, listenToken: $listenToken) {\n      requestId\n      state\n      auth {\n        ...Auth\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query IdentityProviders {\n    identityProviders {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  query IdentityProviders {\n    identityProviders {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartSocialSignIn($input: StartSocialSignInInput!) {\n    startSocialSignIn(input: $input) {\n      authorizationUrl\n    }\n  }\n"): (typeof documents)["\n  mutation StartSocialSignIn($input: StartSocialSignInInput!) {\n    startSocialSignIn(input: $input) {\n      authorizationUrl\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {\n    completeSocialSignIn(input: $input) {\n      ...Auth\n    }\n  }\n"): (typeof documents)["\n  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {\n    completeSocialSignIn(input: $input) {\n      ...Auth\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Identities {\n    me {\n      id\n      identities {\n        id\n        provider\n        email\n        createdAt\n      }\n    }\n    identityProviders {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  query Identities {\n    me {\n      id\n      identities {\n        id\n        provider\n        email\n        createdAt\n      }\n    }\n    identityProviders {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n"): (typeof documents)["\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UnlinkIdentity($id: ID!) {\n    unlinkIdentity(id: $id)\n  }\n"): (typeof documents)["\n  mutation UnlinkIdentity($id: ID!) {\n    unlinkIdentity(id: $id)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -8,6 +8,7 @@ import { forgetSession, signIn } from "../session";
 import { timeAgo } from "../time";
 import { Alert, codeInput, Field, formValues, SubmitOrCancel, useAction } from "../ui";
 import { CodeEntry } from "./CodeEntry";
+import { Identities } from "./Identities";
 import { Passkeys } from "./Passkeys";
 import { TwoStep } from "./TwoStep";
 
@@ -53,6 +54,7 @@ export function Account() {
             Signed in as {user.email ?? user.phone}
           </p>
           <Contacts user={user} onChanged={reload} />
+          <Identities />
           <Password user={user} aal={current?.aal} open={task === "password"} setTask={setTask} onChanged={reload} />
           <Passkeys passkeys={user.passkeys ?? []} onChanged={reload} />
           <TwoStep user={user} task={task} setTask={setTask} onChanged={reload} />

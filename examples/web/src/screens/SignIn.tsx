@@ -6,6 +6,7 @@ import { LoginDocument, RequestMagicLinkDocument, RequestOtpDocument } from "../
 import { authenticateWithPasskey, getCredential, passkeyAutofillAvailable, passkeyRequestOptions, passkeysSupported, verifyPasskey } from "../passkey";
 import { newLinkState } from "../redirect";
 import { Alert, Field, formValues, Tabs, useAction } from "../ui";
+import { SocialButtons } from "./SocialButtons";
 
 export type SignInMethod = "password" | "email" | "sms" | "magic";
 export type MagicLinkRequest = RequestMagicLinkMutation["requestMagicLink"];
@@ -27,6 +28,7 @@ export function SignIn({ method, notice, onMethod, onAuth, onChallenge, onMagicL
     <section>
       <h1>Sign in</h1>
       <Alert message={notice} />
+      <SocialButtons />
       <Tabs
         label="Ways to sign in"
         selected={method}

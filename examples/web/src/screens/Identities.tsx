@@ -1,0 +1,83 @@
+import { useMutation, useQuery } from "@apollo/client/react";
+import { useEffect, useState } from "react";
+import { describeError } from "../errors";
+import { IdentitiesDocument, LinkIdentityDocument, UnlinkIdentityDocument } from "../operations";
+import { beginSocial, clearLinkOutcome, peekLinkOutcome, socialRedirectUrl } from "../social";
+import { timeAgo } from "../time";
+import { Alert } from "../ui";
+
+/** The gateway wants a recent sign-in (and the second step with TOTP on) to link or unlink. */
+const NEEDS_RECENT_SIGN_IN = "For this, sign in again first (and with an authenticator app on, confirm it's you with Step-up verification below).";
+
+/**
+ * The account page's "Linked accounts": identities at providers that sign in to this account,
+ * "Link <provider>" for the configured providers not linked yet, and "Unlink" (the gateway
+ * refuses the last way in, and says so). Nothing without any provider configured.
+ */
+export function Identities() {
+  const { data, refetch } = useQuery(IdentitiesDocument, { fetchPolicy: "cache-and-network" });
+  // Back from linking: said once (read here, forgotten after the first render).
+  const [outcome] = useState(peekLinkOutcome);
+  useEffect(clearLinkOutcome, []);
+  const [link, linking] = useMutation(LinkIdentityDocument, {
+    onCompleted: (result) => location.assign(result.linkIdentity.authorizationUrl),
+  });
+  const [unlink, unlinking] = useMutation(UnlinkIdentityDocument, { onCompleted: () => void refetch() });
+
+  const providers = data?.identityProviders ?? [];
+  const identities = data?.me?.identities ?? [];
+  if (providers.length === 0 && identities.length === 0) return null;
+  const nameOf = (id: string) => providers.find((p) => p.id === id)?.name ?? id;
+  const unlinked = providers.filter((p) => !identities.some((i) => i.provider === p.id));
+  const leaving = linking.loading || (linking.called && !linking.error);
+  const overrides = { FORBIDDEN: NEEDS_RECENT_SIGN_IN };
+
+  return (
+    <section className="card">
+      <h2>Linked accounts</h2>
+      {outcome?.ok && (
+        <p role="status" className="success" data-testid="link-outcome">
+          {outcome.message}
+        </p>
+      )}
+      {outcome && !outcome.ok && <Alert message={outcome.message} />}
+      {identities.length === 0 ? (
+        <p className="muted">No accounts at other providers sign in here yet.</p>
+      ) : (
+        <ul className="identities" data-testid="identities">
+          {identities.map((identity) => (
+            <li key={identity.id} data-testid="identity">
+              <div>
+                <strong>{nameOf(identity.provider)}</strong>
+                {identity.email && <span> · {identity.email}</span>}
+                <div className="muted">Linked {timeAgo(identity.createdAt)}</div>
+              </div>
+              <button type="button" className="secondary" disabled={unlinking.loading} onClick={() => void unlink({ variables: { id: identity.id } }).catch(() => undefined)}>
+                Unlink
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {/* BAD_USER_INPUT (the last way in) comes in the gateway's own words. */}
+      <Alert message={describeError(unlinking.error ?? linking.error, overrides)} />
+      {unlinked.length > 0 && (
+        <div className="actions">
+          {unlinked.map((provider) => (
+            <button
+              key={provider.id}
+              type="button"
+              className="secondary"
+              disabled={leaving}
+              onClick={() =>
+                void link({ variables: { input: { provider: provider.id, redirectUrl: socialRedirectUrl(), state: beginSocial("link", provider) } } }).catch(() => undefined)
+              }
+            >
+              Link {provider.name}
+            </button>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

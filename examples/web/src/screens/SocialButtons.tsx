@@ -1,0 +1,38 @@
+import { useMutation, useQuery } from "@apollo/client/react";
+import { describeError } from "../errors";
+import { IdentityProvidersDocument, StartSocialSignInDocument } from "../operations";
+import { beginSocial, socialRedirectUrl } from "../social";
+import { Alert } from "../ui";
+
+/**
+ * "Continue with …", one button per provider the gateway has configured (none: nothing at
+ * all). A click stores a fresh state in this tab and sends the browser to the provider; it
+ * comes back on the callback route (SocialCallback).
+ */
+export function SocialButtons() {
+  const { data } = useQuery(IdentityProvidersDocument);
+  const [start, { loading, error, called }] = useMutation(StartSocialSignInDocument, {
+    // Leaving the page: the button stays busy until the provider's page replaces this one.
+    onCompleted: (result) => location.assign(result.startSocialSignIn.authorizationUrl),
+  });
+  const providers = data?.identityProviders ?? [];
+  if (providers.length === 0) return null;
+  const busy = loading || (called && !error);
+  return (
+    <div className="social" data-testid="social-sign-in">
+      {providers.map((provider) => (
+        <button
+          key={provider.id}
+          type="button"
+          className="secondary"
+          disabled={busy}
+          onClick={() => void start({ variables: { input: { provider: provider.id, redirectUrl: socialRedirectUrl(), state: beginSocial("signIn", provider) } } }).catch(() => undefined)}
+        >
+          Continue with {provider.name}
+        </button>
+      ))}
+      <Alert message={describeError(error, { UNAVAILABLE: "That provider can't be reached right now. Please try again in a moment." })} />
+      <p className="or">or</p>
+    </div>
+  );
+}
