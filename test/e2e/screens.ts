@@ -21,6 +21,41 @@ export async function signOut(page: Page): Promise<void> {
   await onSignInScreen(page);
 }
 
+/** How the person answers an OpenID provider's own pages (test/helpers/oidc-provider.ts's development login and consent). */
+export interface AtProvider {
+  login: string;
+  password?: string;
+  /** "deny" presses the consent page's "[ Cancel ]" link: the provider answers access_denied. */
+  consent?: "approve" | "deny";
+}
+
+/**
+ * After "Continue with …" or "Link …": plays the provider's login and consent pages in the
+ * browser until it is back in the app. Pages the provider skips (it remembers a signed-in
+ * browser and the consent given) are skipped here too.
+ */
+export async function throughProvider(page: Page, issuer: string, appUrl: string, as: AtProvider): Promise<void> {
+  const provider = new URL(issuer).origin;
+  const app = new URL(appUrl).origin;
+  let previous = page.url();
+  for (let step = 0; step < 4; step++) {
+    await page.waitForURL((url) => url.href !== previous && (url.origin === app || (url.origin === provider && url.pathname.startsWith("/interaction/"))));
+    if (new URL(page.url()).origin === app) return;
+    previous = page.url();
+    const prompt = await page.locator('input[name="prompt"]').getAttribute("value");
+    if (prompt === "login") {
+      await page.locator('input[name="login"]').fill(as.login);
+      await page.locator('input[name="password"]').fill(as.password ?? "any");
+      await page.locator('button[type="submit"]').click();
+    } else if (as.consent === "deny") {
+      await page.getByRole("link", { name: "[ Cancel ]" }).click();
+    } else {
+      await page.locator('button[type="submit"]').click();
+    }
+  }
+  throw new Error(`Still at the provider after its login and consent pages: ${page.url()}`);
+}
+
 /** A device whose session ended elsewhere: its next request lands it on sign-in, told why. */
 export async function expectSignedOutOnNextRequest(page: Page): Promise<void> {
   await button(page, "Set up authenticator app").click();

@@ -69,7 +69,15 @@ export async function untilServing(script: { child: ChildProcess; output: () => 
   if (state !== "up") throw new Error(`${url}: ${state} before answering:\n${script.output()}`);
 }
 
-export async function startWebStack(): Promise<WebStack> {
+export interface WebStackOptions {
+  /**
+   * More gateway settings, made once its address is known (PUBLIC_URL, e.g. for the callback
+   * URL a test OpenID provider must have registered before the gateway starts).
+   */
+  gatewaySettings?: (publicUrl: string) => Promise<Record<string, string>> | Record<string, string>;
+}
+
+export async function startWebStack(options: WebStackOptions = {}): Promise<WebStack> {
   await findChromium(); // before minutes of building: no browser, no point
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const close = async () => {
@@ -97,9 +105,11 @@ export async function startWebStack(): Promise<WebStack> {
 
     const redisPrefix = `e2e-${randomBytes(4).toString("hex")}:`;
     if (process.env.REDIS_URL) cleanups.push(() => deleteKeysUnder(process.env.REDIS_URL!, redisPrefix));
+    const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+    const extraSettings = (await options.gatewaySettings?.(publicUrl)) ?? {};
     const gateway = await startGatewayProcess({
       PORT: String(gatewayPort),
-      PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+      PUBLIC_URL: publicUrl,
       DATA_DIR: dataDir,
       ...(pg && { DATABASE_URL: pg.url }),
       ...(process.env.REDIS_URL && { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: redisPrefix }),
@@ -110,6 +120,7 @@ export async function startWebStack(): Promise<WebStack> {
       PASSKEY_RP_ID: "localhost",
       PASSKEY_ORIGINS: appUrl,
       APP_NAME: "Example App",
+      ...extraSettings,
     });
     cleanups.push(async () => {
       gateway.child.kill("SIGTERM");

@@ -51,7 +51,8 @@ export function Account() {
       {user && (
         <>
           <p className="signed-in-as" data-testid="signed-in-as">
-            Signed in as {user.email ?? user.phone}
+            {/* A provider's account without a verified email gets an account with neither (its email stays on the identity). */}
+            Signed in as {user.email ?? user.phone ?? "an account without an email or phone (see Linked accounts)"}
           </p>
           <Contacts user={user} onChanged={reload} />
           <Identities />
