@@ -39,7 +39,10 @@ export async function throughProvider(page: Page, issuer: string, appUrl: string
   const app = new URL(appUrl).origin;
   let previous = page.url();
   for (let step = 0; step < 4; step++) {
-    await page.waitForURL((url) => url.href !== previous && (url.origin === app || (url.origin === provider && url.pathname.startsWith("/interaction/"))));
+    // "commit": the app takes the code off its URL as soon as it runs, so catch the URL before that.
+    await page.waitForURL((url) => url.href !== previous && (url.origin === app || (url.origin === provider && url.pathname.startsWith("/interaction/"))), {
+      waitUntil: "commit",
+    });
     if (new URL(page.url()).origin === app) return;
     previous = page.url();
     const prompt = await page.locator('input[name="prompt"]').getAttribute("value");

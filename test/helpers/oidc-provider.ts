@@ -29,6 +29,8 @@ export interface OidcProviderOptions {
   clientSecret?: string;
   /** How the client authenticates at the token endpoint; openid-client's default is client_secret_post. */
   tokenEndpointAuthMethod?: "client_secret_post" | "client_secret_basic";
+  /** Where to listen on 127.0.0.1; default: a port the OS picks (tests). The dev script uses a fixed one. */
+  port?: number;
 }
 
 export interface MintIdTokenOptions {
@@ -96,7 +98,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<O
   // Listen first: the issuer must carry the port the OS picked.
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const configuration: Configuration = {
