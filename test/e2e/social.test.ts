@@ -85,7 +85,7 @@ describe("social sign-in in the example app", () => {
     await identity.waitFor();
     await identity.getByRole("button", { name: "Unlink" }).click();
     // The gateway's own words (BAD_USER_INPUT), and the identity stays.
-    await page.getByRole("alert").filter({ hasText: /./ }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "This is the only way to sign in to your account" }).waitFor();
     await identity.waitFor();
     await stack.screenshot(page, "social-2-unlink-refused");
     await context.close();

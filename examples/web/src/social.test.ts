@@ -39,7 +39,8 @@ describe("the social callback's state", () => {
     });
     expect(providerErrorMessage("access_denied", "link", "Acme")).toMatch(/nothing was linked/);
     expect(providerErrorMessage("temporarily_unavailable", "signIn", "Acme")).toBe("Acme can't be reached right now. Please try again in a moment.");
-    expect(providerErrorMessage("invalid_id_token", "signIn", "Acme")).toBe("Signing in with Acme didn't work (invalid_id_token). Please try again, or sign in another way.");
+    expect(providerErrorMessage("identity_in_use", "link", "Acme")).toBe("That Acme account is already linked to another account here, so it was not linked.");
+    expect(providerErrorMessage("server_error", "signIn", "Acme")).toBe("Signing in with Acme didn't work (server_error). Please try again, or sign in another way.");
     // Anyone can write the URL: free text is not repeated on screen.
     expect(providerErrorMessage("Call +1 555 0100 for help", "signIn", "Acme")).toBe("Signing in with Acme didn't work. Please try again, or sign in another way.");
   });

@@ -97,11 +97,13 @@ export function providerErrorMessage(error: string, purpose: SocialPurpose, prov
         : `You cancelled linking ${providerName} (or didn't allow it), so nothing was linked.`;
     case "temporarily_unavailable":
       return `${providerName} can't be reached right now. Please try again in a moment.`;
-    case "already_linked":
-    case "identity_linked_elsewhere":
+    case "invalid_id_token":
+      return `${providerName}'s answer could not be checked, so ${purpose === "signIn" ? "you're not signed in" : "nothing was linked"}. Please try again.`;
+    case "identity_in_use":
       return `That ${providerName} account is already linked to another account here, so it was not linked.`;
+    case "signup_disabled":
+      return `There is no account here for that ${providerName} account, and new accounts can't be made this way. Sign in another way, then link ${providerName} on your account page.`;
     case "session_ended":
-    case "login_required":
       return `${doing} needs you signed in: your session ended meanwhile. Please sign in and try again.`;
     default:
       // Only a code-like value is quoted: the URL is anyone's to write.
