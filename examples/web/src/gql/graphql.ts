@@ -23,11 +23,13 @@ export type ChangePasswordInput = {
 };
 
 export type CompleteSocialSignInInput = {
+  /** The one-time code from redirectUrl (60 seconds, single use). */
   code: string;
 };
 
 export type LinkIdentityInput = {
   provider: string | number;
+  /** Where the callback sends the browser with ?linked=<provider> (or ?error=); must be on ALLOWED_ORIGINS. */
   redirectUrl: string;
   state?: string | null | undefined;
 };
@@ -105,7 +107,9 @@ export type SignUpInput = {
 
 export type StartSocialSignInInput = {
   provider: string | number;
+  /** Where the callback sends the browser with ?code= (or ?error=); must be on ALLOWED_ORIGINS. */
   redirectUrl: string;
+  /** The client's own value (at most 256 characters), echoed as &state= on redirectUrl: check it there. */
   state?: string | null | undefined;
 };
 
