@@ -1,5 +1,5 @@
 import { Secret, TOTP } from "otpauth";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { codeIn } from "../helpers/codes";
 import type { WebStack } from "./web-stack";
 
@@ -30,14 +30,16 @@ export interface AtProvider {
 }
 
 /**
- * After "Continue with …" or "Link …": plays the provider's login and consent pages in the
- * browser until it is back in the app. Pages the provider skips (it remembers a signed-in
+ * Presses "Continue with …" or "Link …" and plays the provider's login and consent pages in
+ * the browser until it is back in the app. Pages the provider skips (it remembers a signed-in
  * browser and the consent given) are skipped here too.
  */
-export async function throughProvider(page: Page, issuer: string, appUrl: string, as: AtProvider): Promise<void> {
+export async function throughProvider(page: Page, start: Locator, issuer: string, appUrl: string, as: AtProvider): Promise<void> {
   const provider = new URL(issuer).origin;
   const app = new URL(appUrl).origin;
+  // Taken before the click: the provider's first page can be there before the click returns.
   let previous = page.url();
+  await start.click();
   for (let step = 0; step < 4; step++) {
     // "commit": the app takes the code off its URL as soon as it runs, so catch the URL before that.
     await page.waitForURL((url) => url.href !== previous && (url.origin === app || (url.origin === provider && url.pathname.startsWith("/interaction/"))), {

@@ -46,8 +46,7 @@ afterAll(async () => {
 /** From the sign-in screen, through the provider's pages, back in the app. */
 async function continueWithProvider(page: Page, as: AtProvider): Promise<void> {
   await onSignInScreen(page);
-  await button(page, `Continue with ${PROVIDER}`).click();
-  await throughProvider(page, idp.issuer, stack.appUrl, as);
+  await throughProvider(page, button(page, `Continue with ${PROVIDER}`), idp.issuer, stack.appUrl, as);
 }
 
 /** Back in the app with the one-time code and the state off the URL, and nothing left in storage. */
@@ -66,8 +65,9 @@ describe("social sign-in in the example app", () => {
     await expectCleanAddressBar(page);
     await page.getByTestId("contacts").getByText("Verified", { exact: true }).waitFor();
     await page.getByTestId("identity").filter({ hasText: PROVIDER }).filter({ hasText: "ada@acme.example" }).waitFor();
-    const refresh = (await context.cookies(stack.appUrl)).find((c) => c.name === "refresh_token");
-    expect(refresh).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    const refresh = (await context.cookies(`${stack.appUrl}/graphql`)).find((c) => c.name === "refresh_token");
+    // The refresh token went to the httpOnly cookie, as with every sign-in (REFRESH_TOKEN_COOKIE=true).
+    expect(refresh).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/graphql" });
     await stack.screenshot(page, "social-1-signed-in");
 
     await signOut(page);
@@ -98,7 +98,7 @@ describe("social sign-in in the example app", () => {
     await onSignInScreen(page);
     await page.getByRole("alert").filter({ hasText: `You cancelled signing in with ${PROVIDER}` }).waitFor();
     expect(await page.getByTestId("signed-in-as").count()).toBe(0);
-    expect((await context.cookies(stack.appUrl)).find((c) => c.name === "refresh_token")).toBeUndefined();
+    expect((await context.cookies(`${stack.appUrl}/graphql`)).find((c) => c.name === "refresh_token")).toBeUndefined();
     await expectCleanAddressBar(page);
     await stack.screenshot(page, "social-3-consent-denied");
     await context.close();
@@ -128,8 +128,7 @@ describe("social sign-in in the example app", () => {
     const { page, context } = await stack.newDevice();
     const email = `linker-${Date.now()}@example.com`;
     await signUp(page, stack.appUrl, email);
-    await button(page, `Link ${PROVIDER}`).click();
-    await throughProvider(page, idp.issuer, stack.appUrl, { login: "acme-dave" });
+    await throughProvider(page, button(page, `Link ${PROVIDER}`), idp.issuer, stack.appUrl, { login: "acme-dave" });
     await signedInAs(page, email);
     await page.getByTestId("link-outcome").filter({ hasText: `${PROVIDER} is linked` }).waitFor();
     await expectCleanAddressBar(page);

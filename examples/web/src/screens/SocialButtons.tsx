@@ -1,4 +1,5 @@
-import { useMutation, useQuery } from "@apollo/client/react";
+import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
+import { useEffect } from "react";
 import { describeError } from "../errors";
 import { IdentityProvidersDocument, StartSocialSignInDocument } from "../operations";
 import { beginSocial, socialRedirectUrl } from "../social";
@@ -10,7 +11,11 @@ import { Alert } from "../ui";
  * comes back on the callback route (SocialCallback).
  */
 export function SocialButtons() {
-  const { data } = useQuery(IdentityProvidersDocument);
+  const client = useApolloClient();
+  const { data, refetch } = useQuery(IdentityProvidersDocument);
+  // The app clears the store whenever it is signed out (as this screen mounts), which cancels
+  // this query in flight: ask again once the store is clear.
+  useEffect(() => client.onClearStore(() => refetch().then(() => undefined, () => undefined)), [client, refetch]);
   const [start, { loading, error, called }] = useMutation(StartSocialSignInDocument, {
     // Leaving the page: the button stays busy until the provider's page replaces this one.
     onCompleted: (result) => location.assign(result.startSocialSignIn.authorizationUrl),
