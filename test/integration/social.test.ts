@@ -279,6 +279,19 @@ describe("signInWithIdToken", () => {
     const replay = await signIn(token, nonce);
     expect(errorCode(replay)).toBe("UNAUTHENTICATED");
     expect(replay.errors![0].message).toMatch(/nonce was used already/);
+    // The token's own nonce claim is the other spelling of the same nonce: spent as well.
+    const hashed = await signIn(token, createHash("sha256").update(nonce).digest("hex"));
+    expect(errorCode(hashed)).toBe("UNAUTHENTICATED");
+    expect(hashed.errors![0].message).toMatch(/nonce was used already/);
+  });
+
+  it("spends the nonce however it is spelled: the hash first, then the raw value, is still one use", async () => {
+    const joy = person(acme, "joy");
+    const nonce = `raw-${n}`;
+    const hex = createHash("sha256").update(nonce).digest("hex");
+    const token = await acme.mintIdToken({ sub: joy.sub, nonce: hex });
+    expect((await signIn(token, hex)).data!.signInWithIdToken.status).toBe("AUTHENTICATED");
+    expect(errorCode(await signIn(token, nonce))).toBe("UNAUTHENTICATED");
   });
 
   it.each([

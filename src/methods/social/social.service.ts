@@ -182,8 +182,9 @@ export class SocialService {
       if (e instanceof ProviderError && e.reason === "invalid_id_token") throw await refuse("invalid_id_token", e.message);
       throw this.unavailable(e, provider);
     }
-    // A nonce is spent for as long as the token it came with could be replayed.
-    if (!(await this.d.store.spendNonce(provider, input.nonce, verified.expiresAt - now + ID_TOKEN_LEEWAY_SECONDS * 1000))) {
+    // A nonce is spent for as long as the token it came with could be replayed. The token's
+    // claim is what is spent: the app's raw nonce and its hash (which the claim may be) are one use.
+    if (!(await this.d.store.spendNonce(provider, verified.nonceClaim, verified.expiresAt - now + ID_TOKEN_LEEWAY_SECONDS * 1000))) {
       throw await refuse("nonce_replayed", "This nonce was used already: make a new one for every sign-in.");
     }
     const email = validEmail(verified.profile.email);

@@ -66,7 +66,7 @@ export class SocialStore {
     return raw === null ? null : (JSON.parse(raw) as SocialGrant);
   }
 
-  /** True the first time a nonce is used with this provider, for `ttlMs` (the token's remaining life). */
+  /** True the first time a token's nonce claim is used with this provider, for `ttlMs` (the token's remaining life). */
   spendNonce(provider: string, nonce: string, ttlMs: number): Promise<boolean> {
     return this.store.setIfAbsent(nonceKey(provider, nonce), "1", Math.max(1000, ttlMs));
   }

@@ -51,6 +51,8 @@ export interface VerifiedIdToken {
   profile: ProviderProfile;
   /** exp, in ms since the epoch: a nonce is remembered until then. */
   expiresAt: number;
+  /** The token's own nonce claim: what is spent, however the app spelled it (clear or SHA-256 hex). */
+  nonceClaim: string;
 }
 
 /** The longest clock difference an id_token's exp and iat are allowed. */
@@ -247,7 +249,7 @@ export class IdTokenVerifier {
       throw new ProviderError("invalid_id_token", idTokenProblem(e), { provider: this.config.id, code });
     }
     if (!nonceMatches(payload.nonce, nonce)) throw new ProviderError("invalid_id_token", "The id_token's nonce is not the one given.", { provider: this.config.id, code: "nonce" });
-    return { profile: profileOf(this.config.id, payload), expiresAt: (payload.exp as number) * 1000 };
+    return { profile: profileOf(this.config.id, payload), expiresAt: (payload.exp as number) * 1000, nonceClaim: payload.nonce as string };
   }
 }
 
