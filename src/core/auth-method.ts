@@ -49,6 +49,8 @@ export type Authenticator = string;
 export interface Factor {
   amr: string;
   authenticator: Authenticator;
+  /** Others the same proof reaches: a provider's account that holds the account's mailbox also proves "email". */
+  alsoProves?: readonly Authenticator[];
 }
 
 /** A second factor as a method declares it; `Own` is its method's settings. */

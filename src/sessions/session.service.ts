@@ -87,7 +87,7 @@ export class SessionService {
    * a second factor. Every sign-in method calls this and nothing else to sign someone in.
    */
   async completeFirstFactor(user: UserRecord, factor: Factor, client: ClientInfo, isNewUser = false): Promise<AuthResult> {
-    const factors = [factor.authenticator];
+    const factors = [factor.authenticator, ...(factor.alsoProves ?? [])];
     const mfaMethods = await this.d.secondFactors(user, factors);
     const amr = [factor.amr];
     if (mfaMethods.length > 0) {

@@ -259,6 +259,25 @@ describe("MFA after a social sign-in", () => {
     expect(again).toMatchObject({ status: "MFA_REQUIRED", tokens: null, user: null });
     expect(again.mfaMethods).toContain("TOTP");
   });
+
+  it("never takes an email code as the second factor when the provider vouched for the account's mailbox", async () => {
+    // Whoever holds the Google account reads its Gmail: a code sent there proves nothing more.
+    const gil = person(acme, "gil");
+    const first = await socialSignIn(acme, "acme", gil.sub);
+    expect(first.user).toMatchObject({ email: gil.email, emailVerified: true });
+    const token = first.tokens!.accessToken;
+    const app = URI.parse((await gw.request(EnrollTotpDocument, {}, { token })).data!.enrollTotp.otpauthUrl) as TOTP;
+    expect((await gw.request(ConfirmTotpDocument, { code: app.generate() }, { token })).errors).toBeUndefined();
+    for (const again of [
+      await socialSignIn(acme, "acme", gil.sub),
+      (await gw.request(SignInWithIdTokenDocument, { input: { provider: "acme", idToken: await acme.mintIdToken({ sub: gil.sub, nonce: `gil-${n}` }), nonce: `gil-${n}` } })).data!
+        .signInWithIdToken,
+    ]) {
+      expect(again).toMatchObject({ status: "MFA_REQUIRED", mfaMethods: ["TOTP", "RECOVERY_CODE"] });
+      const mfa = await gw.request(RequestOtpDocument, { input: { channel: "EMAIL", purpose: "MFA", mfaToken: again.mfaToken } });
+      expect(mfa.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    }
+  });
 });
 
 describe("signInWithIdToken", () => {

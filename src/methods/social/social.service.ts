@@ -40,9 +40,18 @@ const MAX_ATTEMPTS = 3;
 
 /**
  * RFC 8176 has no value for a sign-in vouched for by another identity provider: "fed" is
- * ours (federated). The authenticator names the provider, so a second factor differs from it.
+ * ours (federated). The authenticator names the provider, so a second factor differs from it;
+ * when the provider's account has the account's email it is taken to reach that mailbox too
+ * (a Google account reads its Gmail), so an email code is no second factor after it.
  */
-export const socialFactor = (provider: string): Factor => ({ amr: "fed", authenticator: `identity:${provider}` });
+export const socialFactor = (provider: string, sameMailbox = false): Factor => ({
+  amr: "fed",
+  authenticator: `identity:${provider}`,
+  ...(sameMailbox && { alsoProves: ["email"] }),
+});
+
+/** The provider's account names the account's email (verified by it or not: the safe side). */
+const reachesMailbox = (user: UserRecord, email: string | null) => email !== null && user.email === email;
 
 /** What the callback route does next: send the browser on, or show a page. */
 export type CallbackOutcome = { redirect: string } | { page: { status: 400; title: string; text: string } };
@@ -149,7 +158,11 @@ export class SocialService {
     const account = await this.resolveAccount(profile, client);
     if (!account) return fail("signup_disabled");
     const code = secret();
-    await this.d.store.putGrant(code, { userId: account.user.id, provider: providerId, isNewUser: account.isNewUser, credentialsVersion: account.user.credentialsVersion }, EXCHANGE_CODE_TTL_MS);
+    await this.d.store.putGrant(
+      code,
+      { userId: account.user.id, provider: providerId, isNewUser: account.isNewUser, credentialsVersion: account.user.credentialsVersion, sameMailbox: reachesMailbox(account.user, profile.email) },
+      EXCHANGE_CODE_TTL_MS,
+    );
     return back({ code });
   }
 
@@ -160,7 +173,7 @@ export class SocialService {
     const user = grant && (await this.d.users.findById(grant.userId));
     if (!grant || !user) throw new AuthError("INVALID_CODE", "This sign-in code is not valid, has expired or was used already. Sign in again.");
     // The account as it was at the callback: a claim since then makes no session.
-    return this.d.sessions.completeFirstFactor({ ...user, credentialsVersion: grant.credentialsVersion }, socialFactor(grant.provider), client, grant.isNewUser);
+    return this.d.sessions.completeFirstFactor({ ...user, credentialsVersion: grant.credentialsVersion }, socialFactor(grant.provider, grant.sameMailbox), client, grant.isNewUser);
   }
 
   /** A native app's id_token, checked like the browser flow's, then the same account rules. */
@@ -190,7 +203,7 @@ export class SocialService {
     const email = validEmail(verified.profile.email);
     const account = await this.resolveAccount({ ...verified.profile, email, emailVerified: verified.profile.emailVerified && email !== null }, client);
     if (!account) throw await refuse("signup_disabled", "No account uses this sign-in, and sign-up is closed.");
-    return this.d.sessions.completeFirstFactor(account.user, socialFactor(provider), client, account.isNewUser);
+    return this.d.sessions.completeFirstFactor(account.user, socialFactor(provider, reachesMailbox(account.user, email)), client, account.isNewUser);
   }
 
   /** Unlinks one of the caller's identities (recent sign-in); never the last way in. */

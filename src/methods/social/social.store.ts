@@ -22,6 +22,8 @@ export interface SocialGrant {
   isNewUser: boolean;
   /** The account's credentialsVersion at the callback: a claim since then leaves the code nothing. */
   credentialsVersion: number;
+  /** The provider's account has the account's email: an email code is then no second factor. */
+  sameMailbox?: boolean;
 }
 
 /** GET and DEL in one step: of two uses only one gets the value. */
