@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { loadSettings, SettingsError } from "./settings";
+import { loadSettings, SettingsError, settingsProblems } from "./settings";
 
 const pemOf = (type: "ec" | "rsa", opts: { namedCurve?: string; modulusLength?: number }) => {
   const { privateKey, publicKey } = generateKeyPairSync(type as "ec", opts as { namedCurve: string });
@@ -10,15 +10,7 @@ const RSA = pemOf("rsa", { modulusLength: 2048 });
 const P384 = pemOf("ec", { namedCurve: "secp384r1" });
 const TOTP_KEY = `k1:${Buffer.alloc(32, 1).toString("base64")}`;
 
-const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
-  try {
-    loadSettings(env);
-  } catch (e) {
-    if (e instanceof SettingsError) return e.problems;
-    throw e;
-  }
-  throw new Error("expected a SettingsError");
-};
+const problemsOf = settingsProblems;
 
 describe("loadSettings", () => {
   it("runs on embedded defaults with no settings", () => {

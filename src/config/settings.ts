@@ -259,6 +259,17 @@ function methodSections(): Array<[string, SettingsSection<unknown>]> {
 }
 const METHOD_SECTIONS = methodSections();
 
+/** What loadSettings would refuse in `env`, one line per bad setting; [] when it would start. */
+export function settingsProblems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadSettings(env);
+    return [];
+  } catch (e) {
+    if (e instanceof SettingsError) return e.problems;
+    throw e;
+  }
+}
+
 /** Reads and checks the environment; throws one SettingsError naming every bad setting. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // An empty variable means "unset", as in most .env tooling.

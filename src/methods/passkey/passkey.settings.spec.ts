@@ -1,15 +1,7 @@
-import { loadSettings, SettingsError } from "../../config/settings";
+import { loadSettings, SettingsError, settingsProblems } from "../../config/settings";
 import { relyingParty } from "./passkey.settings";
 
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadSettings(env);
-  } catch (e) {
-    if (e instanceof SettingsError) return e.problems;
-    throw e;
-  }
-  return [];
-};
+const problemsOf = settingsProblems;
 const rpOf = (env: Record<string, string>) => {
   const s = loadSettings(env);
   return relyingParty(s.passkey, s);

@@ -1,15 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
-import { loadSettings, SettingsError } from "../../config/settings";
+import { loadSettings, SettingsError, settingsProblems } from "../../config/settings";
 
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadSettings(env);
-  } catch (e) {
-    if (e instanceof SettingsError) return e.problems;
-    throw e;
-  }
-  throw new Error("expected a SettingsError");
-};
+const problemsOf = settingsProblems;
 const appleKey = () => generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
 
 describe("social settings", () => {
