@@ -1,9 +1,8 @@
 import type { EventEmitter } from "node:events";
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
 import type { DeliveryQueue, OutgoingMessage } from "../../core/ports";
 import type { Logger } from "../log/logger";
-import { closeRedis, connectRedis, requestTimeouts } from "../store/redis-connection";
+import { closeRedis, connectRedis, requestTimeouts, type RedisClient, type RedisTarget } from "../store/redis-connection";
 import type { DeliveryAttempts } from "./delivery.attempts";
 import type { DeliveryBacklog } from "../metrics/prometheus.metrics";
 import { DependencyUnavailableError } from "../../core/outage";
@@ -11,8 +10,13 @@ import { DeliveryError } from "./delivery.error";
 import { assertPayloadKey, open, seal, SealedPayloadError } from "./sealed-payload";
 
 export interface BullDeliveryQueueOptions {
-  redisUrl: string;
-  /** BullMQ's key prefix (it refuses ioredis' keyPrefix); tests give each file its own. */
+  /** A `redis://`/`rediss://` URL or a Redis Cluster's nodes. */
+  redisUrl: RedisTarget;
+  /**
+   * BullMQ's key prefix (it refuses ioredis' keyPrefix); tests give each file its own.
+   * Used in braces, `{prefix}`: every key of the queue then shares one cluster slot, as
+   * BullMQ's scripts need on a Redis Cluster.
+   */
   prefix?: string;
   queueName?: string;
   /** Sends at the same time in this process's worker. */
@@ -64,6 +68,9 @@ function dropLateErrors(wrapper: EventEmitter, log: Logger): void {
   };
 }
 
+/** `{prefix}`: BullMQ's keys are `<prefix>:<queue>:...`, so the braces make them one hash tag. */
+export const bracedQueuePrefix = (prefix: string): string => `{${prefix}}`;
+
 /**
  * The queue when REDIS_URL is set: a job is in Redis before `enqueue` resolves, so a
  * restart loses nothing, and any instance's worker may send it. Retries are BullMQ
@@ -71,8 +78,8 @@ function dropLateErrors(wrapper: EventEmitter, log: Logger): void {
  */
 export class BullDeliveryQueue implements DeliveryQueue {
   readonly kind = "bullmq" as const;
-  private readonly producerConnection: Redis;
-  private readonly workerConnection: Redis;
+  private readonly producerConnection: RedisClient;
+  private readonly workerConnection: RedisClient;
   private readonly queue: Queue<DeliveryJob>;
   private readonly worker: Worker<DeliveryJob>;
   private readonly connectWaitMs: number;
@@ -85,7 +92,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
     log: Logger,
   ) {
     const name = options.queueName ?? "outgoing-messages";
-    const prefix = options.prefix ?? "delivery";
+    const prefix = bracedQueuePrefix(options.prefix ?? "delivery");
     this.connectWaitMs = options.connectWaitMs ?? 2_000;
     assertPayloadKey(options.payloadKey);
     this.payloadKey = options.payloadKey;

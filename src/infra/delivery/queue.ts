@@ -1,4 +1,5 @@
 import type { Logger } from "../log/logger";
+import type { RedisTarget } from "../store/redis-connection";
 import { BullDeliveryQueue } from "./bullmq.queue";
 import { DeliveryAttempts, type DeliveryAttemptsOptions } from "./delivery.attempts";
 import { InProcessDeliveryQueue } from "./memory.queue";
@@ -7,8 +8,8 @@ export { BullDeliveryQueue, type BullDeliveryQueueOptions } from "./bullmq.queue
 export { InProcessDeliveryQueue, type InProcessQueueOptions } from "./memory.queue";
 
 export interface DeliveryQueueOptions extends DeliveryAttemptsOptions {
-  /** Set: a BullMQ queue in that Redis; unset: an in-process queue (single instance). */
-  redisUrl?: string;
+  /** Set: a BullMQ queue in that Redis (or Redis Cluster); unset: an in-process queue (single instance). */
+  redisUrl?: RedisTarget;
   /** BullMQ key prefix, so test files (or deployments sharing a Redis) stay apart. */
   queuePrefix?: string;
   concurrency?: number;

@@ -1,12 +1,14 @@
-import type { Redis } from "ioredis";
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import type { EventBus } from "../../core/ports";
-import { closeRedis, connectRedis, requestTimeouts } from "../store/redis-connection";
+import { closeRedis, connectRedis, requestTimeouts, type RedisClient, type RedisTarget } from "../store/redis-connection";
 import { PushIterator } from "./push-iterator";
 
 export interface RedisBusOptions {
-  /** `redis://` or `rediss://` (TLS). */
-  url: string;
+  /**
+   * `redis://` or `rediss://` (TLS), or a Redis Cluster's nodes: a cluster forwards every
+   * PUBLISH to all its nodes, so a subscriber on any node hears it.
+   */
+  url: RedisTarget;
   /** Prepended to every channel, so deployments (or test files) sharing a Redis stay apart. */
   topicPrefix?: string;
   /** Connection errors; ioredis keeps reconnecting after each one. */
@@ -25,7 +27,7 @@ export interface RedisBusOptions {
 export class RedisBus implements EventBus {
   private readonly pubsub: RedisPubSub;
   private readonly topicPrefix: string;
-  private readonly connections: Redis[];
+  private readonly connections: RedisClient[];
   private readonly open = new Set<AsyncIterableIterator<unknown>>();
   private closing?: Promise<void>;
 

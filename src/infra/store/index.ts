@@ -1,3 +1,3 @@
 export { RedisStore, createRedisStore, type RedisStoreOptions } from "./redis.store";
 export { MemoryStore, MemoryKeyspace, createMemoryStore, type MemoryStoreOptions } from "./memory.store";
-export { probeRedis } from "./redis-connection";
+export { probeRedis, describeRedisTarget, isCluster, type RedisClusterTarget, type RedisTarget } from "./redis-connection";

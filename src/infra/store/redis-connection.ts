@@ -1,7 +1,27 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 
 /** REDIS_COMMAND_TIMEOUT_MS's default. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * A Redis Cluster to connect to (REDIS_CLUSTER_NODES): a few of its nodes to learn the
+ * others from, and what every node needs (TLS, credentials), since the nodes it
+ * discovers come with an address only.
+ */
+export interface RedisClusterTarget {
+  cluster: Array<{ host: string; port: number }>;
+  tls?: boolean;
+  username?: string;
+  password?: string;
+}
+
+/** One Redis (a `redis://` or `rediss://` URL) or a Redis Cluster. */
+export type RedisTarget = string | RedisClusterTarget;
+
+/** Either kind of connection; both run the same commands (a cluster routes each by its key's slot). */
+export type RedisClient = Redis | Cluster;
+
+export const isCluster = (target: RedisTarget): target is RedisClusterTarget => typeof target !== "string";
 
 /**
  * Bounds for a connection used by requests: a command fails after `ms` whether it was
@@ -12,25 +32,79 @@ export function requestTimeouts(ms: number = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): 
   return { commandTimeout: ms, connectTimeout: ms };
 }
 
-/** Opens an ioredis connection; ioredis turns on TLS by itself for `rediss://`. */
-export function connectRedis(url: string, options: RedisOptions = {}, onError?: (error: Error) => void): Redis {
-  if (!/^rediss?:\/\//i.test(url)) {
-    throw new Error(`Redis URL must start with redis:// or rediss://, got "${url.split(":")[0]}:"`);
-  }
-  const redis = new Redis(url, options);
+/**
+ * Opens an ioredis connection; ioredis turns on TLS by itself for `rediss://`. A cluster
+ * gets the same options on every node connection (ioredis `Cluster` with `redisOptions`);
+ * reads stay on the masters (scaleReads "master", ioredis' default), so a read never
+ * sees a replica that is behind the write before it.
+ */
+export function connectRedis(target: RedisTarget, options: RedisOptions = {}, onError?: (error: Error) => void): RedisClient {
+  const redis = isCluster(target) ? connectCluster(target, options) : connectSingle(target, options);
   if (onError) redis.on("error", onError);
   return redis;
 }
 
-/** One connection and a PING, no reconnecting: throws why not (refused, timed out, WRONGPASS). */
-export async function probeRedis(url: string, timeoutMs: number = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): Promise<void> {
+function connectSingle(url: string, options: RedisOptions): Redis {
+  if (!/^rediss?:\/\//i.test(url)) {
+    throw new Error(`Redis URL must start with redis:// or rediss://, got "${url.split(":")[0]}:"`);
+  }
+  return new Redis(url, options);
+}
+
+function connectCluster(target: RedisClusterTarget, options: RedisOptions): Cluster {
+  if (target.cluster.length === 0) throw new Error("a Redis Cluster needs at least one node");
+  // These are the cluster's own options, not each node's (ioredis refuses them in redisOptions).
+  const { keyPrefix, enableOfflineQueue, enableReadyCheck, lazyConnect, retryStrategy, ...node } = options;
+  const clusterOptions: ClusterOptions = {
+    keyPrefix,
+    enableOfflineQueue,
+    enableReadyCheck,
+    lazyConnect,
+    scaleReads: "master",
+    ...(retryStrategy !== undefined && { clusterRetryStrategy: retryStrategy }),
+    // The first slot map must come within the connect timeout too.
+    ...(node.connectTimeout !== undefined && { slotsRefreshTimeout: node.connectTimeout }),
+    redisOptions: {
+      ...node,
+      ...(target.username !== undefined && { username: target.username }),
+      ...(target.password !== undefined && { password: target.password }),
+      ...(target.tls && { tls: {} }),
+    },
+  };
+  return new Cluster(
+    target.cluster.map(({ host, port }) => ({ host, port })),
+    clusterOptions,
+  );
+}
+
+/** Where a target points, without credentials, for log lines. */
+export function describeRedisTarget(target: RedisTarget, redactUrl: (url: string) => string): string {
+  if (!isCluster(target)) return redactUrl(target);
+  const scheme = target.tls ? "rediss" : "redis";
+  return `Redis Cluster ${target.cluster.map(({ host, port }) => `${scheme}://${host}:${port}`).join(",")}`;
+}
+
+/**
+ * Throws unless a cluster serves every slot: `cluster_state:ok` from the node asked (each
+ * node reports the whole cluster's state). A single Redis has nothing to check.
+ */
+export async function assertClusterOk(redis: RedisClient): Promise<void> {
+  if (!(redis instanceof Cluster)) return;
+  const info = String(await redis.cluster("INFO"));
+  const state = /^cluster_state:(\w+)/m.exec(info)?.[1];
+  if (state !== "ok") throw new Error(`Redis Cluster state is ${state ?? "unknown"}, not ok`);
+}
+
+/** One connection and a PING, no reconnecting: throws why not (refused, timed out, WRONGPASS, cluster not ok). */
+export async function probeRedis(target: RedisTarget, timeoutMs: number = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): Promise<void> {
   const options: RedisOptions = { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, ...requestTimeouts(timeoutMs) };
   // ioredis rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, WRONGPASS).
   let cause: Error | undefined;
-  const redis = connectRedis(url, options, (error) => (cause ??= error));
+  const redis = connectRedis(target, options, (error) => (cause ??= error));
   try {
     await redis.connect();
     await redis.ping();
+    await assertClusterOk(redis);
   } catch (error) {
     throw cause ?? error;
   } finally {
@@ -47,7 +121,7 @@ const HANDSHAKE_WAIT_MS = 1_000;
  * still in its handshake gets a moment to finish first, because disconnecting it then
  * leaves ioredis holding the process open on a 2 s timer (AbstractConnector).
  */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === "connecting" || redis.status === "connect") {
     await new Promise<void>((resolve) => {
       const done = (): void => {

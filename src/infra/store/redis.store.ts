@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { AtomicScript, KeyValueStore } from "../../core/ports";
 import { fixedWindowHit, toTtlMs } from "./fixed-window.script";
-import { closeRedis, connectRedis, requestTimeouts } from "./redis-connection";
+import { assertClusterOk, closeRedis, connectRedis, isCluster, requestTimeouts, type RedisClient, type RedisTarget } from "./redis-connection";
 
 export interface RedisStoreOptions {
-  /** `redis://` or `rediss://` (TLS), with optional user, password and `/db`. */
-  url: string;
+  /**
+   * `redis://` or `rediss://` (TLS), with optional user, password and `/db`; or a Redis
+   * Cluster's nodes. On a cluster a script's KEYS must share a slot (one hash tag).
+   */
+  url: RedisTarget;
   /** Prepended to every key, script KEYS included (ioredis does it for EVAL/EVALSHA). */
   keyPrefix?: string;
   /** How long `ping()` waits before calling the store unready. */
@@ -20,7 +22,8 @@ export interface RedisStoreOptions {
 /** `KeyValueStore` over Redis: shared by every gateway instance. */
 export class RedisStore implements KeyValueStore {
   readonly kind = "redis" as const;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private readonly cluster: boolean;
   private readonly pingTimeoutMs: number;
   /** SHA1 of each script body, computed here so no SCRIPT LOAD round trip is needed. */
   private readonly shas = new Map<string, string>();
@@ -28,6 +31,7 @@ export class RedisStore implements KeyValueStore {
 
   constructor(options: RedisStoreOptions) {
     this.redis = connectRedis(options.url, { keyPrefix: options.keyPrefix, ...requestTimeouts(options.commandTimeoutMs) }, options.onError);
+    this.cluster = isCluster(options.url);
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
   }
 
@@ -45,7 +49,11 @@ export class RedisStore implements KeyValueStore {
 
   async del(...keys: string[]): Promise<number> {
     // DEL with no keys is a Redis syntax error.
-    return keys.length === 0 ? 0 : this.redis.del(...keys);
+    if (keys.length === 0) return 0;
+    if (!this.cluster) return this.redis.del(...keys);
+    // One DEL per key: keys in different slots in one DEL fail with CROSSSLOT.
+    const counts = await Promise.all(keys.map((key) => this.redis.del(key)));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
@@ -71,7 +79,8 @@ export class RedisStore implements KeyValueStore {
       timer = setTimeout(() => reject(new Error(`Redis did not answer PING in ${this.pingTimeoutMs} ms`)), this.pingTimeoutMs);
     });
     try {
-      await Promise.race([this.redis.ping(), timeout]);
+      // A cluster answers PING while some slots have no master: ask for its state too.
+      await Promise.race([this.redis.ping().then(() => assertClusterOk(this.redis)), timeout]);
     } finally {
       clearTimeout(timer);
     }
