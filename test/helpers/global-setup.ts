@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findChromium } from "../e2e/chromium";
 import { freePort } from "./ports";
+import { MissingRedisCluster, startLocalRedisCluster, type LocalRedisCluster } from "./redis-cluster";
 
 /** What global-teardown needs; jest runs both in the same process, so a global carries it. */
 export interface ThrowawayRedis {
@@ -13,8 +14,9 @@ export interface ThrowawayRedis {
 }
 
 export const THROWAWAY_REDIS = Symbol.for("graphql-auth-gateway.throwaway-redis");
+export const THROWAWAY_CLUSTER = Symbol.for("graphql-auth-gateway.throwaway-redis-cluster");
 
-type WithThrowawayRedis = typeof globalThis & { [THROWAWAY_REDIS]?: ThrowawayRedis };
+type WithThrowawayRedis = typeof globalThis & { [THROWAWAY_REDIS]?: ThrowawayRedis; [THROWAWAY_CLUSTER]?: LocalRedisCluster };
 
 const READY_TIMEOUT_MS = 5_000;
 
@@ -24,6 +26,7 @@ const READY_TIMEOUT_MS = 5_000;
  */
 export default async function globalSetup(): Promise<void> {
   await prepareChromium();
+  await prepareRedisCluster();
   if (process.env.REDIS_URL) return;
 
   const dir = await mkdtemp(join(tmpdir(), "jest-redis-"));
@@ -59,6 +62,24 @@ async function prepareChromium(): Promise<void> {
     process.env.CHROMIUM_PATH = await findChromium();
   } catch {
     // Unit and integration tests need no browser; launchChromium repeats the error.
+  }
+}
+
+/**
+ * One Redis Cluster for the whole run (the *.cluster.test.ts suites share it, each under
+ * its own key prefix): TEST_REDIS_CLUSTER_NODES when set, else three local masters. A
+ * name of its own, not REDIS_CLUSTER_NODES, so no gateway picks it up from the
+ * environment. Without redis-server the cluster suites fail and say why; the rest run.
+ */
+async function prepareRedisCluster(): Promise<void> {
+  if (process.env.TEST_REDIS_CLUSTER_NODES) return;
+  try {
+    const cluster = await startLocalRedisCluster();
+    (globalThis as WithThrowawayRedis)[THROWAWAY_CLUSTER] = cluster;
+    process.env.TEST_REDIS_CLUSTER_NODES = cluster.nodes;
+  } catch (error) {
+    if (!(error instanceof MissingRedisCluster)) throw error;
+    process.env.TEST_REDIS_CLUSTER_MISSING = error.message;
   }
 }
 

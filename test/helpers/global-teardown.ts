@@ -1,9 +1,16 @@
 import { rm } from "node:fs/promises";
-import { THROWAWAY_REDIS, type ThrowawayRedis } from "./global-setup";
+import { THROWAWAY_CLUSTER, THROWAWAY_REDIS, type ThrowawayRedis } from "./global-setup";
+import { stopLocalRedisCluster, type LocalRedisCluster } from "./redis-cluster";
 
-/** Stops the redis-server global-setup started, if it started one. */
+/** Stops the redis-server and the Redis Cluster global-setup started, if it started them. */
 export default async function globalTeardown(): Promise<void> {
-  const holder = globalThis as typeof globalThis & { [THROWAWAY_REDIS]?: ThrowawayRedis };
+  const holder = globalThis as typeof globalThis & { [THROWAWAY_REDIS]?: ThrowawayRedis; [THROWAWAY_CLUSTER]?: LocalRedisCluster };
+  const cluster = holder[THROWAWAY_CLUSTER];
+  if (cluster) {
+    delete holder[THROWAWAY_CLUSTER];
+    delete process.env.TEST_REDIS_CLUSTER_NODES;
+    await stopLocalRedisCluster(cluster);
+  }
   const redis = holder[THROWAWAY_REDIS];
   if (!redis) return;
   delete holder[THROWAWAY_REDIS];
