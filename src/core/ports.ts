@@ -29,7 +29,10 @@ export interface KeyValueStore {
    * expires `windowMs` after it was created. Returns the new count and the ms left.
    */
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
-  /** Runs an atomic script: its Lua on Redis, its JavaScript twin in process. */
+  /**
+   * Runs an atomic script: its Lua on Redis, its JavaScript twin in process. Several KEYS
+   * must share one hash tag (`x:{tag}:a`, `y:{tag}:b`), the Redis Cluster rule: both stores refuse otherwise.
+   */
   run<T>(script: AtomicScript<T>, keys: string[], args: Array<string | number>): Promise<T>;
   /** Resolves when the store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;

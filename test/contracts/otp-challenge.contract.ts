@@ -5,7 +5,9 @@ import {
   EXPIRED_CHALLENGE_GRACE_MS,
   OtpChallengeStore,
   otpChallengeKey,
+  otpChallengeTagKey,
   otpDestinationKey,
+  otpDestinationTag,
   type NewOtpChallenge,
 } from "../../src/methods/otp/otp-challenge.store";
 import { inspectKey } from "../helpers/inspect-key";
@@ -60,6 +62,7 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
       ...overrides,
     });
     const inspect = (key: string) => store.run(inspectKey, [key], []);
+    const challengeKey = (c: NewOtpChallenge) => otpChallengeKey(otpDestinationTag(c.purpose, c.destination), c.challengeId);
 
     beforeEach(async () => {
       subject = await makeStore();
@@ -96,8 +99,9 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
         const c = challenge();
         await challenges.create(c);
         await challenges.verify(c.challengeId, CODE);
-        expect(await inspect(otpChallengeKey(c.challengeId))).toEqual([0, -2, []]);
+        expect(await inspect(challengeKey(c))).toEqual([0, -2, []]);
         expect(await inspect(otpDestinationKey(c.purpose, c.destination))).toEqual([0, -2, []]);
+        expect(await inspect(otpChallengeTagKey(c.challengeId))).toEqual([0, -2, []]);
       });
 
       it("lets exactly one of 50 concurrent verifications succeed", async () => {
@@ -130,18 +134,24 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
         const c = challenge({ maxAttempts: 1 });
         await challenges.create(c);
         expect(await challenges.verify(c.challengeId, WRONG)).toEqual({ status: "INVALID", attemptsRemaining: 0, subject: expect.any(String) });
-        const [exists, ttl, fields] = await inspect(otpChallengeKey(c.challengeId));
+        const [exists, ttl, fields] = await inspect(challengeKey(c));
         expect(exists).toBe(1);
         expect(ttl).toBeGreaterThan(0);
         expect(fields.some((f) => f.startsWith("mac="))).toBe(false);
         expect(fields).toContain("attempts=1");
       });
 
+      it("name the destination's lock subject as before the keys had hash tags, so its windows carry on", async () => {
+        const c = challenge();
+        await challenges.create(c);
+        expect(await challenges.verify(c.challengeId, WRONG)).toMatchObject({ status: "INVALID", subject: `otp:current:${otpDestinationTag(c.purpose, c.destination)}` });
+      });
+
       it("keep a challenge's TTL while counting", async () => {
         const c = challenge();
         await challenges.create(c);
         await challenges.verify(c.challengeId, WRONG);
-        const [, ttl] = await inspect(otpChallengeKey(c.challengeId));
+        const [, ttl] = await inspect(challengeKey(c));
         expect(ttl).toBeGreaterThan(c.ttlSeconds * 1000);
       });
 
@@ -184,7 +194,7 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
         const c = challenge({ ttlSeconds: 60 });
         await challenges.create(c);
         const keep = 60_000 + EXPIRED_CHALLENGE_GRACE_MS;
-        for (const key of [otpChallengeKey(c.challengeId), otpDestinationKey(c.purpose, c.destination)]) {
+        for (const key of [challengeKey(c), otpDestinationKey(c.purpose, c.destination), otpChallengeTagKey(c.challengeId)]) {
           const [exists, ttl] = await inspect(key);
           expect(exists).toBe(1);
           expect(ttl).toBeGreaterThan(keep - 5_000);
@@ -227,7 +237,7 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
       it("is all that is stored of the code, keyed and bound to the challenge", async () => {
         const c = challenge({ userId: "user-1", extra: { next: "mfa" } });
         await challenges.create(c);
-        const [, , fields] = await inspect(otpChallengeKey(c.challengeId));
+        const [, , fields] = await inspect(challengeKey(c));
         const mac = createHmac("sha256", hmacKey).update(`${c.challengeId}:${CODE}`).digest("hex");
         const expiresAt = clock.now().getTime() + 300_000;
         const pointer = otpDestinationKey(c.purpose, c.destination);
@@ -241,7 +251,6 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
             "channel=EMAIL",
             `destination=${c.destination}`,
             "userId=user-1",
-            `pointer=${pointer}`,
             "extra:next=mfa",
           ].sort(),
         );
@@ -265,8 +274,8 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
         const b = challenge();
         await challenges.create(a);
         await challenges.create(b);
-        const macOf = async (id: string) => (await inspect(otpChallengeKey(id)))[2].find((f) => f.startsWith("mac="));
-        expect(await macOf(a.challengeId)).not.toEqual(await macOf(b.challengeId));
+        const macOf = async (c: NewOtpChallenge) => (await inspect(challengeKey(c)))[2].find((f) => f.startsWith("mac="));
+        expect(await macOf(a)).not.toEqual(await macOf(b));
       });
 
       it("is checked against another HMAC key as wrong", async () => {
@@ -281,7 +290,7 @@ export function describeOtpChallengeContract(name: string, makeStore: () => Prom
       it("replies in the same raw shape on every store", async () => {
         const c = challenge({ userId: null, extra: { b: "2", a: "1" } });
         await challenges.create(c);
-        const keys = [otpChallengeKey(c.challengeId), otpDestinationKey(c.purpose, c.destination)];
+        const keys = [challengeKey(c), otpDestinationKey(c.purpose, c.destination)];
         const now = clock.now().getTime();
         expect(await store.run(rawVerify, keys, ["f".repeat(64), c.challengeId, now])).toEqual(["INVALID", 4]);
         expect(await store.run(rawVerify, keys, ["short", c.challengeId, now])).toEqual(["INVALID", 3]);

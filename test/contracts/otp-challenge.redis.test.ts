@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createRedisStore } from "../../src/infra/store";
 import { useRedisKeyspace } from "../helpers/redis-keyspace";
-import { OtpChallengeStore, otpChallengeKey, otpDestinationKey } from "../../src/methods/otp/otp-challenge.store";
+import { OtpChallengeStore, otpChallengeKey, otpChallengeTagKey, otpDestinationKey, otpDestinationTag } from "../../src/methods/otp/otp-challenge.store";
 import { ManualClock, describeOtpChallengeContract } from "./otp-challenge.contract";
 
 const { url, keyPrefix: keyPrefix, raw: redis, keysUnder } = useRedisKeyspace("otp");
@@ -32,9 +32,15 @@ describe("OtpChallengeStore on Redis", () => {
       });
       const created = (await keysUnder()).filter((k) => !before.has(k));
       expect(created.sort()).toEqual(
-        [`${keyPrefix}${otpChallengeKey(challengeId)}`, `${keyPrefix}${otpDestinationKey("SIGN_IN", "raw-scan@example.com")}`].sort(),
+        [
+          otpChallengeKey(otpDestinationTag("SIGN_IN", "raw-scan@example.com"), challengeId),
+          otpDestinationKey("SIGN_IN", "raw-scan@example.com"),
+          otpChallengeTagKey(challengeId),
+        ]
+          .map((k) => `${keyPrefix}${k}`)
+          .sort(),
       );
-      expect(await redis().exists(`otp:challenge:${challengeId}`)).toBe(0);
+      expect(await redis().exists(otpChallengeTagKey(challengeId))).toBe(0);
       for (const key of created) {
         const type = await redis().type(key);
         const values = type === "hash" ? Object.entries(await redis().hgetall(key)).flat() : [(await redis().get(key)) as string];

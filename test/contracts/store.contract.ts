@@ -255,7 +255,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     describe("run (atomic scripts)", () => {
       it("returns the raw reply the way Redis converts Lua values", async () => {
-        expect(await store.run(replyShapes, [key("a"), key("b")], ["arg", 42])).toEqual([
+        const tag = `{${randomUUID()}}`;
+        expect(await store.run(replyShapes, [`${tag}:a`, `${tag}:b`], ["arg", 42])).toEqual([
           7,
           "seven",
           null,
@@ -331,6 +332,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const k = key("wrongtype");
         await store.set(k, "a string", 10_000);
         await expect(store.run(consumeSecret, [k], ["s3cret", 5])).rejects.toThrow(/WRONGTYPE/);
+      });
+
+      it("refuses KEYS without one shared hash tag, as a Redis Cluster would (CROSSSLOT)", async () => {
+        await expect(store.run(replyShapes, [key("a"), key("b")], [])).rejects.toThrow(/test-reply-shapes: its KEYS must share one hash tag/);
+        const tag = `{${randomUUID()}}`;
+        await expect(store.run(replyShapes, [`x:${tag}`, `y:${tag}`], ["arg"])).resolves.toHaveLength(9);
       });
     });
 

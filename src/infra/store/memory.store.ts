@@ -1,6 +1,7 @@
 import type { AtomicScript, Clock, KeyValueStore, LocalCommands } from "../../core/ports";
 import { systemClock } from "../../core/ports";
 import { fixedWindowHit, toTtlMs } from "./fixed-window.script";
+import { assertOneSlot } from "./one-slot";
 
 interface Entry {
   value: string | Map<string, string>;
@@ -194,6 +195,7 @@ export class MemoryStore implements KeyValueStore {
   }
 
   async run<T>(script: AtomicScript<T>, keys: string[], args: Array<string | number>): Promise<T> {
+    assertOneSlot(script.name, keys);
     // ARGV are strings in Redis; the twin sees the same.
     const reply = script.local(this.keyspace, keys, args.map(String));
     return script.parse(toRedisReply(reply, script.name));

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AtomicScript, KeyValueStore } from "../../core/ports";
 import { fixedWindowHit, toTtlMs } from "./fixed-window.script";
+import { assertOneSlot } from "./one-slot";
 import { assertClusterOk, closeRedis, connectRedis, isCluster, requestTimeouts, type RedisClient, type RedisTarget } from "./redis-connection";
 
 export interface RedisStoreOptions {
@@ -61,6 +62,8 @@ export class RedisStore implements KeyValueStore {
   }
 
   async run<T>(script: AtomicScript<T>, keys: string[], args: Array<string | number>): Promise<T> {
+    // On a single Redis too: the same script must run on a cluster.
+    assertOneSlot(script.name, keys);
     let reply: unknown;
     try {
       reply = await this.redis.evalsha(this.shaOf(script.lua), keys.length, ...keys, ...args);

@@ -5,7 +5,8 @@ import type { AtomicScript } from "../../core/ports";
  * The one-time-code challenge as atomic scripts, each written twice (Lua for Redis, a
  * JavaScript twin for the in-process store). Key names always come in as KEYS, never
  * built here: the Redis store prefixes KEYS only. `otp-challenge.store.ts` owns the
- * hash's layout; these scripts only apply it.
+ * hash's layout and the key names (one hash tag per script: one Redis Cluster slot);
+ * these scripts only apply it.
  */
 
 /** Prefix of the caller's extra fields in the hash, so they cannot overwrite ours. */
@@ -31,17 +32,6 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
     redis.set(pointerKey, challengeId, Number(ttlMs));
   },
   parse() {},
-};
-
-/**
- * The name of the challenge's destination pointer key, or null when the challenge is
- * unknown. A read-only script because the store port has no HGET. KEYS: [challenge].
- */
-export const readChallengePointer: AtomicScript<string | null> = {
-  name: "otp-read-challenge-pointer",
-  lua: `return redis.call('HGET', KEYS[1], 'pointer')`,
-  local: (redis, [challengeKey]) => redis.hget(challengeKey, "pointer"),
-  parse: (reply) => (typeof reply === "string" ? reply : null),
 };
 
 /** The raw reply of `verifyChallenge`, as Redis shapes it. */

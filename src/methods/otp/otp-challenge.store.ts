@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import type { Clock, KeyValueStore } from "../../core/ports";
-import { EXTRA_FIELD_PREFIX, createChallenge, readChallengePointer, verifyChallenge } from "./otp-challenge.scripts";
+import { EXTRA_FIELD_PREFIX, createChallenge, verifyChallenge } from "./otp-challenge.scripts";
 
 /**
  * How long an expired challenge is kept so that a late submission answers EXPIRED
@@ -8,15 +8,31 @@ import { EXTRA_FIELD_PREFIX, createChallenge, readChallengePointer, verifyChalle
  */
 export const EXPIRED_CHALLENGE_GRACE_MS = 10 * 60_000;
 
-/** The hash holding one challenge: { mac, attempts, max, expiresAt, purpose, ... }. */
-export const otpChallengeKey = (challengeId: string): string => `otp:challenge:${challengeId}`;
+/**
+ * The Redis Cluster hash tag of one purpose and destination: its pointer and its
+ * challenges carry it, so each script's keys sit in one slot. Hashed so that no address
+ * appears in a key name.
+ */
+export const otpDestinationTag = (purpose: string, destination: string): string => `${purpose}:${createHash("sha256").update(destination).digest("base64url")}`;
 
 /**
  * Names the newest challenge for a destination and purpose; a new code moves it, which
- * supersedes the older ones. Hashed so that no address appears in a key name.
+ * supersedes the older ones.
  */
-export const otpDestinationKey = (purpose: string, destination: string): string =>
-  `otp:current:${purpose}:${createHash("sha256").update(destination).digest("base64url")}`;
+export const otpDestinationKey = (purpose: string, destination: string): string => pointerKey(otpDestinationTag(purpose, destination));
+const pointerKey = (tag: string): string => `otp:{${tag}}:current`;
+
+/** The hash holding one challenge: { mac, attempts, max, expiresAt, purpose, ... }, beside its destination's pointer. */
+export const otpChallengeKey = (tag: string, challengeId: string): string => `otp:{${tag}}:challenge:${challengeId}`;
+
+/** Names the tag a challenge id lives under: verify is given the id alone. */
+export const otpChallengeTagKey = (challengeId: string): string => `otp:tag:${challengeId}`;
+
+/**
+ * What the per-destination lock counts failures against: the pointer's name before it
+ * had a hash tag, kept so the lock's windows carried on across that change.
+ */
+const lockSubject = (tag: string): string => `otp:current:${tag}`;
 
 export interface NewOtpChallenge {
   challengeId: string;
@@ -72,7 +88,7 @@ export class OtpChallengeStore {
       throw new RangeError(`maxAttempts must be a positive integer, got ${c.maxAttempts}`);
     }
     const ttlMs = Math.ceil(c.ttlSeconds * 1000);
-    const pointer = otpDestinationKey(c.purpose, c.destination);
+    const tag = otpDestinationTag(c.purpose, c.destination);
     const fields: Record<string, string> = {
       mac: this.macOf(c.challengeId, c.code),
       attempts: "0",
@@ -83,15 +99,13 @@ export class OtpChallengeStore {
       destination: c.destination,
       // A hash cannot hold null.
       userId: c.userId ?? "",
-      // The unprefixed name: verify passes it back as a KEY, which the store prefixes.
-      pointer,
     };
     for (const [name, value] of Object.entries(c.extra ?? {})) fields[EXTRA_FIELD_PREFIX + name] = value;
-    await this.store.run(
-      createChallenge,
-      [otpChallengeKey(c.challengeId), pointer],
-      [c.challengeId, ttlMs + EXPIRED_CHALLENGE_GRACE_MS, ...Object.entries(fields).flat()],
-    );
+    const keptMs = ttlMs + EXPIRED_CHALLENGE_GRACE_MS;
+    // In another slot than the challenge, so not in its script: written first, a failure
+    // between the two leaves only a tag naming no challenge (UNKNOWN).
+    await this.store.set(otpChallengeTagKey(c.challengeId), tag, keptMs);
+    await this.store.run(createChallenge, [otpChallengeKey(tag, c.challengeId), pointerKey(tag)], [c.challengeId, keptMs, ...Object.entries(fields).flat()]);
   }
 
   /**
@@ -100,17 +114,20 @@ export class OtpChallengeStore {
    * refuse before the code is compared. INVALID answers carry the same subject.
    */
   async verify(challengeId: string, code: string, guard?: (subject: string) => Promise<void>): Promise<VerifyResult> {
-    const challengeKey = otpChallengeKey(challengeId);
-    // The script needs the pointer as a KEY; the id never changes its pointer, so this
+    // The script needs the challenge's keys, named by its tag; an id keeps its tag, so this
     // read cannot go stale, and the script re-checks that the challenge still exists.
-    const pointer = await this.store.run(readChallengePointer, [challengeKey], []);
-    if (pointer === null) return { status: "UNKNOWN" };
-    await guard?.(pointer);
+    const tagKey = otpChallengeTagKey(challengeId);
+    const tag = await this.store.get(tagKey);
+    if (tag === null) return { status: "UNKNOWN" };
+    const subject = lockSubject(tag);
+    await guard?.(subject);
     const reply = await this.store.run(
       verifyChallenge,
-      [challengeKey, pointer],
+      [otpChallengeKey(tag, challengeId), pointerKey(tag)],
       [this.macOf(challengeId, code), challengeId, this.clock.now().getTime()],
     );
+    // The challenge is gone: so is its tag, and the next try answers UNKNOWN before the guard.
+    if (reply[0] === "OK" || reply[0] === "EXPIRED" || reply[0] === "SUPERSEDED" || reply[0] === "UNKNOWN") await this.store.del(tagKey);
     switch (reply[0]) {
       case "OK": {
         const [, purpose, channel, destination, userId, extraFlat] = reply;
@@ -119,7 +136,7 @@ export class OtpChallengeStore {
         return { status: "OK", challenge: { purpose, channel, destination, userId: userId === "" ? null : userId, extra } };
       }
       case "INVALID":
-        return { status: "INVALID", attemptsRemaining: reply[1], subject: pointer };
+        return { status: "INVALID", attemptsRemaining: reply[1], subject };
       default:
         return { status: reply[0] };
     }
