@@ -5,7 +5,9 @@ import {
   EXPIRED_LINK_GRACE_MS,
   MagicLinkStore,
   magicLinkEmailKey,
+  magicLinkEmailTag,
   magicLinkRequestKey,
+  magicLinkTagKey,
   magicLinkTokenKey,
   type LinkRequest,
   type NewLinkRequest,
@@ -64,6 +66,8 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
       ip: "203.0.113.7",
       ...overrides,
     });
+    /** Where a request's hash is: beside its email's pointer, under the email's tag. */
+    const requestKey = (r: NewLinkRequest): string => magicLinkRequestKey(magicLinkEmailTag(r.email), r.requestId);
     /** The request as the store should hand it back, in state `state`. */
     const expected = (r: NewLinkRequest, state: LinkRequest["state"], createdAt: number): LinkRequest => ({
       requestId: r.requestId,
@@ -107,7 +111,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         const r = request();
         const createdAt = clock.now().getTime();
         await links.create(r);
-        await store.run(dropField, [magicLinkRequestKey(r.requestId)], ["clientState"]);
+        await store.run(dropField, [requestKey(r)], ["clientState"]);
         expect(await links.consume(r.token, null)).toEqual({ status: "OK", request: { ...expected(r, "CONSUMED", createdAt), clientState: null }, matched: false });
       });
 
@@ -116,8 +120,9 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         await links.create(r);
         const kept = TTL_SECONDS * 1000 + EXPIRED_LINK_GRACE_MS;
         for (const [key, ttl] of [
-          [magicLinkRequestKey(r.requestId), kept],
+          [requestKey(r), kept],
           [magicLinkTokenKey(r.token), kept],
+          [magicLinkTagKey(r.requestId), kept],
           [magicLinkEmailKey(r.email), TTL_SECONDS * 1000],
         ] as const) {
           const [exists, pttl] = await inspect(key);
@@ -253,7 +258,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         expect(results.filter((x) => x.status === "DENIED")).toHaveLength(1);
         expect(results.filter((x) => x.status === "USED")).toHaveLength(45);
         expect(await links.consume(r.token, MATCH)).toEqual({ status: "USED" });
-        const [, , fields] = await inspect(magicLinkRequestKey(r.requestId));
+        const [, , fields] = await inspect(requestKey(r));
         expect(fields).toContain(`attempts=${MAX_ATTEMPTS}`);
       });
     });
@@ -294,7 +299,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         clock.advance(TTL_SECONDS * 1000);
         expect(await stateOf(r.requestId)).toBe("EXPIRED");
         expect((await links.watch(r.requestId, r.listenToken))?.state).toBe("EXPIRED");
-        const [, , fields] = await inspect(magicLinkRequestKey(r.requestId));
+        const [, , fields] = await inspect(requestKey(r));
         expect(fields).toContain("state=PENDING");
       });
 
@@ -307,7 +312,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         expect(await links.consume(r.token, MATCH)).toEqual({ status: "EXPIRED" });
         expect(await links.consume(r.token, null)).toEqual({ status: "EXPIRED" });
         expect(await links.deny(r.token)).toEqual({ status: "EXPIRED" });
-        const [, , fields] = await inspect(magicLinkRequestKey(r.requestId));
+        const [, , fields] = await inspect(requestKey(r));
         expect(fields).toContain("state=EXPIRED");
         expect(await stateOf(r.requestId)).toBe("EXPIRED");
       });
@@ -419,7 +424,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         const r = request();
         await links.create(r);
         await links.putAuth(r.requestId, "sealed-session");
-        const [, pttl] = await inspect(magicLinkRequestKey(r.requestId));
+        const [, pttl] = await inspect(requestKey(r));
         expect(pttl).toBeGreaterThan(TTL_SECONDS * 1000);
         expect(pttl).toBeLessThanOrEqual(TTL_SECONDS * 1000 + EXPIRED_LINK_GRACE_MS);
       });
@@ -427,7 +432,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
       it("is not stored for an unknown request, and creates no key", async () => {
         const id = randomUUID();
         await links.putAuth(id, "sealed-session");
-        expect(await inspect(magicLinkRequestKey(id))).toEqual([0, -2, []]);
+        expect(await inspect(magicLinkTagKey(id))).toEqual([0, -2, []]);
         expect(await links.takeAuth(id)).toBeNull();
       });
     });
@@ -438,7 +443,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         await links.create(r);
         await links.open(r.token);
         await links.consume(r.token, WRONG);
-        const keys = [magicLinkRequestKey(r.requestId), magicLinkTokenKey(r.token), magicLinkEmailKey(r.email)];
+        const keys = [requestKey(r), magicLinkTokenKey(r.token), magicLinkEmailKey(r.email), magicLinkTagKey(r.requestId)];
         const values: string[] = [];
         for (const key of keys) {
           const [exists, , stored] = await inspect(key);
@@ -460,7 +465,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         const r = request();
         const createdAt = clock.now().getTime();
         await links.create(r);
-        const keys = [magicLinkRequestKey(r.requestId), magicLinkEmailKey(r.email)];
+        const keys = [requestKey(r), magicLinkEmailKey(r.email)];
         const args = (now: number) => [sha256Hex(r.token), r.requestId, now];
         const now = clock.now().getTime();
         expect(await store.run(rawConsume, keys, [...args(now), "1", WRONG])).toEqual(["WRONG_MATCH", 4]);
@@ -472,7 +477,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         ]);
         expect(await store.run(rawConsume, keys, [...args(now), "1", MATCH])).toEqual(["USED"]);
         expect(await store.run(rawConsume, keys, [...args(now + TTL_SECONDS * 1000), "0", ""])).toEqual(["EXPIRED"]);
-        expect(await store.run(rawConsume, [magicLinkRequestKey(randomUUID()), keys[1]], [...args(now), "0", ""])).toEqual(["UNKNOWN"]);
+        expect(await store.run(rawConsume, [magicLinkRequestKey(magicLinkEmailTag(r.email), randomUUID()), keys[1]], [...args(now), "0", ""])).toEqual(["UNKNOWN"]);
       });
     });
   });

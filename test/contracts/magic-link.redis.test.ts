@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createRedisStore } from "../../src/infra/store";
 import { useRedisKeyspace } from "../helpers/redis-keyspace";
-import { MagicLinkStore, magicLinkEmailKey, magicLinkRequestKey, magicLinkTokenKey } from "../../src/methods/magic-link/magic-link.store";
+import { MagicLinkStore, magicLinkEmailKey, magicLinkEmailTag, magicLinkRequestKey, magicLinkTagKey, magicLinkTokenKey } from "../../src/methods/magic-link/magic-link.store";
 import { describeMagicLinkContract } from "./magic-link.contract";
 import { ManualClock } from "./otp-challenge.contract";
 
@@ -30,9 +30,11 @@ describe("MagicLinkStore on Redis", () => {
       await links.putAuth(requestId, "sealed-session");
       const created = (await keysUnder()).filter((k) => !before.has(k));
       expect(created.sort()).toEqual(
-        [magicLinkRequestKey(requestId), magicLinkTokenKey(token), magicLinkEmailKey(email)].map((k) => `${keyPrefix}${k}`).sort(),
+        [magicLinkRequestKey(magicLinkEmailTag(email), requestId), magicLinkTokenKey(token), magicLinkEmailKey(email), magicLinkTagKey(requestId)]
+          .map((k) => `${keyPrefix}${k}`)
+          .sort(),
       );
-      expect(await redis().exists(magicLinkRequestKey(requestId))).toBe(0);
+      expect(await redis().exists(magicLinkTagKey(requestId))).toBe(0);
       for (const key of created) {
         const type = await redis().type(key);
         const values = type === "hash" ? Object.entries(await redis().hgetall(key)).flat() : [(await redis().get(key)) as string];

@@ -1,5 +1,6 @@
 import { LoginDocument, MeDocument, RequestOtpDocument, SignUpDocument, VerifyOtpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+import { otpChallengeKey, otpChallengeTagKey } from "../../src/methods/otp/otp-challenge.store";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -39,7 +40,7 @@ describe("requestOtp + verifyOtp: passwordless email sign-in", () => {
     const code = await codeSentTo("hmac@example.com");
     const raw = await gw.store.run(
       { name: "dump", lua: "return redis.call('HGETALL', KEYS[1])", local: (r, k) => Object.entries(r.hgetall(k[0])).flat(), parse: (x) => x as string[] },
-      [`otp:challenge:${challengeId}`],
+      [otpChallengeKey((await gw.store.get(otpChallengeTagKey(challengeId)))!, challengeId)],
       [],
     );
     expect(raw.length).toBeGreaterThan(0);

@@ -89,8 +89,9 @@ describe("the gateway process (npm start)", () => {
       const redis = new Redis(process.env.REDIS_URL!);
       try {
         const keys = await scanKeys(redis, prefix);
-        expect(keys.some((k) => k.startsWith(`${prefix}otp:challenge:`))).toBe(true);
-        expect(keys.some((k) => k.startsWith(`${prefix}delivery`))).toBe(true);
+        expect(keys.some((k) => k.startsWith(`${prefix}otp:{`))).toBe(true);
+        // BullMQ's prefix is braced, {REDIS_KEY_PREFIX delivery}: one cluster slot per queue.
+        expect(await scanKeys(redis, `{${prefix}delivery}`)).not.toEqual([]);
         await deleteKeysUnder(redis, prefix);
       } finally {
         await redis.quit();

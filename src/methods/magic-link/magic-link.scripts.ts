@@ -5,7 +5,8 @@ import type { AtomicScript, LocalCommands } from "../../core/ports";
  * The magic-link request as atomic scripts, each written twice (Lua for Redis, a
  * JavaScript twin for the in-process store). Key names always come in as KEYS, never
  * built here: the Redis store prefixes KEYS only. `magic-link.store.ts` owns the hash's
- * layout; these scripts only apply it.
+ * layout and the key names (one hash tag per script: one Redis Cluster slot); these
+ * scripts only apply it.
  */
 
 /** The request fields every reply carries, in this order (HMGET). */
@@ -28,11 +29,11 @@ function snapshot(redis: LocalCommands, requestKey: string): Array<string | fals
 }
 
 /**
- * Replaces the request, indexes it by its token and points its email at it.
- * KEYS: [request, token index, email pointer].
+ * Replaces the request and points its email at it (the store indexes its token and id
+ * beside, in other slots). KEYS: [request, email pointer].
  * ARGV: [requestId, link ttl ms, kept ms (ttl + grace), field, value, ...].
- * The request and the token index are kept for the grace period too, so a late click
- * answers EXPIRED or USED rather than UNKNOWN; the pointer lives exactly as long as the link.
+ * The request is kept for the grace period too, so a late click answers EXPIRED or USED
+ * rather than UNKNOWN; the pointer lives exactly as long as the link.
  * Replies nothing (nil).
  */
 export const createLinkRequest: AtomicScript<void> = {
@@ -41,25 +42,15 @@ export const createLinkRequest: AtomicScript<void> = {
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
-redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 `,
-  local(redis, [requestKey, tokenKey, pointerKey], [requestId, ttlMs, keptMs, ...fields]) {
+  local(redis, [requestKey, pointerKey], [requestId, ttlMs, keptMs, ...fields]) {
     redis.del(requestKey);
     for (let i = 0; i < fields.length; i += 2) redis.hset(requestKey, fields[i], fields[i + 1]);
     redis.pexpire(requestKey, Number(keptMs));
-    redis.set(tokenKey, requestId, Number(keptMs));
     redis.set(pointerKey, requestId, Number(ttlMs));
   },
   parse() {},
-};
-
-/** The name of the request's email pointer key, or null when the request is unknown. KEYS: [request]. */
-export const readRequestPointer: AtomicScript<string | null> = {
-  name: "magic-link-read-pointer",
-  lua: `return redis.call('HGET', KEYS[1], 'pointer')`,
-  local: (redis, [requestKey]) => redis.hget(requestKey, "pointer"),
-  parse: (reply) => (typeof reply === "string" ? reply : null),
 };
 
 /**

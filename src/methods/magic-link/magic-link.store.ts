@@ -10,7 +10,6 @@ import {
   openLink,
   putLinkAuth,
   readLinkRequest,
-  readRequestPointer,
   takeLinkAuth,
   type RequestSnapshot,
 } from "./magic-link.scripts";
@@ -21,18 +20,25 @@ import {
  */
 export const EXPIRED_LINK_GRACE_MS = 10 * 60_000;
 
-/** The hash holding one request: { tokenHash, listenHash, matchCode, state, attempts, ... }. */
-export const magicLinkRequestKey = (requestId: string): string => `ml:request:${requestId}`;
+/**
+ * The Redis Cluster hash tag of one email: its pointer and its requests carry it, so each
+ * script's keys sit in one slot. Hashed so that no address appears in a key name. The
+ * email is used as given: the service normalises it.
+ */
+export const magicLinkEmailTag = (email: string): string => createHash("sha256").update(email).digest("base64url");
+
+/** The hash holding one request: { tokenHash, listenHash, matchCode, state, attempts, ... }, beside its email's pointer. */
+export const magicLinkRequestKey = (tag: string, requestId: string): string => `ml:{${tag}}:request:${requestId}`;
+
+/** Names the newest request for an email; a new request moves it, which supersedes the older links. */
+export const magicLinkEmailKey = (email: string): string => pointerKey(magicLinkEmailTag(email));
+const pointerKey = (tag: string): string => `ml:{${tag}}:current`;
 
 /** Names the request a link's token belongs to; keyed by the token's hash, never the token. */
 export const magicLinkTokenKey = (token: string): string => `ml:token:${hashToken(token)}`;
 
-/**
- * Names the newest request for an email; a new request moves it, which supersedes the
- * older links. Hashed so that no address appears in a key name. The email is used as
- * given: the service normalises it.
- */
-export const magicLinkEmailKey = (email: string): string => `ml:current:${createHash("sha256").update(email).digest("base64url")}`;
+/** Names the tag a request id lives under: the waiting device knows the id alone. */
+export const magicLinkTagKey = (requestId: string): string => `ml:tag:${requestId}`;
 
 export type LinkState = "PENDING" | "OPENED" | "CONFIRMED" | "CONSUMED" | "DENIED" | "EXPIRED";
 
@@ -109,7 +115,7 @@ export class MagicLinkStore {
     if (!Number.isFinite(r.ttlSeconds) || r.ttlSeconds <= 0) throw new RangeError(`ttlSeconds must be positive, got ${r.ttlSeconds}`);
     const ttlMs = Math.ceil(r.ttlSeconds * 1000);
     const createdAt = this.clock.now().getTime();
-    const pointer = magicLinkEmailKey(r.email);
+    const tag = magicLinkEmailTag(r.email);
     const fields: Record<string, string> = {
       tokenHash: hashToken(r.token),
       listenHash: hashToken(r.listenToken),
@@ -125,14 +131,13 @@ export class MagicLinkStore {
       clientState: r.clientState ?? "",
       userAgent: r.userAgent ?? "",
       ip: r.ip ?? "",
-      // The unprefixed name: the scripts get it back as a KEY, which the store prefixes.
-      pointer,
     };
-    await this.store.run(
-      createLinkRequest,
-      [magicLinkRequestKey(r.requestId), magicLinkTokenKey(r.token), pointer],
-      [r.requestId, ttlMs, ttlMs + EXPIRED_LINK_GRACE_MS, ...Object.entries(fields).flat()],
-    );
+    const keptMs = ttlMs + EXPIRED_LINK_GRACE_MS;
+    // In other slots than the request, so not in its script: written first, a failure
+    // before the script leaves only indexes naming no request (UNKNOWN).
+    await this.store.set(magicLinkTagKey(r.requestId), tag, keptMs);
+    await this.store.set(magicLinkTokenKey(r.token), r.requestId, keptMs);
+    await this.store.run(createLinkRequest, [magicLinkRequestKey(tag, r.requestId), pointerKey(tag)], [r.requestId, ttlMs, keptMs, ...Object.entries(fields).flat()]);
   }
 
   /** The link's page was opened (a GET: mail scanners too). Changes PENDING to OPENED only. */
@@ -176,14 +181,14 @@ export class MagicLinkStore {
 
   /** The request, only for the holder of its listen token; null otherwise or when unknown. */
   async watch(requestId: string, listenToken: string): Promise<LinkRequest | null> {
-    const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(requestId)], []);
+    const found = await this.read(requestId);
     if (!found || !safeEqual(found.listenHash, hashToken(listenToken))) return null;
     return this.asOfNow(toRequest(requestId, found.snapshot));
   }
 
   /** The request as it stands, EXPIRED once its link has expired unused; null when unknown. */
   async state(requestId: string): Promise<LinkRequest | null> {
-    const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(requestId)], []);
+    const found = await this.read(requestId);
     return found && this.asOfNow(toRequest(requestId, found.snapshot));
   }
 
@@ -196,26 +201,38 @@ export class MagicLinkStore {
   /** Keeps the sealed session for the waiting device until taken or the request expires. */
   async putAuth(requestId: string, sealed: string): Promise<void> {
     // False when the request is gone: there is nobody left to deliver it to.
-    await this.store.run(putLinkAuth, [magicLinkRequestKey(requestId)], [sealed]);
+    const key = await this.requestKeyOf(requestId);
+    if (key !== null) await this.store.run(putLinkAuth, [key], [sealed]);
   }
 
   /** The sealed session, once: a second call gets null. */
   async takeAuth(requestId: string): Promise<string | null> {
-    return this.store.run(takeLinkAuth, [magicLinkRequestKey(requestId)], []);
+    const key = await this.requestKeyOf(requestId);
+    return key === null ? null : this.store.run(takeLinkAuth, [key], []);
+  }
+
+  /** The request's key, found through its id's tag; null when the id is unknown. */
+  private async requestKeyOf(requestId: string): Promise<string | null> {
+    const tag = await this.store.get(magicLinkTagKey(requestId));
+    return tag === null ? null : magicLinkRequestKey(tag, requestId);
+  }
+
+  private async read(requestId: string): Promise<{ listenHash: string; snapshot: RequestSnapshot } | null> {
+    const key = await this.requestKeyOf(requestId);
+    return key === null ? null : this.store.run(readLinkRequest, [key], []);
   }
 
   /**
    * The request a token names, with the scripts' KEYS and leading ARGV. The token index
-   * and the request's pointer never change for a request id, so these reads cannot go
+   * and the request's tag never change for a request id, so these reads cannot go
    * stale; the scripts re-check existence, and the token's hash against the request.
    */
   private async resolve(token: string): Promise<{ requestId: string; keys: string[]; args: Array<string | number> } | null> {
     const requestId = await this.store.get(magicLinkTokenKey(token));
     if (requestId === null) return null;
-    const requestKey = magicLinkRequestKey(requestId);
-    const pointer = await this.store.run(readRequestPointer, [requestKey], []);
-    if (pointer === null) return null;
-    return { requestId, keys: [requestKey, pointer], args: [hashToken(token), requestId, this.clock.now().getTime()] };
+    const tag = await this.store.get(magicLinkTagKey(requestId));
+    if (tag === null) return null;
+    return { requestId, keys: [magicLinkRequestKey(tag, requestId), pointerKey(tag)], args: [hashToken(token), requestId, this.clock.now().getTime()] };
   }
 
   /** Reading writes nothing: a live request past its expiry is reported EXPIRED. */
