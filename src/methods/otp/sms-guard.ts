@@ -77,7 +77,7 @@ export class SmsGuard {
 
     const [status, pausedUntil] = await this.store.run(
       admitSms,
-      [pauseKey(country), breakerKey(country, breaker.id), budgetKey(country, day.id), velocityKey(prefix, velocity.id), breakerSourceKey(country, source, breaker.id)],
+      [pauseKey(country), breakerKey(country, breaker.id), budgetKey(country, day.id), velocityKey(country, prefix, velocity.id), breakerSourceKey(country, source, breaker.id)],
       [
         now,
         now + pauseMs,
@@ -167,14 +167,17 @@ function fixedWindow(now: number, seconds: number): { id: number; resetInMs: num
 }
 
 
+// Every key the scripts touch carries its country as the hash tag, {GB}: one Redis Cluster
+// slot per country, so each script's keys sit together. (A number block belongs to one country.)
+
 /** The epoch ms a country's pause ends, while it lasts. */
-export const pauseKey = (country: string): string => `sms:guard:pause:${country}`;
+export const pauseKey = (country: string): string => `sms:guard:{${country}}:pause`;
 /** { sent, verified, epoch } for a country in one breaker window; epoch counts its trips. */
-export const breakerKey = (country: string, windowId: number): string => `sms:guard:breaker:${country}:${windowId}`;
+export const breakerKey = (country: string, windowId: number): string => `sms:guard:{${country}}:breaker:${windowId}`;
 /** { sent, verified, epoch } of one source block for a country in one breaker window. */
 export const breakerSourceKey = (country: string, source: string, windowId: number): string =>
-  `sms:guard:breaker-source:${country}:${keyPart(source)}:${windowId}`;
+  `sms:guard:{${country}}:breaker-source:${keyPart(source)}:${windowId}`;
 /** SMS admitted to a country on one UTC day. */
-export const budgetKey = (country: string, day: string): string => `sms:guard:budget:${country}:${day}`;
-/** SMS admitted to one number block in one velocity window. */
-export const velocityKey = (prefix: string, windowId: number): string => `sms:guard:velocity:${keyPart(prefix)}:${windowId}`;
+export const budgetKey = (country: string, day: string): string => `sms:guard:{${country}}:budget:${day}`;
+/** SMS admitted to one number block (of that country) in one velocity window. */
+export const velocityKey = (country: string, prefix: string, windowId: number): string => `sms:guard:{${country}}:velocity:${keyPart(prefix)}:${windowId}`;
