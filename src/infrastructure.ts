@@ -11,14 +11,14 @@ import type { Logger } from "./infra/log/logger";
 import { countedAuditLog, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { createMemoryBus, createRedisBus } from "./infra/pubsub";
 import { readinessProbes } from "./infra/readiness";
-import { createMemoryStore, createRedisStore } from "./infra/store";
+import { createMemoryStore, createRedisStore, isCluster, type RedisTarget } from "./infra/store";
 import { createKeyRing, deriveSecret, loadOrCreateKeyFile, loadSigningKey, publicJwksFromPem, type KeyRing } from "./sessions/signing-keys";
 
 export interface OpenInfrastructureOptions {
   /** An open database (tests bring their own); unset: the settings' Postgres, or embedded PGlite. */
   database?: Database;
-  /** Where codes, limits, pub/sub and the delivery queue live; unset: REDIS_URL and REDIS_KEY_PREFIX, or in process. */
-  redis?: { url: string; keyPrefix: string } | "in-process";
+  /** Where codes, limits, pub/sub and the delivery queue live; unset: REDIS_URL or REDIS_CLUSTER_NODES and REDIS_KEY_PREFIX, or in process. */
+  redis?: { url: RedisTarget; keyPrefix: string } | "in-process";
   /** Unset: JWT_PRIVATE_KEY, or a key generated once into DATA_DIR. */
   keyRing?: KeyRing;
   clock?: Clock;
@@ -102,12 +102,13 @@ function configuredKeyRing(settings: Settings, log: Logger): KeyRing {
 }
 
 function configuredRedis(settings: Settings, log: Logger): NonNullable<OpenInfrastructureOptions["redis"]> {
-  if (!settings.redisUrl) {
+  if (!settings.redis) {
     log.info("REDIS_URL unset: using the in-process store and pub/sub (single instance only)");
     return "in-process";
   }
-  log.info("Redis: using REDIS_URL for codes, limits and pub/sub");
-  return { url: settings.redisUrl, keyPrefix: settings.redisKeyPrefix };
+  if (isCluster(settings.redis)) log.info(`Redis Cluster: using REDIS_CLUSTER_NODES (${settings.redis.cluster.length} given) for codes, limits and pub/sub`);
+  else log.info("Redis: using REDIS_URL for codes, limits and pub/sub");
+  return { url: settings.redis, keyPrefix: settings.redisKeyPrefix };
 }
 
 function openStore(settings: Settings, log: Logger, redis: NonNullable<OpenInfrastructureOptions["redis"]>, clock?: Clock): { store: KeyValueStore; bus: EventBus } {

@@ -5,7 +5,7 @@ import { loadSettings, SettingsError, type Settings } from "./config/settings";
 import { createGateway } from "./gateway";
 import { probePostgres } from "./infra/db";
 import { createLogger, redactUrlCredentials } from "./infra/log/logger";
-import { probeRedis } from "./infra/store";
+import { describeRedisTarget, isCluster, probeRedis } from "./infra/store";
 import { UnreachableError, waitUntilAllReachable, type Dependency } from "./infra/startup/wait-until-reachable";
 import { closeAll, openInfrastructure } from "./infrastructure";
 
@@ -62,9 +62,10 @@ async function main(): Promise<void> {
 /** Postgres and Redis when configured; the embedded ones need no wait. */
 function dependenciesOf(settings: Settings): Dependency[] {
   const deps: Dependency[] = [];
-  const { databaseUrl, redisUrl } = settings;
+  const { databaseUrl, redis } = settings;
   if (databaseUrl) deps.push({ name: "Postgres", redactedUrl: redactUrlCredentials(databaseUrl), probe: () => probePostgres(databaseUrl, settings.databaseQueryTimeoutMs) });
-  if (redisUrl) deps.push({ name: "Redis", redactedUrl: redactUrlCredentials(redisUrl), probe: () => probeRedis(redisUrl, settings.redisCommandTimeoutMs) });
+  // A cluster is reachable once every slot is served (cluster_state:ok).
+  if (redis) deps.push({ name: isCluster(redis) ? "Redis Cluster" : "Redis", redactedUrl: describeRedisTarget(redis, redactUrlCredentials), probe: () => probeRedis(redis, settings.redisCommandTimeoutMs) });
   return deps;
 }
 

@@ -32,3 +32,45 @@ export const urlWith = (protocols: string[]) => {
 
 /** Names shown to people (an app, an authenticator's issuer): "<issuer>:<account>" labels forbid colons. */
 export const displayName = z.string().min(1).max(60).refine((v) => !v.includes(":"), "must not contain a colon");
+
+/**
+ * REDIS_CLUSTER_NODES: a comma list of a Redis Cluster's nodes (a few are enough, the
+ * rest are discovered), each `host:port`, or a `redis://`/`rediss://` URL when the
+ * cluster needs TLS or a password. URLs must agree on scheme and credentials: the nodes
+ * discovered later get the same. Passwords are never echoed.
+ */
+export const redisClusterNodes = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const entries = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    const bad = (message: string) => {
+      ctx.addIssue({ code: "custom", message });
+      return undefined;
+    };
+    if (entries.length === 0) return bad("must name at least one node, e.g. redis-1:6379,redis-2:6379");
+    const urls = entries.filter((e) => /^[a-z][a-z\d+.-]*:\/\//i.test(e));
+    if (urls.length > 0 && urls.length < entries.length) return bad("write every node the same way: all host:port, or all redis:// / rediss:// URLs");
+    const parsed: URL[] = [];
+    for (const [i, entry] of entries.entries()) {
+      const url = urls.length ? entry : `redis://${entry}`;
+      if (!URL.canParse(url)) return bad(`node #${i + 1} is not host:port or a redis:// URL`);
+      const u = new URL(url);
+      if (u.protocol !== "redis:" && u.protocol !== "rediss:") return bad(`node #${i + 1} must start with redis:// or rediss://`);
+      if (!u.hostname || !/^\d*$/.test(u.port) || (!urls.length && !u.port)) return bad(`node #${i + 1} must be host:port, e.g. redis-1:6379`);
+      // A cluster has database 0 only.
+      if (!["", "/", "/0"].includes(u.pathname) || u.search || u.hash) return bad(`node #${i + 1} must not name a database, query or fragment (a cluster has database 0 only)`);
+      parsed.push(u);
+    }
+    const [first] = parsed;
+    if (parsed.some((u) => u.protocol !== first.protocol || u.username !== first.username || u.password !== first.password)) {
+      return bad("every node URL must have the same scheme, user and password");
+    }
+    return {
+      cluster: parsed.map((u) => ({ host: u.hostname.replace(/^\[(.*)\]$/, "$1"), port: u.port ? Number(u.port) : 6379 })),
+      tls: first.protocol === "rediss:",
+      ...(first.username && { username: decodeURIComponent(first.username) }),
+      ...(first.password && { password: decodeURIComponent(first.password) }),
+    };
+  });

@@ -127,6 +127,43 @@ describe("loadSettings", () => {
     expect(problemsOf({ AAL2_MAX_AGE_SECONDS: "0" })[0]).toMatch(/^AAL2_MAX_AGE_SECONDS/);
   });
 
+  describe("REDIS_CLUSTER_NODES", () => {
+    it("reads host:port nodes into a cluster target, in place of REDIS_URL", () => {
+      const s = loadSettings({ REDIS_CLUSTER_NODES: "redis-1:7000, 10.0.0.2:7001,[::1]:7002" });
+      expect(s.redis).toEqual({ cluster: [{ host: "redis-1", port: 7000 }, { host: "10.0.0.2", port: 7001 }, { host: "::1", port: 7002 }], tls: false });
+      expect(loadSettings({ REDIS_URL: "redis://r:6379" }).redis).toBe("redis://r:6379");
+      expect(loadSettings({}).redis).toBeUndefined();
+    });
+
+    it("reads TLS and credentials from redis:// or rediss:// nodes, which must agree", () => {
+      const s = loadSettings({ REDIS_CLUSTER_NODES: "rediss://gw:s%3Acret@a:6380,rediss://gw:s%3Acret@b" });
+      expect(s.redis).toEqual({ cluster: [{ host: "a", port: 6380 }, { host: "b", port: 6379 }], tls: true, username: "gw", password: "s:cret" });
+      expect(problemsOf({ REDIS_CLUSTER_NODES: "rediss://a:1,redis://b:2" })).toEqual(["REDIS_CLUSTER_NODES: every node URL must have the same scheme, user and password"]);
+      expect(problemsOf({ REDIS_CLUSTER_NODES: "redis://a:1,b:2" })[0]).toMatch(/^REDIS_CLUSTER_NODES: write every node the same way/);
+    });
+
+    it("refuses nodes without a port, a database other than 0, or another scheme, never echoing a password", () => {
+      for (const nodes of ["redis-1", "redis://:hunter2@a:1/2", "http://a:1", "a:port", " , "]) {
+        const problems = problemsOf({ REDIS_CLUSTER_NODES: nodes });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^REDIS_CLUSTER_NODES: /);
+        expect(problems[0]).not.toContain("hunter2");
+      }
+    });
+
+    it("refuses REDIS_URL and REDIS_CLUSTER_NODES together", () => {
+      expect(problemsOf({ REDIS_URL: "redis://r:6379", REDIS_CLUSTER_NODES: "a:7000" })).toEqual([
+        "REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both",
+      ]);
+    });
+
+    it("stands in for REDIS_URL in production", () => {
+      const names = (env: NodeJS.ProcessEnv) => problemsOf({ NODE_ENV: "production", ...env }).map((p) => p.split(":")[0]);
+      expect(names({})).toContain("REDIS_URL");
+      expect(names({ REDIS_CLUSTER_NODES: "a:7000" })).not.toContain("REDIS_URL");
+    });
+  });
+
   it("refuses idle times a client in use would hit between two refreshes", () => {
     const problems = problemsOf({ SESSION_IDLE_TIMEOUT_SECONDS: "1200", AAL2_IDLE_SECONDS: "1700" });
     expect(problems.map((p) => p.split(":")[0])).toEqual(["SESSION_IDLE_TIMEOUT_SECONDS", "AAL2_IDLE_SECONDS"]);

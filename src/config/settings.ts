@@ -4,7 +4,7 @@ import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import type { TrustProxy } from "../core/client-info";
 import { METHODS, type MethodSettings } from "../methods";
-import { commaList, displayName, flag, int, urlWith } from "./fields";
+import { commaList, displayName, flag, int, redisClusterNodes, urlWith } from "./fields";
 import { defaultsOf, missingInProduction, settingsSection, variable, type RawEnv, type SectionValue, type SettingsSection } from "./section";
 
 /**
@@ -119,6 +119,8 @@ const spineSettings = settingsSection(
     logLevel: variable("LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
     databaseUrl: variable("DATABASE_URL", urlWith(["postgres:", "postgresql:"])),
     redisUrl: variable("REDIS_URL", urlWith(["redis:", "rediss:"])),
+    /** A Redis Cluster instead of one Redis (REDIS_URL): its nodes, host:port or URLs, comma-separated. */
+    redisClusterNodes: variable("REDIS_CLUSTER_NODES", redisClusterNodes),
     /** Before every Redis key, channel and queue name: deployments sharing a Redis stay apart. */
     redisKeyPrefix: variable("REDIS_KEY_PREFIX", z.string().regex(/^[\w:.-]{0,64}$/, "letters, digits, _ : . - only").default("")),
     // A partitioned Redis or Postgres must not hold requests: past these, UNAVAILABLE.
@@ -193,6 +195,8 @@ const spineSettings = settingsSection(
       const { port, host } = s.metrics;
       return {
         ...s,
+        /** Where codes, limits, pub/sub and the queue live: one Redis, a cluster, or (unset) in process. */
+        redis: s.redisClusterNodes ?? s.redisUrl,
         publicUrl,
         allowedOrigins: s.allowedOrigins.length ? s.allowedOrigins : [new URL(publicUrl).origin],
         shutdownReadinessDelaySeconds:
@@ -206,13 +210,16 @@ const spineSettings = settingsSection(
         ? missingInProduction(env, {
             PUBLIC_URL: "the public base URL (JWT issuer, links)",
             DATABASE_URL: "instead of the embedded PGlite",
-            REDIS_URL: "instead of the in-process store",
+            ...(env.REDIS_CLUSTER_NODES === undefined && { REDIS_URL: "instead of the in-process store (or REDIS_CLUSTER_NODES for a Redis Cluster)" }),
             SMTP_URL: "instead of the development outbox",
             JWT_PRIVATE_KEY: "instead of a generated signing key",
           })
         : [],
     check: (s) => {
       const problems: string[] = [];
+      if (s.redisUrl && s.redisClusterNodes) {
+        problems.push("REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
+      }
       // Activity is seen when a client refreshes, i.e. about once per access-token lifetime:
       // a shorter idle time would end (or downgrade) sessions that are in use.
       const idle = { SESSION_IDLE_TIMEOUT_SECONDS: s.session.idleTimeoutSeconds, AAL2_IDLE_SECONDS: s.session.aal2IdleSeconds };

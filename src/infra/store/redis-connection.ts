@@ -80,8 +80,7 @@ function connectCluster(target: RedisClusterTarget, options: RedisOptions): Clus
 /** Where a target points, without credentials, for log lines. */
 export function describeRedisTarget(target: RedisTarget, redactUrl: (url: string) => string): string {
   if (!isCluster(target)) return redactUrl(target);
-  const scheme = target.tls ? "rediss" : "redis";
-  return `Redis Cluster ${target.cluster.map(({ host, port }) => `${scheme}://${host}:${port}`).join(",")}`;
+  return `${target.tls ? "rediss" : "redis"}://${target.cluster.map(({ host, port }) => `${host}:${port}`).join(",")}`;
 }
 
 /**
