@@ -16,7 +16,7 @@ import { createTestDatabase, MIGRATIONS_DIR, type TestDatabase } from "./databas
 import type { TcpProxy } from "./tcp-proxy";
 import { postGraphql, type GqlOptions, type GqlReply, type GqlResult } from "./graphql";
 import { codeIn } from "./codes";
-import { deleteKeysUnder } from "./redis-keyspace";
+import { deleteKeysUnder, testClusterTarget } from "./redis-keyspace";
 import { waitFor } from "./wait";
 
 export type { GqlResult } from "./graphql";
@@ -24,8 +24,11 @@ export type { GqlResult } from "./graphql";
 export interface TestGatewayOptions {
   /** Settings as environment variables, on top of test defaults. */
   env?: Record<string, string>;
-  /** "redis" (REDIS_URL, a key prefix of its own) unless asked for the in-process store. */
-  store?: "redis" | "memory";
+  /**
+   * "redis" (REDIS_URL, a key prefix of its own) unless asked for the in-process store, or
+   * "cluster": the run's Redis Cluster through REDIS_CLUSTER_NODES, as a deployment sets it.
+   */
+  store?: "redis" | "memory" | "cluster";
   clock?: Clock;
   /** Replace parts of the infrastructure, e.g. a failing readiness probe; repositories by name (`users`). */
   override?: (infra: OverridableInfrastructure) => Partial<OverridableInfrastructure>;
@@ -74,7 +77,10 @@ export interface TestGateway {
 /** A whole gateway in this process, on real Postgres/PGlite and real Redis, on a free port. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const peer = options.peerOf;
+  const prefix = peer?.keyPrefix ?? `test:${randomUUID()}:`;
+  const cluster = options.store === "cluster" ? testClusterTarget() : undefined;
   const settings = loadSettings({
+    ...(cluster && { REDIS_CLUSTER_NODES: cluster.cluster.map(({ host, port }) => `${host}:${port}`).join(","), REDIS_KEY_PREFIX: prefix }),
     NODE_ENV: "test",
     LOG_LEVEL: "info",
     PORT: "0",
@@ -93,7 +99,6 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const log = createLogger({ level: settings.logLevel, destination: sink });
   const sharedDb = options.db ?? peer?.db;
   const db = sharedDb ?? (await createTestDatabase());
-  const prefix = peer?.keyPrefix ?? `test:${randomUUID()}:`;
   if (options.store !== "memory" && !process.env.REDIS_URL) throw new Error("REDIS_URL is not set: the jest global setup should have started a redis-server");
   // The gateway's own connections through the proxy; the test database is made and dropped directly.
   let proxiedDb: Database | undefined;
@@ -106,7 +111,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   // As main.ts opens it, from parts of the test's own: its database, key prefix and key, a fast retry.
   const base = await openInfrastructure(settings, log, {
     database: proxiedDb ?? db.db,
-    redis: options.store === "memory" ? "in-process" : { url: options.through?.redis?.urlFor(process.env.REDIS_URL!) ?? process.env.REDIS_URL!, keyPrefix: prefix },
+    // A cluster comes from the settings (REDIS_CLUSTER_NODES), as in main.ts.
+    redis: cluster ? undefined : options.store === "memory" ? "in-process" : { url: options.through?.redis?.urlFor(process.env.REDIS_URL!) ?? process.env.REDIS_URL!, keyPrefix: prefix },
     keyRing,
     clock: options.clock,
     // Unless a test configures SMTP/Twilio, messages land in the development outbox.
@@ -147,7 +153,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await proxiedDb?.close();
       if (!sharedDb) await db.cleanup();
       // Peers share the prefix; its owner clears it (BullMQ's queue metadata never expires).
-      if (options.store !== "memory" && !peer) await deleteKeysUnder(process.env.REDIS_URL!, prefix);
+      if (options.store !== "memory" && !peer) await deleteKeysUnder(cluster ?? process.env.REDIS_URL!, prefix);
     },
   };
 }
