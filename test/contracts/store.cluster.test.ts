@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { createRedisStore } from "../../src/infra/store";
+import { createRedisStore, probeRedis } from "../../src/infra/store";
+import { startLoneClusterNode } from "../helpers/redis-cluster";
 import { useRedisClusterKeyspace } from "../helpers/redis-keyspace";
 import { describeStoreContract } from "./store.contract";
 
@@ -32,6 +33,23 @@ describe("RedisStore on a Redis Cluster", () => {
       await expect(store.ping()).resolves.toBeUndefined();
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("probeRedis on a Redis Cluster (the startup check)", () => {
+  it("passes when the cluster serves every slot, even if the first node given is down", async () => {
+    await expect(probeRedis({ cluster: [{ host: "127.0.0.1", port: 1 }, ...cluster.cluster] }, 500)).resolves.toBeUndefined();
+  });
+
+  it("refuses a node that serves no slot, saying its cluster_state", async () => {
+    const lone = await startLoneClusterNode();
+    try {
+      await expect(probeRedis({ cluster: [{ host: "127.0.0.1", port: lone.port }] }, 500)).rejects.toThrow(
+        `127.0.0.1:${lone.port} reports cluster_state:fail, not ok (are all slots assigned?)`,
+      );
+    } finally {
+      await lone.stop();
     }
   });
 });

@@ -63,6 +63,14 @@ export async function stopLocalRedisCluster(cluster: LocalRedisCluster): Promise
   await rm(cluster.dir, { recursive: true, force: true });
 }
 
+/** One cluster-enabled redis-server on a free port, in no cluster: it serves no slot (cluster_state:fail). */
+export async function startLoneClusterNode(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "jest-redis-lone-node-"));
+  const [port] = await clusterPorts(1);
+  const child = await startNode(port, dir);
+  return { port, stop: () => stopLocalRedisCluster({ nodes: "", children: [child], dir }) };
+}
+
 async function startNode(port: number, root: string): Promise<ChildProcess> {
   const dir = join(root, String(port));
   await mkdir(dir);

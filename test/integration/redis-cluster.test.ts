@@ -1,9 +1,15 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { createClient, type Client } from "graphql-ws";
 import { print } from "graphql";
 import WebSocket from "ws";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument, RequestOtpDocument, VerifyOtpDocument } from "../__generated__/graphql";
 import { codeIn } from "../helpers/codes";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { startGatewayProcess } from "../helpers/process";
+import { deleteKeysUnder, testClusterTarget } from "../helpers/redis-keyspace";
 import { waitFor } from "../helpers/wait";
 
 // Two instances of one deployment on the run's 3-master Redis Cluster (REDIS_CLUSTER_NODES):
@@ -64,5 +70,23 @@ describe("a deployment on a Redis Cluster", () => {
     const waiting = events[1].auth!;
     expect(waiting.status).toBe("AUTHENTICATED");
     expect((await peer.request(MeDocument, {}, { token: waiting.tokens!.accessToken })).data!.me!.email).toBe(email);
+  });
+});
+
+describe("main.ts on a Redis Cluster", () => {
+  it("checks the cluster at start, then serves and is ready", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-cluster-"));
+    const prefix = `test:${randomUUID()}:`;
+    const nodes = testClusterTarget().cluster.map(({ host, port }) => `${host}:${port}`).join(",");
+    const child = await startGatewayProcess({ DATA_DIR: dataDir, REDIS_CLUSTER_NODES: nodes, REDIS_KEY_PREFIX: prefix });
+    try {
+      expect((await fetch(`${child.url}/readyz`)).status).toBe(200);
+      expect(child.lines.some((l) => l.includes("Redis Cluster: using REDIS_CLUSTER_NODES"))).toBe(true);
+    } finally {
+      child.child.kill("SIGTERM");
+      expect((await child.exited).code).toBe(0);
+      await deleteKeysUnder(testClusterTarget(), prefix);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -60,6 +60,7 @@ describe("a service that does not answer at start", () => {
   it.each([
     ["Postgres", "DATABASE_URL", (port: number) => `postgresql://gateway:hunter2@127.0.0.1:${port}/auth`, (port: number) => `postgresql://gateway:***@127.0.0.1:${port}/auth`],
     ["Redis", "REDIS_URL", (port: number) => `redis://:hunter2@127.0.0.1:${port}/0`, (port: number) => `redis://:***@127.0.0.1:${port}/0`],
+    ["Redis Cluster", "REDIS_CLUSTER_NODES", (port: number) => `redis://:hunter2@127.0.0.1:${port}`, (port: number) => `redis://127.0.0.1:${port}`],
   ])("%s: a line naming it and its URL without the password, retried for STARTUP_RETRY_SECONDS, then exit 1", async (name, setting, url, redacted) => {
     const port = await closedPort();
     const { code, stdout, stderr } = await run({ [setting]: url(port), STARTUP_RETRY_SECONDS: "1" });

@@ -94,18 +94,44 @@ export async function assertClusterOk(redis: RedisClient): Promise<void> {
   if (state !== "ok") throw new Error(`Redis Cluster state is ${state ?? "unknown"}, not ok`);
 }
 
-/** One connection and a PING, no reconnecting: throws why not (refused, timed out, WRONGPASS, cluster not ok). */
+/**
+ * One connection and a PING, no reconnecting: throws why not (refused, timed out,
+ * WRONGPASS). A cluster is asked node by node as given, each as a plain connection, until
+ * one answers; it must report `cluster_state:ok` (every slot served).
+ */
 export async function probeRedis(target: RedisTarget, timeoutMs: number = DEFAULT_REDIS_COMMAND_TIMEOUT_MS): Promise<void> {
   const options: RedisOptions = { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, ...requestTimeouts(timeoutMs) };
+  if (!isCluster(target)) return probeOne(connectSingle(target, options));
+  let unreachable: unknown;
+  for (const { host, port } of target.cluster) {
+    const { username, password, tls } = target;
+    // The node's own state, not a cluster client's: one that fails its ready check reconnects forever.
+    const node = new Redis({ ...options, host, port, username, password, ...(tls && { tls: {} }) });
+    try {
+      return await probeOne(node, async () => {
+        const state = /^cluster_state:(\w+)/m.exec(String(await node.cluster("INFO")))?.[1];
+        if (state !== "ok") throw new ClusterNotOkError(`${host}:${port} reports cluster_state:${state ?? "unknown"}, not ok (are all slots assigned?)`);
+      });
+    } catch (error) {
+      if (error instanceof ClusterNotOkError) throw error;
+      unreachable = error;
+    }
+  }
+  throw unreachable;
+}
+
+class ClusterNotOkError extends Error {}
+
+async function probeOne(redis: Redis, check?: () => Promise<void>): Promise<void> {
   // ioredis rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, WRONGPASS).
   let cause: Error | undefined;
-  const redis = connectRedis(target, options, (error) => (cause ??= error));
+  redis.on("error", (error) => (cause ??= error));
   try {
     await redis.connect();
     await redis.ping();
-    await assertClusterOk(redis);
+    await check?.();
   } catch (error) {
-    throw cause ?? error;
+    throw error instanceof ClusterNotOkError ? error : (cause ?? error);
   } finally {
     redis.disconnect();
   }
