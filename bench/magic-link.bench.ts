@@ -311,7 +311,7 @@ async function pendingRequests(a: Instance, d: Deployment, n: number): Promise<A
     for (const b of batch) requests.push([b.requestMagicLink.requestId, b.requestMagicLink.listenToken]);
   }
   const redis = new Redis(d.redisUrl);
-  const queue = `${d.prefix}delivery:outgoing-messages`;
+  const queue = `{${d.prefix}delivery}:outgoing-messages`;
   try {
     await pollFor(async () => ((await redis.llen(`${queue}:wait`)) + (await redis.llen(`${queue}:active`)) === 0 ? true : undefined), "the delivery queue to drain", 120_000);
   } finally {

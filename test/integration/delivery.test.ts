@@ -133,7 +133,7 @@ describe("one provider, each queue", () => {
       await twilio.waitForRequests(2);
       await waitFor(() => twilio.requests.every((r) => r.status), "both answers");
       await queue.close();
-      const stored = await dumpKeys(raw, `${prefix}:`);
+      const stored = await dumpKeys(raw, `{${prefix}}:`);
       expect(stored.length).toBeGreaterThan(0); // the queue's own bookkeeping is there
       expect(stored.join("\n")).not.toContain(CODE);
       expect(stored.join("\n")).not.toContain("14155550100");
@@ -200,9 +200,9 @@ describe("BullMQ: a message is sealed while it waits in Redis", () => {
       await queue.enqueue(emailMessage);
       await queue.enqueue(smsMessage);
       await waitFor(() => received.length === 1, "the first send to start");
-      const waiting = await raw.lrange(`${prefix}:${QUEUE}:wait`, 0, -1);
+      const waiting = await raw.lrange(`{${prefix}}:${QUEUE}:wait`, 0, -1);
       expect(waiting).toHaveLength(1);
-      return `${prefix}:${QUEUE}:${waiting[0]}`;
+      return `{${prefix}}:${QUEUE}:${waiting[0]}`;
     };
     return { queue, prefix, raw, audit, lines, received, release, holdTwo };
   }
@@ -219,7 +219,7 @@ describe("BullMQ: a message is sealed while it waits in Redis", () => {
     const waitingKey = await holdTwo();
     expect(JSON.parse((await raw.hget(waitingKey, "data")) as string)).toEqual({ channel: "sms", purpose: "otp.sign_in", sealed: expect.stringMatching(/^v1\./) });
 
-    const stored = (await dumpKeys(raw, `${prefix}:`)).join("\n");
+    const stored = (await dumpKeys(raw, `{${prefix}}:`)).join("\n");
     const jobHashes = stored.split("\n").filter((line) => line.includes('"data":'));
     expect(jobHashes).toHaveLength(2); // the active job and the waiting one
     for (const secret of [CODE, "ada@example.com", "14155550100"]) expect(stored).not.toContain(secret);
