@@ -48,10 +48,31 @@ describe("RedisBus across the nodes of a Redis Cluster", () => {
       for (const node of masters) await node.publish(bus.channel(topic), JSON.stringify({ from: `${node.options.port}` }));
       const received = [];
       for (const _ of masters) received.push((await messages.next()).value);
-      expect(received).toEqual(masters.map((node) => ({ from: `${node.options.port}` })));
+      // Each node forwards on its own: messages entering at different nodes may arrive in any order.
+      const byPort = (a: { from: string }, b: { from: string }) => a.from.localeCompare(b.from);
+      expect(received.sort(byPort)).toEqual(masters.map((node) => ({ from: `${node.options.port}` })).sort(byPort));
       await messages.return?.();
     } finally {
       await bus.close();
+    }
+  });
+});
+
+describe("RedisBus publishing on a Redis Cluster", () => {
+  it("keeps a topic's order for a subscriber on another node, over many events", async () => {
+    const [publisher, subscriber] = [createRedisBus({ url: cluster, topicPrefix }), createRedisBus({ url: cluster, topicPrefix })];
+    try {
+      // A cluster client sends each keyless PUBLISH to a random node; the bus must not.
+      const topic = `order:${randomUUID()}`;
+      const messages = await subscriber.listen<{ n: number }>(topic);
+      const count = 200;
+      await Promise.all(Array.from({ length: count }, (_, n) => publisher.publish(topic, { n })));
+      const received: number[] = [];
+      for (let i = 0; i < count; i++) received.push((await messages.next()).value.n);
+      expect(received).toEqual(Array.from({ length: count }, (_, n) => n));
+      await messages.return?.();
+    } finally {
+      await Promise.all([publisher.close(), subscriber.close()]);
     }
   });
 });

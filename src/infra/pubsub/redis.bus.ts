@@ -1,4 +1,5 @@
 import { RedisPubSub } from "graphql-redis-subscriptions";
+import { Cluster } from "ioredis";
 import type { EventBus } from "../../core/ports";
 import { closeRedis, connectRedis, requestTimeouts, type RedisClient, type RedisTarget } from "../store/redis-connection";
 import { PushIterator } from "./push-iterator";
@@ -27,6 +28,7 @@ export interface RedisBusOptions {
 export class RedisBus implements EventBus {
   private readonly pubsub: RedisPubSub;
   private readonly topicPrefix: string;
+  private readonly publisher: RedisClient;
   private readonly connections: RedisClient[];
   private readonly open = new Set<AsyncIterableIterator<unknown>>();
   private closing?: Promise<void>;
@@ -37,13 +39,15 @@ export class RedisBus implements EventBus {
     const timeouts = requestTimeouts(options.commandTimeoutMs);
     const publisher = connectRedis(options.url, timeouts, options.onError);
     const subscriber = connectRedis(options.url, { ...timeouts, enableReadyCheck: false }, options.onError);
+    this.publisher = publisher;
     this.connections = [publisher, subscriber];
     this.pubsub = new RedisPubSub({ publisher, subscriber });
     this.topicPrefix = options.topicPrefix ?? "";
   }
 
   async publish(topic: string, payload: object): Promise<void> {
-    await this.pubsub.publish(this.channel(topic), payload);
+    // JSON, as RedisPubSub would send it (its subscriber side parses it back).
+    await publishingConnection(this.publisher).publish(this.channel(topic), JSON.stringify(payload));
   }
 
   subscribe<T>(topic: string): AsyncIterableIterator<T> {
@@ -89,6 +93,26 @@ export class RedisBus implements EventBus {
     return this.closing;
   }
 }
+
+/**
+ * Where PUBLISH goes. A cluster client sends a keyless command to a random node each
+ * time, and each node forwards to the others on its own: two events published one after
+ * the other (OPENED, then CONFIRMED) could reach a subscriber on a third node in the
+ * other order. Every instance sends through the same master (the first by address)
+ * instead, so a channel's events keep their order as on one Redis.
+ */
+function publishingConnection(publisher: RedisClient): RedisClient {
+  if (!(publisher instanceof Cluster)) return publisher;
+  const [first] = publisher
+    .nodes("master")
+    // Node connections open on their first command ("wait" until then): not a sign of trouble.
+    .filter((node) => node.status !== "end" && node.status !== "close")
+    .sort((a, b) => nodeName(a).localeCompare(nodeName(b)));
+  // None known yet (still connecting): the cluster client queues it until it knows.
+  return first ?? publisher;
+}
+
+const nodeName = (node: { options: { host?: string; port?: number } }): string => `${node.options.host}:${node.options.port}`;
 
 export function createRedisBus(options: RedisBusOptions): RedisBus {
   return new RedisBus(options);
