@@ -35,10 +35,25 @@ let now = Math.floor(Date.now() / 30_000) * 30_000 - 3_600_000;
 const clock = { now: () => new Date(now) };
 const nextStep = () => (now += 30_000);
 
+/** Runs just before the passkey table is written to: a test stages a logout landing between the checks and the write. */
+let beforePasskeyWrite: (() => Promise<void>) | null = null;
+
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await startTestGateway({
     clock,
+    override: ({ passkeys }) => ({
+      passkeys: new Proxy(passkeys, {
+        get(target, prop, receiver) {
+          const real = Reflect.get(target, prop, receiver);
+          if (prop !== "remove" && prop !== "rename") return real;
+          return async (...args: unknown[]) => {
+            await beforePasskeyWrite?.();
+            return real.apply(target, args);
+          };
+        },
+      }),
+    }),
     // Behind one proxy, so each account signs up from an address of its own (sign-ups are limited per IP).
     env: { PUBLIC_URL: ORIGIN, APP_NAME: "Acme", TRUST_PROXY: "1", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "10000" },
   });
@@ -509,6 +524,27 @@ describe("me.passkeys, renamePasskey, removePasskey", () => {
       expect(fieldOf(r)).toBe("id");
     }
     expect(await gw.db.db.prisma.passkey.count({ where: { userId: u.userId } })).toBe(1);
+  });
+
+  it("renaming needs the same recent sign-in as removing", async () => {
+    const u = await accountWithPasskey();
+    expect(errorCode(await later(() => request(RenamePasskeyDocument, { input: { id: u.passkey.id, name: "Stale" } }, { token: u.token })))).toBe("FORBIDDEN");
+    expect((await storedPasskey(u.passkey.id)).name).toBe("Passkey");
+    expect(await events(u.userId, "passkey.renamed")).toMatchObject([{ ok: false, detail: { reason: "sign_in_not_recent" } }]);
+  });
+
+  it("removes or renames only while the session asking is live (a logout landing after the checks wins)", async () => {
+    const u = await accountWithPasskey();
+    const sid = claims(u.token).sid;
+    beforePasskeyWrite = async () => void (await gw.db.db.prisma.session.update({ where: { id: sid }, data: { revokedAt: new Date(), revokedReason: "logout" } }));
+    try {
+      expect(errorCode(await request(RemovePasskeyDocument, { id: u.passkey.id }, { token: u.token }))).toBe("UNAUTHENTICATED");
+      await gw.db.db.prisma.session.update({ where: { id: sid }, data: { revokedAt: null, revokedReason: null } });
+      expect(errorCode(await request(RenamePasskeyDocument, { input: { id: u.passkey.id, name: "After logout" } }, { token: u.token }))).toBe("UNAUTHENTICATED");
+    } finally {
+      beforePasskeyWrite = null;
+    }
+    expect(await storedPasskey(u.passkey.id)).toMatchObject({ name: "Passkey" });
   });
 
   it("never removes the last way in: with no password and no proven address, one passkey always stays, also under concurrency", async () => {

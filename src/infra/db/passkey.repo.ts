@@ -66,19 +66,23 @@ export class PrismaPasskeyRepo implements PasskeyRepo {
     return count === 1;
   }
 
-  async rename(userId: string, id: string, name: string): Promise<PasskeyRecord | null> {
+  async rename(userId: string, id: string, name: string, opts: { liveSession: string }): Promise<PasskeyRecord | null> {
     if (!isUuid(id)) return null;
-    const { count } = await this.prisma.passkey.updateMany({ where: { id, userId }, data: { name } });
-    if (count !== 1) return null;
-    const row = await this.prisma.passkey.findUnique({ where: { id } });
-    return row && toRecord(row);
+    return this.prisma.$transaction(async (tx) => {
+      await lockLiveSession(tx, userId, opts.liveSession);
+      const { count } = await tx.passkey.updateMany({ where: { id, userId }, data: { name } });
+      if (count !== 1) return null;
+      const row = await tx.passkey.findUnique({ where: { id } });
+      return row && toRecord(row);
+    });
   }
 
-  async remove(userId: string, id: string, opts: { keepOne: boolean }): Promise<"removed" | "not_found" | "last"> {
+  async remove(userId: string, id: string, opts: { keepOne: boolean; liveSession: string }): Promise<"removed" | "not_found" | "last"> {
     if (!isUuid(id)) return "not_found";
     return this.prisma.$transaction(async (tx) => {
-      // Serializes removals (and additions) for one user: the count below stays true until commit.
-      await tx.$queryRaw`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
+      // The user row's lock serializes removals (and additions, and claims) for one user: the
+      // count below stays true until commit, and a logout or claim that ended the session wins.
+      await lockLiveSession(tx, userId, opts.liveSession);
       const mine = await tx.passkey.count({ where: { id, userId } });
       if (mine !== 1) return "not_found";
       if (opts.keepOne && (await tx.passkey.count({ where: { userId } })) < 2) return "last";

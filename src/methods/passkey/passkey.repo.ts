@@ -41,13 +41,14 @@ export interface PasskeyRepo {
    * `expectedCounter` (two assertions racing with one counter cannot both pass).
    */
   recordUse(id: string, use: { expectedCounter: number; counter: number; backupState: boolean; at: Date }): Promise<boolean>;
-  /** Null when the user has no passkey with this id. */
-  rename(userId: string, id: string, name: string): Promise<PasskeyRecord | null>;
+  /** Null when the user has no passkey with this id. Only while `liveSession` is live (UNAUTHENTICATED otherwise). */
+  rename(userId: string, id: string, name: string, opts: { liveSession: string }): Promise<PasskeyRecord | null>;
   /**
-   * Removes one of the user's passkeys; with `keepOne`, only while another passkey of the
-   * user remains (decided under the user row's lock, so two removals cannot take the last two).
+   * Removes one of the user's passkeys while `liveSession` is live; with `keepOne`, only while
+   * another passkey of the user remains (decided under the user row's lock, so two removals
+   * cannot take the last two).
    */
-  remove(userId: string, id: string, opts: { keepOne: boolean }): Promise<"removed" | "not_found" | "last">;
+  remove(userId: string, id: string, opts: { keepOne: boolean; liveSession: string }): Promise<"removed" | "not_found" | "last">;
 }
 
 declare module "../../core/ports" {

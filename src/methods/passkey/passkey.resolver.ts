@@ -58,7 +58,7 @@ export class PasskeyResolver {
   }
 
   @Authorized()
-  @Mutation(() => Passkey)
+  @Mutation(() => Passkey, { description: "Renames one of the signed-in user's passkeys (recent sign-in, like removePasskey)." })
   async renamePasskey(@Arg("input") input: RenamePasskeyInput, @CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext): Promise<Passkey> {
     return toPasskey(await this.service.rename(principal, input.id, input.name, ctx.client));
   }

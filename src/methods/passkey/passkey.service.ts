@@ -283,10 +283,12 @@ export class PasskeyService {
     return this.d.passkeys.listByUser(userId);
   }
 
+  /** Renames a passkey: the same recent sign-in as removing one (a stolen session should not relabel them). */
   async rename(principal: Principal, id: string, name: string, client: ClientInfo): Promise<PasskeyRecord> {
     const clean = cleanPasskeyName(name);
     if (clean === null) throw badInput("name", "A passkey's name is 1 to 64 characters.");
-    const renamed = await this.d.passkeys.rename(principal.userId, id, clean);
+    await this.changeableUser(principal, client, "passkey.renamed", { toAdd: false });
+    const renamed = await this.d.passkeys.rename(principal.userId, id, clean, { liveSession: principal.sessionId });
     if (!renamed) throw noSuchPasskey();
     await this.audit("passkey.renamed", true, principal.userId, client, { passkeyId: id });
     return renamed;
@@ -301,7 +303,7 @@ export class PasskeyService {
     // Without another way in (a password, a proven address, an identity: the methods count
     // them), the other passkeys are the only way back in.
     const otherWayIn = (await this.d.waysIn(user)) - (this.d.enabled ? passkeys.length : 0) > 0;
-    const outcome = await this.d.passkeys.remove(user.id, id, { keepOne: !otherWayIn });
+    const outcome = await this.d.passkeys.remove(user.id, id, { keepOne: !otherWayIn, liveSession: principal.sessionId });
     if (outcome === "not_found") throw noSuchPasskey();
     if (outcome === "last") {
       await this.audit("passkey.removed", false, user.id, client, { passkeyId: id, reason: "last_way_in" });
