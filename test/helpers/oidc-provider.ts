@@ -71,7 +71,9 @@ export interface OidcTestProvider {
    * cookie jar, starting at an authorization URL. (Chromium, tried: fill input[name=login] and
    * input[name=password], click button[type=submit]; on the consent page click it again, or
    * the "[ Cancel ]" link to deny.) Returns the URL the provider finally redirects to (redirect_uri?code=…&state=…&iss=…,
-   * or ?error=access_denied…), without requesting it.
+   * or ?error=access_denied…), without requesting it. With response_mode=form_post (Apple's way) the provider
+   * answers with a page whose form posts itself to redirect_uri: then the form's action with its fields as the
+   * query, to be POSTed as a form (`formPostBody`).
    */
   signIn(authorizationUrl: string | URL, as: SignInAs): Promise<URL>;
   /** An id_token as the provider would sign it, for the native-app path (signInWithIdToken). */
@@ -242,6 +244,12 @@ async function playBrowser(issuer: string, start: URL, as: SignInAs): Promise<UR
     const prompt = /name="prompt" value="(\w+)"/.exec(page)?.[1];
     const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
     if (!action) throw new Error(`No form on the provider's page at ${url.pathname}: ${page.slice(0, 500)}`);
+    const target = new URL(decodeHtml(action), url);
+    if (target.origin !== new URL(issuer).origin) {
+      // form_post: the auto-submitting form to redirect_uri; its hidden fields as the query.
+      for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g)) target.searchParams.append(decodeHtml(name), decodeHtml(value));
+      return target;
+    }
     if (prompt === "login") {
       if (loginTried === url.pathname) throw new Error(`The provider refused the login ${as.login} (unknown account or wrong password)`);
       loginTried = url.pathname;
@@ -258,6 +266,12 @@ async function playBrowser(issuer: string, start: URL, as: SignInAs): Promise<UR
   }
   throw new Error("The provider kept redirecting");
 }
+
+/** The fields of a form_post callback URL (from signIn) as the body the provider's page would post. */
+export const formPostBody = (callback: URL): URLSearchParams => new URLSearchParams(callback.search);
+
+const decodeHtml = (text: string) =>
+  text.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_m, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", "#x27": "'" })[e]!);
 
 async function submit(url: URL, form: Record<string, string>, jar: Map<string, string>): Promise<URL> {
   const response = await send(url, jar, new URLSearchParams(form));

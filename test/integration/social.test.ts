@@ -3,12 +3,14 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { URI, type TOTP } from "otpauth";
 import {
+  CompleteLinkIdentityDocument,
   CompleteSocialSignInDocument,
   ConfirmTotpDocument,
   EnrollTotpDocument,
   IdentityProvidersDocument,
   LinkIdentityDocument,
   LoginDocument,
+  LogoutDocument,
   MyIdentitiesDocument,
   RequestOtpDocument,
   SignInWithIdTokenDocument,
@@ -19,7 +21,7 @@ import {
 } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 import { startGithubEndpoint, type GithubEndpoint } from "../helpers/github-endpoint";
-import { startOidcProvider, type OidcTestProvider, type OidcUser } from "../helpers/oidc-provider";
+import { formPostBody, startOidcProvider, type OidcTestProvider, type OidcUser } from "../helpers/oidc-provider";
 
 /*
  * Social and OpenID sign-in against a real OpenID Provider (oidc-provider, in process) and a
@@ -34,6 +36,7 @@ let acme: OidcTestProvider; // trusted emails
 let entra: OidcTestProvider; // untrusted emails, like Microsoft's
 let github: GithubEndpoint;
 let gw: TestGateway;
+let socialEnv: Record<string, string>;
 
 beforeAll(async () => {
   [acme, entra, github] = await Promise.all([
@@ -41,8 +44,7 @@ beforeAll(async () => {
     startOidcProvider({ redirectUris: [callbackOf("entra")] }),
     startGithubEndpoint({ callbackUrls: [callbackOf("github")] }),
   ]);
-  gw = await startTestGateway({
-    env: {
+  socialEnv = {
       PUBLIC_URL,
       ALLOWED_ORIGINS: APP,
       OTP_RESEND_COOLDOWN_SECONDS: "0",
@@ -59,8 +61,8 @@ beforeAll(async () => {
       GITHUB_CLIENT_SECRET: github.clientSecret,
       GITHUB_URL: github.baseUrl,
       GITHUB_API_URL: github.apiUrl,
-    },
-  });
+  };
+  gw = await startTestGateway({ env: socialEnv });
 });
 afterAll(async () => {
   await gw?.close();
@@ -83,9 +85,11 @@ async function start(provider: string, state = "app-state") {
   expect(r.errors).toBeUndefined();
   return new URL(r.data!.startSocialSignIn.authorizationUrl);
 }
-/** The provider's redirect to PUBLIC_URL's callback, delivered to the gateway as the browser would. */
-async function deliver(callback: URL): Promise<{ status: number; location: URL | null; body: string }> {
-  const res = await fetch(`${gw.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
+/** The provider's redirect to PUBLIC_URL's callback, delivered to the gateway as the browser would (or its form_post). */
+async function deliver(callback: URL, on: TestGateway = gw, formPost?: URLSearchParams): Promise<{ status: number; location: URL | null; body: string }> {
+  const res = formPost
+    ? await fetch(`${on.url}${callback.pathname}`, { method: "POST", redirect: "manual", body: formPost })
+    : await fetch(`${on.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
   const location = res.headers.get("location");
   return { status: res.status, location: location ? new URL(location) : null, body: await res.text() };
 }
@@ -188,11 +192,54 @@ describe("startSocialSignIn + the callback + completeSocialSignIn", () => {
   });
 
   it("refuses a redirectUrl off ALLOWED_ORIGINS, an unknown provider and a long state", async () => {
-    const bad = (input: { provider: string; redirectUrl: string; state?: string }) => gw.request(StartSocialSignInDocument, { input });
+    const bad = (input: { provider: string; redirectUrl: string; state: string }) => gw.request(StartSocialSignInDocument, { input });
     const field = async (r: ReturnType<typeof bad>) => (await r).errors?.[0]?.extensions?.field;
-    expect(await field(bad({ provider: "acme", redirectUrl: "https://evil.example/x" }))).toBe("redirectUrl");
-    expect(await field(bad({ provider: "nope", redirectUrl: `${APP}/x` }))).toBe("provider");
+    expect(await field(bad({ provider: "acme", redirectUrl: "https://evil.example/x", state: "s" }))).toBe("redirectUrl");
+    expect(await field(bad({ provider: "nope", redirectUrl: `${APP}/x`, state: "s" }))).toBe("provider");
     expect(await field(bad({ provider: "acme", redirectUrl: `${APP}/x`, state: "s".repeat(257) }))).toBe("state");
+  });
+
+  it("requires the app's state on startSocialSignIn and linkIdentity (an exchange code is not bound to the browser otherwise)", async () => {
+    const s = (await gw.request(SignUpDocument, { input: { email: `stateless${++n}@example.com`, password: "correct horse battery" } })).data!.signUp;
+    for (const [doc, token] of [
+      ["mutation { startSocialSignIn(input: { provider: \"acme\", redirectUrl: \"http://app.test/x\" }) { authorizationUrl } }", undefined],
+      ["mutation { linkIdentity(input: { provider: \"acme\", redirectUrl: \"http://app.test/x\" }) { authorizationUrl } }", s.tokens!.accessToken],
+    ] as const) {
+      const r = await gw.request<unknown, unknown>(doc, {}, { token });
+      expect(r.errors![0].message).toMatch(/"\w+\.state" of required type "String!" was not provided/);
+    }
+    const empty = await gw.request(StartSocialSignInDocument, { input: { provider: "acme", redirectUrl: `${APP}/x`, state: "" } });
+    expect(empty.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "state" });
+    expect(empty.errors![0].message).toMatch(/store it before redirecting and compare it when the browser comes back/);
+  });
+
+  it("takes Apple's form_post: the provider's page POSTs code and state to the callback", async () => {
+    const una = person(acme, "una");
+    const url = await start("acme", "post-state");
+    url.searchParams.set("response_mode", "form_post");
+    const posted = await acme.signIn(url, { login: una.sub });
+    expect([...formPostBody(posted).keys()].sort()).toEqual(["code", "iss", "state"]);
+    const back = await deliver(posted, gw, formPostBody(posted));
+    expect(back.status).toBe(303);
+    expect(back.location!.searchParams.get("state")).toBe("post-state");
+    const r = await gw.request(CompleteSocialSignInDocument, { input: { code: back.location!.searchParams.get("code")! } });
+    expect(r.data!.completeSocialSignIn).toMatchObject({ status: "AUTHENTICATED", user: { email: una.email } });
+    // The form's state is single use like the query's.
+    expect((await deliver(posted, gw, formPostBody(posted))).status).toBe(400);
+  });
+
+  it("signs nobody in with an exchange code issued before its identity was unlinked", async () => {
+    const s = (await gw.request(SignUpDocument, { input: { email: `unlinker${++n}@example.com`, password: "correct horse battery" } })).data!.signUp;
+    const token = s.tokens!.accessToken;
+    const vic = person(entra, "vic");
+    const linked = await link(token, entra, "entra", vic.sub);
+    expect((await gw.request(CompleteLinkIdentityDocument, { input: { code: linked.location!.searchParams.get("link_code")! } }, { token })).errors).toBeUndefined();
+    // A sign-in with it reaches the callback, then the owner unlinks it before the app trades the code.
+    const { location } = await throughProvider(entra, "entra", vic.sub);
+    const { identities } = await myIdentities(token);
+    expect((await gw.request(UnlinkIdentityDocument, { id: identities![0].id }, { token })).data!.unlinkIdentity).toBe(true);
+    const r = await gw.request(CompleteSocialSignInDocument, { input: { code: location!.searchParams.get("code")! } });
+    expect(errorCode(r)).toBe("INVALID_CODE");
   });
 });
 
@@ -331,21 +378,34 @@ describe("signInWithIdToken", () => {
   });
 });
 
-describe("linkIdentity + unlinkIdentity", () => {
-  async function link(token: string, idp: OidcTestProvider, provider: string, login: string) {
-    const r = await gw.request(LinkIdentityDocument, { input: { provider, redirectUrl: `${APP}/account`, state: "link-state" } }, { token });
-    expect(r.errors).toBeUndefined();
-    return deliver(await idp.signIn(r.data!.linkIdentity.authorizationUrl, { login }));
-  }
+/** linkIdentity → the provider → the callback: where the gateway sends the browser (`?link_code=&state=`). */
+async function link(token: string, idp: OidcTestProvider, provider: string, login: string, on: TestGateway = gw) {
+  const r = await on.request(LinkIdentityDocument, { input: { provider, redirectUrl: `${APP}/account`, state: "link-state" } }, { token });
+  expect(r.errors).toBeUndefined();
+  return deliver(await idp.signIn(r.data!.linkIdentity.authorizationUrl, { login }), on);
+}
+const signUp = async (tag: string, on: TestGateway = gw) => (await on.request(SignUpDocument, { input: { email: `${tag}${++n}@example.com`, password: "correct horse battery" } })).data!.signUp;
+const linkedTo = (userId: string) => prisma().identity.findMany({ where: { userId } });
 
+describe("linkIdentity + completeLinkIdentity + unlinkIdentity", () => {
   it("links an identity to the signed-in account, lists it, and unlinks it while another way in remains", async () => {
-    const s = (await gw.request(SignUpDocument, { input: { email: `linker${++n}@example.com`, password: "correct horse battery" } })).data!.signUp;
+    const s = await signUp("linker");
     const token = s.tokens!.accessToken;
     const jay = person(entra, "jay");
     const back = await link(token, entra, "entra", jay.sub);
-    expect(Object.fromEntries(back.location!.searchParams)).toEqual({ linked: "entra", state: "link-state" });
+    expect(back.location!.origin + back.location!.pathname).toBe(`${APP}/account`);
+    expect([...back.location!.searchParams.keys()].sort()).toEqual(["link_code", "state"]);
+    expect(back.location!.searchParams.get("state")).toBe("link-state");
+    // The callback itself links nothing: the code does, for the session that asked.
+    expect(await linkedTo(s.user!.id)).toEqual([]);
+    const code = back.location!.searchParams.get("link_code")!;
+    expect(code).toMatch(/^[\w-]{43}$/);
+    const done = await gw.request(CompleteLinkIdentityDocument, { input: { code } }, { token });
+    expect(done.data!.completeLinkIdentity).toMatchObject({ provider: "entra", email: jay.email });
+    expect(errorCode(await gw.request(CompleteLinkIdentityDocument, { input: { code } }, { token }))).toBe("INVALID_CODE");
     const { identities } = await myIdentities(token);
-    expect(identities).toEqual([expect.objectContaining({ provider: "entra", email: jay.email })]);
+    expect(identities).toEqual([expect.objectContaining({ id: done.data!.completeLinkIdentity.id, provider: "entra", email: jay.email })]);
+    expect((await events("identity.linked", s.user!.id)).map((e) => [e.ok, e.detail])).toEqual([[true, { provider: "entra", identityId: identities![0].id }]]);
     // The linked identity now signs in to this account.
     expect((await socialSignIn(entra, "entra", jay.sub)).user!.id).toBe(s.user!.id);
 
@@ -354,12 +414,74 @@ describe("linkIdentity + unlinkIdentity", () => {
     expect(await events("identity.unlinked", s.user!.id)).toHaveLength(1);
   });
 
-  it("refuses an identity linked to another account", async () => {
+  it("refuses an identity linked to another account, at the callback or (linked meanwhile) at completeLinkIdentity", async () => {
     const kim = person(acme, "kim");
     await socialSignIn(acme, "acme", kim.sub);
-    const other = (await gw.request(SignUpDocument, { input: { email: `other${++n}@example.com`, password: "correct horse battery" } })).data!.signUp;
+    const other = await signUp("other");
     const back = await link(other.tokens!.accessToken, acme, "acme", kim.sub);
-    expect(back.location!.searchParams.get("error")).toBe("identity_in_use");
+    expect(Object.fromEntries(back.location!.searchParams)).toEqual({ error: "identity_in_use", state: "link-state" });
+
+    const lee = person(entra, "lee");
+    const pending = await link(other.tokens!.accessToken, entra, "entra", lee.sub);
+    await socialSignIn(entra, "entra", lee.sub); // an account of its own, before the link code is traded
+    const r = await gw.request(CompleteLinkIdentityDocument, { input: { code: pending.location!.searchParams.get("link_code")! } }, { token: other.tokens!.accessToken });
+    expect(r.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "code" });
+    expect(r.errors![0].message).toMatch(/already linked to another account here/);
+    expect(await linkedTo(other.user!.id)).toEqual([]);
+  });
+
+  it("links nothing when a victim's browser follows an attacker's link URL (linking CSRF)", async () => {
+    // The victim's provider account is linked nowhere yet (e.g. unlinked since); the provider
+    // may ask nothing of a person who consented before, so one click on the URL reaches the callback.
+    const vera = person(acme, "vera");
+    const victim = await signUp("victim");
+    const attacker = await signUp("attacker");
+    const started = await gw.request(LinkIdentityDocument, { input: { provider: "acme", redirectUrl: `${APP}/account`, state: "attacker-state" } }, { token: attacker.tokens!.accessToken });
+    // The victim opens the attacker's authorization URL: the callback sends the victim's browser on with a link code.
+    const back = await deliver(await acme.signIn(started.data!.linkIdentity.authorizationUrl, { login: vera.sub }));
+    const code = back.location!.searchParams.get("link_code")!;
+    expect(code).toBeTruthy();
+    expect(await linkedTo(attacker.user!.id)).toEqual([]);
+    // Any other session (the victim's app, signed in) is refused, and that spends the code.
+    const wrong = await gw.request(CompleteLinkIdentityDocument, { input: { code } }, { token: victim.tokens!.accessToken });
+    expect(errorCode(wrong)).toBe("INVALID_CODE");
+    expect(errorCode(await gw.request(CompleteLinkIdentityDocument, { input: { code } }, { token: attacker.tokens!.accessToken }))).toBe("INVALID_CODE");
+    expect(await linkedTo(attacker.user!.id)).toEqual([]);
+    expect(await prisma().identity.count({ where: { provider: "acme", subject: vera.sub } })).toBe(0);
+    expect((await events("identity.linked", attacker.user!.id)).map((e) => [e.ok, e.detail])).toEqual([[false, { provider: "acme", reason: "other_session" }]]);
+  });
+
+  it("a link code is for the session that called linkIdentity only: not another session of the same account", async () => {
+    const s = await signUp("two-sessions");
+    const second = (await gw.request(LoginDocument, { input: { email: s.user!.email!, password: "correct horse battery" } })).data!.login;
+    const mo = person(entra, "mo");
+    const back = await link(s.tokens!.accessToken, entra, "entra", mo.sub);
+    const r = await gw.request(CompleteLinkIdentityDocument, { input: { code: back.location!.searchParams.get("link_code")! } }, { token: second.tokens!.accessToken });
+    expect(errorCode(r)).toBe("INVALID_CODE");
+    expect(await linkedTo(s.user!.id)).toEqual([]);
+  });
+
+  it("sends a link callback whose session ended back with error=session_ended", async () => {
+    const s = await signUp("ended");
+    const token = s.tokens!.accessToken;
+    const r = await gw.request(LinkIdentityDocument, { input: { provider: "entra", redirectUrl: `${APP}/account`, state: "link-state" } }, { token });
+    expect((await gw.request(LogoutDocument, undefined, { token })).data!.logout).toBe(true);
+    const ned = person(entra, "ned");
+    const back = await deliver(await entra.signIn(r.data!.linkIdentity.authorizationUrl, { login: ned.sub }));
+    expect(Object.fromEntries(back.location!.searchParams)).toEqual({ error: "session_ended", state: "link-state" });
+    expect(await linkedTo(s.user!.id)).toEqual([]);
+  });
+
+  it("completeLinkIdentity links only while the session that asked is live (a logout after the callback wins)", async () => {
+    const s = await signUp("late-logout");
+    const token = s.tokens!.accessToken;
+    const oli = person(entra, "oli");
+    const back = await link(token, entra, "entra", oli.sub);
+    // Ended in Postgres, its Redis marker not written yet (a logout in flight): the token still passes.
+    await prisma().session.update({ where: { id: claims(token).sid }, data: { revokedAt: new Date(), revokedReason: "logout" } });
+    const r = await gw.request(CompleteLinkIdentityDocument, { input: { code: back.location!.searchParams.get("link_code")! } }, { token });
+    expect(errorCode(r)).toBe("UNAUTHENTICATED");
+    expect(await linkedTo(s.user!.id)).toEqual([]);
   });
 
   it("never unlinks the last way in", async () => {
@@ -373,8 +495,56 @@ describe("linkIdentity + unlinkIdentity", () => {
   });
 
   it("needs a signed-in caller", async () => {
-    expect(errorCode(await gw.request(LinkIdentityDocument, { input: { provider: "acme", redirectUrl: `${APP}/a` } }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await gw.request(LinkIdentityDocument, { input: { provider: "acme", redirectUrl: `${APP}/a`, state: "s" } }))).toBe("UNAUTHENTICATED");
+    expect(errorCode(await gw.request(CompleteLinkIdentityDocument, { input: { code: "x" } }))).toBe("UNAUTHENTICATED");
     expect(errorCode(await gw.request(UnlinkIdentityDocument, { id: "00000000-0000-0000-0000-000000000000" }))).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("User.identities", () => {
+  it("is the owner's only: null for anyone else, through _entities with or without another user's token", async () => {
+    const pia = person(entra, "pia");
+    const owner = await socialSignIn(entra, "entra", pia.sub);
+    const stranger = await signUp("stranger");
+    const entities = (token?: string) =>
+      gw.request<{ _entities: Array<{ identities: unknown }> }, { r: unknown[] }>(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { identities { provider } } } }",
+        { r: [{ __typename: "User", id: owner.user!.id }] },
+        { token },
+      );
+    expect((await entities()).data!._entities).toEqual([{ identities: null }]);
+    expect((await entities(stranger.tokens!.accessToken)).data!._entities).toEqual([{ identities: null }]);
+    expect((await entities(owner.tokens!.accessToken)).data!._entities).toEqual([{ identities: [{ provider: "entra" }] }]);
+  });
+});
+
+describe("codes that expire (the in-process store on a clock the test moves)", () => {
+  let offset = 0;
+  const clock = { now: () => new Date(Date.now() + offset) };
+  let mem: TestGateway;
+  beforeAll(async () => {
+    mem = await startTestGateway({ store: "memory", clock, db: gw.db, env: socialEnv });
+  });
+  afterAll(() => mem?.close());
+  afterEach(() => void (offset = 0));
+
+  it("an exchange code signs nobody in after its 60 s", async () => {
+    const quinn = person(acme, "quinn");
+    const url = new URL((await mem.request(StartSocialSignInDocument, { input: { provider: "acme", redirectUrl: `${APP}/signed-in`, state: "s" } })).data!.startSocialSignIn.authorizationUrl);
+    const back = await deliver(await acme.signIn(url, { login: quinn.sub }), mem);
+    offset = 61_000;
+    const r = await mem.request(CompleteSocialSignInDocument, { input: { code: back.location!.searchParams.get("code")! } });
+    expect(errorCode(r)).toBe("INVALID_CODE");
+  });
+
+  it("a link code links nothing after its 60 s", async () => {
+    const s = await signUp("slow-linker", mem);
+    const rae = person(entra, "rae");
+    const back = await link(s.tokens!.accessToken, entra, "entra", rae.sub, mem);
+    offset = 61_000;
+    const r = await mem.request(CompleteLinkIdentityDocument, { input: { code: back.location!.searchParams.get("link_code")! } }, { token: s.tokens!.accessToken });
+    expect(errorCode(r)).toBe("INVALID_CODE");
+    expect(await linkedTo(s.user!.id)).toEqual([]);
   });
 });
 
@@ -420,7 +590,7 @@ describe("a provider that is down or slow", () => {
     expect((await fetch(`${down.url}/readyz`)).status).toBe(200);
     for (const provider of ["gone", "slow"]) {
       const started = Date.now();
-      const r = await down.request(StartSocialSignInDocument, { input: { provider, redirectUrl: `${APP}/x` } });
+      const r = await down.request(StartSocialSignInDocument, { input: { provider, redirectUrl: `${APP}/x`, state: "s" } });
       expect(r.errors![0].extensions).toMatchObject({ code: "UNAVAILABLE", retryAfter: 5 });
       expect(Date.now() - started).toBeLessThan(5000);
     }

@@ -20,6 +20,7 @@ export const socialMethod = defineMethod({
       users: d.repositories.users,
       accounts: d.accounts,
       sessions: d.sessions,
+      sessionRecords: d.repositories.sessions,
       store: new SocialStore(d.store),
       limiter: d.limiter,
       audit: d.audit,

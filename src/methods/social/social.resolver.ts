@@ -6,6 +6,7 @@ import type { GatewayContext } from "../../graphql/context";
 import { AuthPayload, User } from "../../graphql/types";
 import type { SocialService } from "./social.service";
 import {
+  CompleteLinkIdentityInput,
   CompleteSocialSignInInput,
   Identity,
   IdentityProvider,
@@ -48,10 +49,19 @@ export class SocialResolver {
   @Authorized()
   @Mutation(() => SocialAuthorization, {
     description:
-      "Links an identity at a provider to the signed-in account (recent sign-in, aal2 with TOTP on). The callback links it and sends the browser to redirectUrl with ?linked=<provider> or ?error=.",
+      "Starts linking an identity at a provider to the signed-in account (recent sign-in, aal2 with TOTP on). The callback sends the browser to redirectUrl with ?link_code=&state= (or ?error=); completeLinkIdentity links it.",
   })
   async linkIdentity(@Arg("input") input: LinkIdentityInput, @CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext): Promise<SocialAuthorization> {
     return { authorizationUrl: await this.social.startLink(principal, input, ctx.client) };
+  }
+
+  @Authorized()
+  @Mutation(() => Identity, {
+    description:
+      "Links the identity behind the link_code the callback put on redirectUrl (60 seconds, single use), for the session that called linkIdentity only, while it is live. Check the state first.",
+  })
+  async completeLinkIdentity(@Arg("input") input: CompleteLinkIdentityInput, @CurrentUser() principal: Principal, @Ctx() ctx: GatewayContext): Promise<Identity> {
+    return this.social.completeLink(principal, input.code, ctx.client);
   }
 
   @Authorized()

@@ -5,7 +5,7 @@ import type { AuthResult, Principal } from "../../core/auth";
 import { ipLimitKey } from "../../core/client-info";
 import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../../core/errors";
-import type { AuditLog, ClientInfo, Clock, UserRecord, UserRepo } from "../../core/ports";
+import type { AuditLog, ClientInfo, Clock, SessionRepo, UserRecord, UserRepo } from "../../core/ports";
 import type { RateLimiter } from "../../core/rate-limit";
 import { accountChangeForbidden, type SessionService } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
@@ -23,6 +23,8 @@ export interface SocialServiceDeps {
   users: UserRepo;
   accounts: AccountService;
   sessions: SessionService;
+  /** The session rows, to tell a link callback whose session ended. */
+  sessionRecords: Pick<SessionRepo, "findById">;
   store: SocialStore;
   limiter: RateLimiter;
   audit: AuditLog;
@@ -32,9 +34,14 @@ export interface SocialServiceDeps {
   settings: SocialServiceSettings;
 }
 
+type StartInput = { provider: string; redirectUrl: string; state: string };
+
+const identityInUse = (providerName: string) =>
+  badInput("code", `That ${providerName} account is already linked to another account here, so it was not linked.`);
+
 /** The longest `state` a client may have echoed (as for magic links). */
 export const MAX_CLIENT_STATE_LENGTH = 256;
-/** An exchange code lives just long enough for the app to trade it. */
+/** An exchange (or link) code lives just long enough for the app to trade it. */
 const EXCHANGE_CODE_TTL_MS = 60_000;
 const MAX_ATTEMPTS = 3;
 
@@ -75,12 +82,12 @@ export class SocialService {
   }
 
   /** The provider's authorization URL for a browser sign-in. */
-  start(input: { provider: string; redirectUrl: string; state?: string | null }, client: ClientInfo): Promise<string> {
+  start(input: StartInput, client: ClientInfo): Promise<string> {
     return this.authorize("sign_in", input, client);
   }
 
   /** The same for linking an identity to the signed-in account (recent sign-in; aal2 with TOTP on). */
-  async startLink(principal: Principal, input: { provider: string; redirectUrl: string; state?: string | null }, client: ClientInfo): Promise<string> {
+  async startLink(principal: Principal, input: StartInput, client: ClientInfo): Promise<string> {
     const user = await this.d.users.findById(principal.userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
     const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
@@ -93,13 +100,13 @@ export class SocialService {
 
   private async authorize(
     purpose: PendingAuthorization["purpose"],
-    input: { provider: string; redirectUrl: string; state?: string | null },
+    input: StartInput,
     client: ClientInfo,
     principal?: Principal,
   ): Promise<string> {
     const upstream = this.upstream(input.provider);
     const redirectUrl = this.checkRedirect(input.redirectUrl);
-    const clientState = input.state ? checkClientState(input.state) : null;
+    const clientState = checkClientState(input.state);
     await this.d.limiter.consume("social:start:ip", ipLimitKey(client.ip), this.d.settings.limits.startPerIp);
     const checks = { redirectUri: this.callbackUrl(upstream.config.id), state: secret(), nonce: secret(), codeVerifier: secret() };
     let url: string;
@@ -120,7 +127,7 @@ export class SocialService {
   /**
    * The provider sent the browser back. An unknown, used or expired state signs nobody in
    * and goes nowhere (a page); everything else returns to the app's redirectUrl with a
-   * one-time code, `linked=`, or `error=`, and the app's own state.
+   * one-time `code=` (sign-in) or `link_code=` (link), or `error=`, and the app's own state.
    */
   async callback(providerId: string, params: URLSearchParams, client: ClientInfo): Promise<CallbackOutcome> {
     const state = params.get("state");
@@ -152,15 +159,21 @@ export class SocialService {
     profile = { ...profile, email: validEmail(profile.email), emailVerified: profile.emailVerified && validEmail(profile.email) !== null };
 
     if (pending.purpose === "link") {
-      const linked = await this.link(pending.userId!, pending.sessionId!, profile, client);
-      return linked === "linked" ? back({ linked: providerId }) : fail(linked);
+      // Not linked here: whoever's browser this is may not be whoever started the link (an
+      // attacker can send their own authorization URL to a victim who consented before).
+      // Only the session that started it can redeem the code (completeLinkIdentity).
+      const refusal = await this.linkRefusal(pending.userId!, pending.sessionId!, profile);
+      if (refusal) return fail(refusal);
+      const linkCode = secret();
+      await this.d.store.putLinkGrant(linkCode, { userId: pending.userId!, sessionId: pending.sessionId!, profile }, EXCHANGE_CODE_TTL_MS);
+      return back({ link_code: linkCode });
     }
     const account = await this.resolveAccount(profile, client);
     if (!account) return fail("signup_disabled");
     const code = secret();
     await this.d.store.putGrant(
       code,
-      { userId: account.user.id, provider: providerId, isNewUser: account.isNewUser, credentialsVersion: account.user.credentialsVersion, sameMailbox: reachesMailbox(account.user, profile.email) },
+      { userId: account.user.id, provider: providerId, subject: profile.subject, isNewUser: account.isNewUser, credentialsVersion: account.user.credentialsVersion, sameMailbox: reachesMailbox(account.user, profile.email) },
       EXCHANGE_CODE_TTL_MS,
     );
     return back({ code });
@@ -171,7 +184,11 @@ export class SocialService {
     await this.d.limiter.consume("social:complete:ip", ipLimitKey(client.ip), this.d.settings.limits.completePerIp);
     const grant = code.length <= 128 ? await this.d.store.takeGrant(code) : null;
     const user = grant && (await this.d.users.findById(grant.userId));
-    if (!grant || !user) throw new AuthError("INVALID_CODE", "This sign-in code is not valid, has expired or was used already. Sign in again.");
+    // The identity must still sign in to that account: an unlink since leaves the code nothing.
+    const identity = grant && user && typeof grant.subject === "string" ? await this.d.identities.find(grant.provider, grant.subject) : null;
+    if (!grant || !user || identity?.userId !== user.id) {
+      throw new AuthError("INVALID_CODE", "This sign-in code is not valid, has expired or was used already. Sign in again.");
+    }
     // The account as it was at the callback: a claim since then makes no session.
     return this.d.sessions.completeFirstFactor({ ...user, credentialsVersion: grant.credentialsVersion }, socialFactor(grant.provider, grant.sameMailbox), client, grant.isNewUser);
   }
@@ -277,24 +294,54 @@ export class SocialService {
     throw new Error("identity changed concurrently too often");
   }
 
-  /** The linkIdentity callback: attaches the identity while the session that asked is live. */
-  private async link(userId: string, sessionId: string, profile: ProviderProfile, client: ClientInfo): Promise<"linked" | CallbackError> {
+  /**
+   * Trades a link code for the identity the callback resolved, attached to the caller's
+   * account: only the session that started linkIdentity redeems it, and only while it is live.
+   */
+  async completeLink(principal: Principal, code: string, client: ClientInfo): Promise<IdentityRecord> {
+    await this.d.limiter.consume("social:complete:ip", ipLimitKey(client.ip), this.d.settings.limits.completePerIp);
+    const grant = code.length <= 128 ? await this.d.store.takeLinkGrant(code) : null;
+    const provider = grant?.profile.provider;
+    // Audited on the account the link was for (a refused redemption is someone else's session).
+    const fail = async (reason: string) => {
+      await this.d.audit.record({ type: "identity.linked", ok: false, userId: grant!.userId, client, detail: { provider, reason } });
+    };
+    if (!grant || grant.userId !== principal.userId || grant.sessionId !== principal.sessionId) {
+      // Another session's code is spent and refused alike: it says nothing about whose it was.
+      if (grant) await fail("other_session");
+      throw new AuthError("INVALID_CODE", "This link code is not valid, has expired or was used already. Link the provider again.");
+    }
+    const { profile } = grant;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let attached;
+      try {
+        attached = await this.d.identities.attach(principal.userId, profile, this.d.clock.now(), { liveSession: principal.sessionId });
+      } catch (e) {
+        if (e instanceof AuthError && e.code === "UNAUTHENTICATED") await fail("session_ended");
+        throw e;
+      }
+      if (attached.status === "linked") {
+        await this.d.audit.record({ type: "identity.linked", ok: true, userId: principal.userId, client, detail: { provider, identityId: attached.identity.id } });
+        return attached.identity;
+      }
+      if (attached.userId !== "" && attached.userId !== principal.userId) {
+        await fail("identity_in_use");
+        throw identityInUse(this.d.upstreams.get(profile.provider)?.config.name ?? profile.provider);
+      }
+      // Linked to this account already (a second link of the same one): as good as linked.
+      const known = await this.d.identities.find(profile.provider, profile.subject);
+      if (known?.userId === principal.userId) return this.d.identities.touch(known.id, profile, this.d.clock.now());
+      // Unlinked again in between: attach once more.
+    }
+    throw new Error("identity changed concurrently too often");
+  }
+
+  /** Why a link callback goes no further: the session that asked ended, or the identity signs in to another account. */
+  private async linkRefusal(userId: string, sessionId: string, profile: ProviderProfile): Promise<CallbackError | null> {
+    const session = await this.d.sessionRecords.findById(sessionId);
+    if (!session || session.userId !== userId || session.revokedAt !== null || session.expiresAt <= this.d.clock.now()) return "session_ended";
     const known = await this.d.identities.find(profile.provider, profile.subject);
-    if (known && known.userId !== userId) return "identity_in_use";
-    if (known) {
-      await this.d.identities.touch(known.id, profile, this.d.clock.now());
-      return "linked";
-    }
-    let attached;
-    try {
-      attached = await this.d.identities.attach(userId, profile, this.d.clock.now(), { liveSession: sessionId });
-    } catch (e) {
-      if (e instanceof AuthError && e.code === "UNAUTHENTICATED") return "session_ended";
-      throw e;
-    }
-    if (attached.status === "taken") return attached.userId === userId ? "linked" : "identity_in_use";
-    await this.d.audit.record({ type: "identity.linked", ok: true, userId, client, detail: { provider: profile.provider, identityId: attached.identity.id } });
-    return "linked";
+    return known && known.userId !== userId ? "identity_in_use" : null;
   }
 
   private upstream(id: string): Upstream {
@@ -327,6 +374,7 @@ export class SocialService {
 
 /** Echoed back verbatim, so only its size and control characters are checked. */
 function checkClientState(state: string): string {
+  if (state.length === 0) throw badInput("state", "Give a random value of your own: store it before redirecting and compare it when the browser comes back.");
   if (state.length > MAX_CLIENT_STATE_LENGTH) throw badInput("state", `At most ${MAX_CLIENT_STATE_LENGTH} characters.`);
   if (/[\u0000-\u001f\u007f]/.test(state)) throw badInput("state", "No control characters.");
   return state;

@@ -1,5 +1,6 @@
 import type { AtomicScript, KeyValueStore } from "../../core/ports";
 import { hashToken } from "../../sessions/tokens";
+import type { ProviderProfile } from "./identity.repo";
 
 /** A started browser sign-in or link, waiting for the provider's callback. */
 export interface PendingAuthorization {
@@ -19,11 +20,24 @@ export interface PendingAuthorization {
 export interface SocialGrant {
   userId: string;
   provider: string;
+  /** The identity (provider, subject) it signs in with: unlinked since, the code signs nobody in. */
+  subject: string;
   isNewUser: boolean;
   /** The account's credentialsVersion at the callback: a claim since then leaves the code nothing. */
   credentialsVersion: number;
   /** The provider's account has the account's email: an email code is then no second factor. */
   sameMailbox?: boolean;
+}
+
+/**
+ * What a one-time link code stands for: the identity a linkIdentity callback resolved,
+ * for completeLinkIdentity to attach. Bound to the account and the session that started
+ * the link: only that session redeems it.
+ */
+export interface LinkGrant {
+  userId: string;
+  sessionId: string;
+  profile: ProviderProfile;
 }
 
 /** GET and DEL in one step: of two uses only one gets the value. */
@@ -44,9 +58,10 @@ return v`,
 // Keyed by the secret's SHA-256, so the store never holds a usable state or code.
 const stateKey = (state: string) => `social:state:${hashToken(state)}`;
 const codeKey = (code: string) => `social:code:${hashToken(code)}`;
+const linkCodeKey = (code: string) => `social:link-code:${hashToken(code)}`;
 const nonceKey = (provider: string, nonce: string) => `social:nonce:${provider}:${hashToken(nonce)}`;
 
-/** Started sign-ins, exchange codes and native apps' spent nonces: each single use, each with a TTL. */
+/** Started sign-ins, exchange and link codes, and native apps' spent nonces: each single use, each with a TTL. */
 export class SocialStore {
   constructor(private readonly store: KeyValueStore) {}
 
@@ -66,6 +81,16 @@ export class SocialStore {
   async takeGrant(code: string): Promise<SocialGrant | null> {
     const raw = await this.store.run(takeOnce, [codeKey(code)], []);
     return raw === null ? null : (JSON.parse(raw) as SocialGrant);
+  }
+
+  putLinkGrant(code: string, grant: LinkGrant, ttlMs: number): Promise<void> {
+    return this.store.set(linkCodeKey(code), JSON.stringify(grant), ttlMs);
+  }
+
+  /** Single use whoever asks: a code that reached the wrong session is spent all the same. */
+  async takeLinkGrant(code: string): Promise<LinkGrant | null> {
+    const raw = await this.store.run(takeOnce, [linkCodeKey(code)], []);
+    return raw === null ? null : (JSON.parse(raw) as LinkGrant);
   }
 
   /** True the first time a token's nonce claim is used with this provider, for `ttlMs` (the token's remaining life). */

@@ -41,8 +41,11 @@ export class StartSocialSignInInput {
   @Field({ description: "Where the callback sends the browser with ?code= (or ?error=); must be on ALLOWED_ORIGINS." })
   redirectUrl!: string;
 
-  @Field(() => String, { nullable: true, description: "The client's own value (at most 256 characters), echoed as &state= on redirectUrl: check it there." })
-  state?: string | null;
+  @Field({
+    description:
+      "Required: a random value of the client's own (1 to 256 characters), echoed as &state= on redirectUrl. Store it before redirecting and compare it when the browser comes back: a callback without it is someone else's (login CSRF).",
+  })
+  state!: string;
 }
 
 @InputType()
@@ -68,9 +71,18 @@ export class LinkIdentityInput {
   @Field(() => ID)
   provider!: string;
 
-  @Field({ description: "Where the callback sends the browser with ?linked=<provider> (or ?error=); must be on ALLOWED_ORIGINS." })
+  @Field({ description: "Where the callback sends the browser with ?link_code= (or ?error=), for completeLinkIdentity; must be on ALLOWED_ORIGINS." })
   redirectUrl!: string;
 
-  @Field(() => String, { nullable: true })
-  state?: string | null;
+  @Field({
+    description:
+      "Required: a random value of the client's own (1 to 256 characters), echoed as &state= on redirectUrl. Store it before redirecting and compare it when the browser comes back: a callback without it is someone else's (login CSRF).",
+  })
+  state!: string;
+}
+
+@InputType()
+export class CompleteLinkIdentityInput {
+  @Field({ description: "The one-time link_code from redirectUrl (60 seconds, single use, only for the session that called linkIdentity)." })
+  code!: string;
 }
