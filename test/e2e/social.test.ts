@@ -1,6 +1,7 @@
 import type { Page } from "playwright-core";
 import { startOidcProvider, type OidcTestProvider, type OidcUser } from "../helpers/oidc-provider";
 import { button, enrolTotp, onSignInScreen, signedInAs, signOut, signUp, throughProvider, totpCode, type AtProvider } from "./screens";
+import { waitFor } from "../helpers/wait";
 import { startWebStack, type WebStack } from "./web-stack";
 
 /**
@@ -17,6 +18,8 @@ const users: OidcUser[] = [
   { sub: "acme-bob", email: "bob@acme.example", email_verified: false, name: "Bob" },
   { sub: "acme-carol", email: "carol@acme.example", email_verified: true, name: "Carol" },
   { sub: "acme-dave", email: "dave@acme.example", email_verified: true, name: "Dave" },
+  // Linked nowhere: the linking-CSRF victim's provider account.
+  { sub: "acme-erin", email: "erin@acme.example", email_verified: true, name: "Erin" },
 ];
 
 let stack: WebStack;
@@ -128,8 +131,13 @@ describe("social sign-in in the example app", () => {
     const { page, context } = await stack.newDevice();
     const email = `linker-${Date.now()}@example.com`;
     await signUp(page, stack.appUrl, email);
+    const arrivals: URL[] = [];
+    page.on("framenavigated", (frame) => void (frame === page.mainFrame() && arrivals.push(new URL(frame.url()))));
     await throughProvider(page, button(page, `Link ${PROVIDER}`), idp.issuer, stack.appUrl, { login: "acme-dave" });
     await signedInAs(page, email);
+    // The callback linked nothing itself: it handed the app a link code, which the account page traded (completeLinkIdentity).
+    const back = arrivals.find((url) => url.pathname === "/sign-in/callback")!;
+    expect([...back.searchParams.keys()].sort()).toEqual(["link_code", "state"]);
     await page.getByTestId("link-outcome").filter({ hasText: `${PROVIDER} is linked` }).waitFor();
     await expectCleanAddressBar(page);
     const identity = page.getByTestId("identity").filter({ hasText: "dave@acme.example" });
@@ -141,5 +149,39 @@ describe("social sign-in in the example app", () => {
     await button(page, `Link ${PROVIDER}`).waitFor();
     await stack.screenshot(page, "social-5-linked-then-unlinked");
     await context.close();
+  });
+
+  it("an authorization URL from someone else's link request links nothing (linking CSRF)", async () => {
+    // The attacker starts a link on their own account and keeps the provider's URL instead of going there.
+    const attacker = await stack.newDevice();
+    const attackerEmail = `attacker-${Date.now()}@example.com`;
+    await signUp(attacker.page, stack.appUrl, attackerEmail);
+    let authorizationUrl = "";
+    await attacker.page.route(`${idp.issuer}/**`, (route) => {
+      authorizationUrl = route.request().url();
+      return route.abort();
+    });
+    await button(attacker.page, `Link ${PROVIDER}`).click();
+    await waitFor(() => authorizationUrl.includes("/auth?"), "the attacker's authorization URL");
+
+    // The victim, signed in here, follows it; the provider sends the browser back with the attacker's link code.
+    const victim = await stack.newDevice();
+    const victimEmail = `victim-${Date.now()}@example.com`;
+    await signUp(victim.page, stack.appUrl, victimEmail);
+    await victim.page.evaluate(
+      `document.body.append(Object.assign(document.createElement("a"), { href: ${JSON.stringify(authorizationUrl)}, id: "sent-link", textContent: "a link in a message" }))`,
+    );
+    await throughProvider(victim.page, victim.page.locator("#sent-link"), idp.issuer, stack.appUrl, { login: "acme-erin" });
+    await signedInAs(victim.page, victimEmail);
+    // The app refuses it (this tab stored no state for it) and the gateway linked nothing at the callback.
+    await victim.page.getByRole("alert").filter({ hasText: "not started in this browser, so nothing was linked" }).waitFor();
+    await stack.screenshot(victim.page, "social-6-link-csrf-refused");
+    // (The aborted navigation left the attacker's tab on an error page: open the app again.)
+    await attacker.page.goto(stack.appUrl);
+    await signedInAs(attacker.page, attackerEmail);
+    await button(attacker.page, `Link ${PROVIDER}`).waitFor();
+    expect(await attacker.page.getByTestId("identity").count()).toBe(0);
+    await attacker.context.close();
+    await victim.context.close();
   });
 });

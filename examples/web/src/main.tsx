@@ -21,7 +21,7 @@ let initialScreen: Screen | undefined;
 if (social) {
   if (social.kind === "code") initialScreen = { name: "socialCallback", code: social.code, providerName: social.providerName };
   else if (social.kind === "failed" && social.purpose === "signIn") initialScreen = { name: "signIn", method: "password", notice: social.message };
-  // Linked, or a link that failed: the account page says which.
+  // A link code (the account page redeems it), or a link that failed (the account page says so).
   else keepLinkOutcome(social);
   // Signed in already (a link, another tab): that session stays; signed out, the screen above goes on.
   void restoreSession();

@@ -163,6 +163,16 @@ export const LinkIdentityDocument = graphql(`
   }
 `);
 
+/** With the link_code the callback put on the URL; only the session that called linkIdentity may. */
+export const CompleteLinkIdentityDocument = graphql(`
+  mutation CompleteLinkIdentity($input: CompleteLinkIdentityInput!) {
+    completeLinkIdentity(input: $input) {
+      id
+      provider
+    }
+  }
+`);
+
 export const UnlinkIdentityDocument = graphql(`
   mutation UnlinkIdentity($id: ID!) {
     unlinkIdentity(id: $id)

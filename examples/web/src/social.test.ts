@@ -13,7 +13,14 @@ function memoryStorage() {
 describe("the social callback's state", () => {
   it("takes the one-time code only with the state this tab stored", () => {
     expect(readSocialCallback(query({ code: "c0de", state: "s3cret" }), pending())).toEqual({ kind: "code", code: "c0de", providerName: "Acme" });
-    expect(readSocialCallback(query({ linked: "acme", state: "s3cret" }), pending("link"))).toEqual({ kind: "linked", providerName: "Acme" });
+    expect(readSocialCallback(query({ link_code: "l1nk", state: "s3cret" }), pending("link"))).toEqual({ kind: "linkCode", code: "l1nk", providerName: "Acme" });
+  });
+
+  it("refuses a link code with another state, none, or when this tab started no link (linking CSRF)", () => {
+    const refused = { kind: "failed", purpose: "link", message: expect.stringMatching(/nothing was linked/) };
+    expect(readSocialCallback(query({ link_code: "l1nk", state: "attacker" }), pending("link"))).toEqual(refused);
+    expect(readSocialCallback(query({ link_code: "l1nk" }), pending("link"))).toEqual(refused);
+    expect(readSocialCallback(query({ link_code: "l1nk", state: "anything" }), null)).toEqual(refused);
   });
 
   it("refuses a code with another state, none, or when this tab started nothing (login CSRF)", () => {
@@ -27,8 +34,9 @@ describe("the social callback's state", () => {
   it("refuses an error page's words without the state, and a result of the other purpose", () => {
     expect(readSocialCallback(query({ error: "access_denied", state: "attacker" }), pending())).toMatchObject({ kind: "failed", message: expect.stringMatching(/not started/) });
     expect(readSocialCallback(query({ code: "c0de", state: "s3cret" }), pending("link"))).toMatchObject({ kind: "failed", purpose: "link" });
-    expect(readSocialCallback(query({ linked: "acme", state: "s3cret" }), pending())).toMatchObject({ kind: "failed", purpose: "signIn" });
-    expect(readSocialCallback(query({ linked: "acme" }), null)).toMatchObject({ kind: "failed", purpose: "link", message: expect.stringMatching(/nothing was linked/) });
+    expect(readSocialCallback(query({ link_code: "l1nk", state: "s3cret" }), pending())).toMatchObject({ kind: "failed", purpose: "signIn" });
+    // The old ?linked= is no callback any more: the gateway links nothing without completeLinkIdentity.
+    expect(readSocialCallback(query({ linked: "acme", state: "s3cret" }), pending("link"))).toBeNull();
   });
 
   it("turns the gateway's error into a sentence naming the provider", () => {

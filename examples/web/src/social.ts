@@ -3,8 +3,9 @@ import { randomState } from "./redirect";
 /*
  * Social sign-in ("Continue with …") and linking an identity, around the browser's trip to
  * the provider: the state this tab stores before leaving, and what the gateway's callback
- * hands back on the app's callback route (`?code=&state=`, `?linked=<provider>&state=`, or
- * `?error=&state=`). Nothing here talks to the gateway; the screens do.
+ * hands back on the app's callback route (`?code=&state=`, `?link_code=&state=`, or
+ * `?error=&state=`). Nothing here talks to the gateway; the screens do (SocialCallback
+ * trades a code with completeSocialSignIn, Identities a link code with completeLinkIdentity).
  */
 
 /** The app's route the gateway sends the browser back to (it must be on ALLOWED_ORIGINS). */
@@ -22,7 +23,8 @@ export interface PendingSocial {
 
 export type SocialCallback =
   | { kind: "code"; code: string; providerName: string }
-  | { kind: "linked"; providerName: string }
+  /** Back from linkIdentity: the one-time code completeLinkIdentity links with (this session only). */
+  | { kind: "linkCode"; code: string; providerName: string }
   | { kind: "failed"; purpose: SocialPurpose; message: string };
 
 /**
@@ -68,16 +70,16 @@ export function readPending(storage: Pick<Storage, "getItem"> = sessionStorage):
 export function readSocialCallback(search: string, pending: PendingSocial | null): SocialCallback | null {
   const params = new URLSearchParams(search);
   const code = params.get("code");
-  const linked = params.get("linked");
+  const linkCode = params.get("link_code");
   const error = params.get("error");
-  if (!code && !linked && !error) return null;
+  if (!code && !linkCode && !error) return null;
 
-  const purpose = pending?.purpose ?? (linked ? "link" : "signIn");
+  const purpose = pending?.purpose ?? (linkCode ? "link" : "signIn");
   if (!pending || params.get("state") !== pending.state) return { kind: "failed", purpose, message: NOT_STARTED_HERE[purpose] };
   const name = pending.providerName;
   if (error) return { kind: "failed", purpose, message: providerErrorMessage(error, purpose, name) };
   if (code && purpose === "signIn") return { kind: "code", code, providerName: name };
-  if (linked && purpose === "link") return { kind: "linked", providerName: name };
+  if (linkCode && purpose === "link") return { kind: "linkCode", code: linkCode, providerName: name };
   // A code where a link was asked for, or the other way round: not what this tab started.
   return { kind: "failed", purpose, message: NOT_STARTED_HERE[purpose] };
 }
@@ -127,17 +129,29 @@ export function takeSocialCallback(storage: Storage = sessionStorage): SocialCal
   return result;
 }
 
-/** What a link request came back with, for the account page to say once. */
-let linkOutcome: { ok: boolean; message: string } | null = null;
+/**
+ * What a link request came back with, for the account page: a link code to redeem there
+ * (once signed in again: completeLinkIdentity needs the session that asked), or a failure to say once.
+ */
+export type LinkOutcome = { kind: "code"; code: string; providerName: string } | { kind: "failed"; message: string };
+let linkOutcome: LinkOutcome | null = null;
 
 export function keepLinkOutcome(outcome: SocialCallback): void {
-  if (outcome.kind === "linked") linkOutcome = { ok: true, message: `${outcome.providerName} is linked: you can sign in with it now.` };
-  else if (outcome.kind === "failed") linkOutcome = { ok: false, message: outcome.message };
+  if (outcome.kind === "linkCode") linkOutcome = { kind: "code", code: outcome.code, providerName: outcome.providerName };
+  else if (outcome.kind === "failed") linkOutcome = { kind: "failed", message: outcome.message };
 }
 
-export function peekLinkOutcome(): { ok: boolean; message: string } | null {
+export function peekLinkOutcome(): LinkOutcome | null {
   return linkOutcome;
 }
+
+export const linkedMessage = (providerName: string) => `${providerName} is linked: you can sign in with it now.`;
+
+/** completeLinkIdentity's refusals in words (an identity linked elsewhere comes in the gateway's own). */
+export const linkCodeErrors = (providerName: string) => ({
+  INVALID_CODE: `This link request for ${providerName} expired or was used already, so nothing was linked. Please start again.`,
+  UNAUTHENTICATED: `Linking ${providerName} needs the session that started it: it ended meanwhile. Please sign in and try again.`,
+});
 
 export function clearLinkOutcome(): void {
   linkOutcome = null;

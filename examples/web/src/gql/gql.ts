@@ -30,6 +30,7 @@ type Documents = {
     "\n  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {\n    completeSocialSignIn(input: $input) {\n      ...Auth\n    }\n  }\n": typeof types.CompleteSocialSignInDocument,
     "\n  query Identities {\n    me {\n      id\n      identities {\n        id\n        provider\n        email\n        createdAt\n      }\n    }\n    identityProviders {\n      id\n      name\n    }\n  }\n": typeof types.IdentitiesDocument,
     "\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n": typeof types.LinkIdentityDocument,
+    "\n  mutation CompleteLinkIdentity($input: CompleteLinkIdentityInput!) {\n    completeLinkIdentity(input: $input) {\n      id\n      provider\n    }\n  }\n": typeof types.CompleteLinkIdentityDocument,
     "\n  mutation UnlinkIdentity($id: ID!) {\n    unlinkIdentity(id: $id)\n  }\n": typeof types.UnlinkIdentityDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
@@ -67,6 +68,7 @@ const documents: Documents = {
     "\n  mutation CompleteSocialSignIn($input: CompleteSocialSignInInput!) {\n    completeSocialSignIn(input: $input) {\n      ...Auth\n    }\n  }\n": types.CompleteSocialSignInDocument,
     "\n  query Identities {\n    me {\n      id\n      identities {\n        id\n        provider\n        email\n        createdAt\n      }\n    }\n    identityProviders {\n      id\n      name\n    }\n  }\n": types.IdentitiesDocument,
     "\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n": types.LinkIdentityDocument,
+    "\n  mutation CompleteLinkIdentity($input: CompleteLinkIdentityInput!) {\n    completeLinkIdentity(input: $input) {\n      id\n      provider\n    }\n  }\n": types.CompleteLinkIdentityDocument,
     "\n  mutation UnlinkIdentity($id: ID!) {\n    unlinkIdentity(id: $id)\n  }\n": types.UnlinkIdentityDocument,
     "\n  mutation Refresh($refreshToken: String) {\n    refreshTokens(refreshToken: $refreshToken) {\n      ...Tokens\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout {\n    logout\n  }\n": types.LogoutDocument,
@@ -166,6 +168,10 @@ export function graphql(source: "\n  query Identities {\n    me {\n      id\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n"): (typeof documents)["\n  mutation LinkIdentity($input: LinkIdentityInput!) {\n    linkIdentity(input: $input) {\n      authorizationUrl\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteLinkIdentity($input: CompleteLinkIdentityInput!) {\n    completeLinkIdentity(input: $input) {\n      id\n      provider\n    }\n  }\n"): (typeof documents)["\n  mutation CompleteLinkIdentity($input: CompleteLinkIdentityInput!) {\n    completeLinkIdentity(input: $input) {\n      id\n      provider\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,8 +1,8 @@
 import { useMutation, useQuery } from "@apollo/client/react";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { describeError } from "../errors";
-import { IdentitiesDocument, LinkIdentityDocument, UnlinkIdentityDocument } from "../operations";
-import { beginSocial, clearLinkOutcome, peekLinkOutcome, socialRedirectUrl } from "../social";
+import { CompleteLinkIdentityDocument, IdentitiesDocument, LinkIdentityDocument, UnlinkIdentityDocument } from "../operations";
+import { beginSocial, clearLinkOutcome, linkCodeErrors, linkedMessage, peekLinkOutcome, socialRedirectUrl } from "../social";
 import { timeAgo } from "../time";
 import { Alert } from "../ui";
 
@@ -16,9 +16,17 @@ const NEEDS_RECENT_SIGN_IN = "For this, sign in again first (and with an authent
  */
 export function Identities() {
   const { data, refetch } = useQuery(IdentitiesDocument, { fetchPolicy: "cache-and-network" });
-  // Back from linking: said once (read here, forgotten after the first render).
+  // Back from linking (main.tsx checked the state): the link code is traded here, once
+  // (StrictMode runs effects twice in development), and a failure is said once.
   const [outcome] = useState(peekLinkOutcome);
-  useEffect(clearLinkOutcome, []);
+  const [complete, completing] = useMutation(CompleteLinkIdentityDocument, { onCompleted: () => void refetch() });
+  const sent = useRef(false);
+  useEffect(() => {
+    clearLinkOutcome();
+    if (outcome?.kind !== "code" || sent.current) return;
+    sent.current = true;
+    void complete({ variables: { input: { code: outcome.code } } }).catch(() => undefined);
+  }, [complete, outcome]);
   const [link, linking] = useMutation(LinkIdentityDocument, {
     onCompleted: (result) => location.assign(result.linkIdentity.authorizationUrl),
   });
@@ -35,12 +43,14 @@ export function Identities() {
   return (
     <section className="card">
       <h2>Linked accounts</h2>
-      {outcome?.ok && (
+      {outcome?.kind === "code" && completing.loading && <p className="muted">Linking {outcome.providerName}…</p>}
+      {outcome?.kind === "code" && completing.data && (
         <p role="status" className="success" data-testid="link-outcome">
-          {outcome.message}
+          {linkedMessage(outcome.providerName)}
         </p>
       )}
-      {outcome && !outcome.ok && <Alert message={outcome.message} />}
+      {outcome?.kind === "code" && <Alert message={describeError(completing.error, linkCodeErrors(outcome.providerName))} />}
+      {outcome?.kind === "failed" && <Alert message={outcome.message} />}
       {identities.length === 0 ? (
         <p className="muted">No accounts at other providers sign in here yet.</p>
       ) : (
