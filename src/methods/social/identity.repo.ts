@@ -28,7 +28,7 @@ export interface IdentityRepo {
   touch(id: string, profile: ProviderProfile, now: Date): Promise<IdentityRecord>;
   /**
    * Attaches the identity to `userId`, or answers who holds it already (a concurrent
-   * sign-in, or another account). With `liveSession` (linkIdentity) only while that session is live.
+   * sign-in, or another account). With `liveSession` (completeLinkIdentity) only while that session is live.
    */
   attach(userId: string, profile: ProviderProfile, now: Date, opts?: { liveSession?: string }): Promise<LinkOutcome>;
   /**
