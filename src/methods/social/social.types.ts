@@ -27,6 +27,10 @@ export class Identity {
   lastUsedAt!: Date | null;
 }
 
+/** The `state` both browser flows require: what binds the callback to the browser that started it. */
+const CLIENT_STATE =
+  "Required: a random value of the client's own (1 to 256 characters), echoed as &state= on redirectUrl. Store it before redirecting and compare it when the browser comes back: a callback without it is someone else's (login CSRF).";
+
 @ObjectType()
 export class SocialAuthorization {
   @Field({ description: "Send the browser here (a top-level navigation)." })
@@ -41,10 +45,7 @@ export class StartSocialSignInInput {
   @Field({ description: "Where the callback sends the browser with ?code= (or ?error=); must be on ALLOWED_ORIGINS." })
   redirectUrl!: string;
 
-  @Field({
-    description:
-      "Required: a random value of the client's own (1 to 256 characters), echoed as &state= on redirectUrl. Store it before redirecting and compare it when the browser comes back: a callback without it is someone else's (login CSRF).",
-  })
+  @Field({ description: CLIENT_STATE })
   state!: string;
 }
 
@@ -74,10 +75,7 @@ export class LinkIdentityInput {
   @Field({ description: "Where the callback sends the browser with ?link_code= (or ?error=), for completeLinkIdentity; must be on ALLOWED_ORIGINS." })
   redirectUrl!: string;
 
-  @Field({
-    description:
-      "Required: a random value of the client's own (1 to 256 characters), echoed as &state= on redirectUrl. Store it before redirecting and compare it when the browser comes back: a callback without it is someone else's (login CSRF).",
-  })
+  @Field({ description: CLIENT_STATE })
   state!: string;
 }
 
