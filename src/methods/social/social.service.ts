@@ -156,7 +156,7 @@ export class SocialService {
       if (!(e instanceof ProviderError)) throw e;
       return fail(e.reason, e.detail);
     }
-    profile = { ...profile, email: validEmail(profile.email), emailVerified: profile.emailVerified && validEmail(profile.email) !== null };
+    profile = withValidEmail(profile);
 
     if (pending.purpose === "link") {
       // Not linked here: whoever's browser this is may not be whoever started the link (an
@@ -217,10 +217,10 @@ export class SocialService {
     if (!(await this.d.store.spendNonce(provider, verified.nonceClaim, verified.expiresAt - now + ID_TOKEN_LEEWAY_SECONDS * 1000))) {
       throw await refuse("nonce_replayed", "This nonce was used already: make a new one for every sign-in.");
     }
-    const email = validEmail(verified.profile.email);
-    const account = await this.resolveAccount({ ...verified.profile, email, emailVerified: verified.profile.emailVerified && email !== null }, client);
+    const profile = withValidEmail(verified.profile);
+    const account = await this.resolveAccount(profile, client);
     if (!account) throw await refuse("signup_disabled", "No account uses this sign-in, and sign-up is closed.");
-    return this.d.sessions.completeFirstFactor(account.user, socialFactor(provider, reachesMailbox(account.user, email)), client, account.isNewUser);
+    return this.d.sessions.completeFirstFactor(account.user, socialFactor(provider, reachesMailbox(account.user, profile.email)), client, account.isNewUser);
   }
 
   /** Unlinks one of the caller's identities (recent sign-in); never the last way in. */
@@ -380,14 +380,15 @@ function checkClientState(state: string): string {
   return state;
 }
 
-/** A provider's email as an account would hold it, or null when it is not an address. */
-function validEmail(email: string | null): string | null {
-  if (email === null) return null;
+/** The provider's email as an account would hold it, or none when it is not an address (then not verified either). */
+function withValidEmail(profile: ProviderProfile): ProviderProfile {
+  let email: string | null = null;
   try {
-    return normalizeEmail(email);
+    email = profile.email === null ? null : normalizeEmail(profile.email);
   } catch {
-    return null;
+    // Not an address: the identity keeps no email.
   }
+  return { ...profile, email, emailVerified: profile.emailVerified && email !== null };
 }
 
 function withParams(base: string, fields: Record<string, string>, clientState: string | null): string {
