@@ -89,8 +89,7 @@ export function describeRedisTarget(target: RedisTarget, redactUrl: (url: string
  */
 export async function assertClusterOk(redis: RedisClient): Promise<void> {
   if (!(redis instanceof Cluster)) return;
-  const info = String(await redis.cluster("INFO"));
-  const state = /^cluster_state:(\w+)/m.exec(info)?.[1];
+  const state = await clusterState(redis);
   if (state !== "ok") throw new Error(`Redis Cluster state is ${state ?? "unknown"}, not ok`);
 }
 
@@ -109,7 +108,7 @@ export async function probeRedis(target: RedisTarget, timeoutMs: number = DEFAUL
     const node = new Redis({ ...options, host, port, username, password, ...(tls && { tls: {} }) });
     try {
       return await probeOne(node, async () => {
-        const state = /^cluster_state:(\w+)/m.exec(String(await node.cluster("INFO")))?.[1];
+        const state = await clusterState(node);
         if (state !== "ok") throw new ClusterNotOkError(`${host}:${port} reports cluster_state:${state ?? "unknown"}, not ok (are all slots assigned?)`);
       });
     } catch (error) {
@@ -121,6 +120,9 @@ export async function probeRedis(target: RedisTarget, timeoutMs: number = DEFAUL
 }
 
 class ClusterNotOkError extends Error {}
+
+/** The `cluster_state` CLUSTER INFO reports ("ok", "fail"), as the node asked sees the whole cluster. */
+const clusterState = async (redis: RedisClient): Promise<string | undefined> => /^cluster_state:(\w+)/m.exec(String(await redis.cluster("INFO")))?.[1];
 
 async function probeOne(redis: Redis, check?: () => Promise<void>): Promise<void> {
   // ioredis rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, WRONGPASS).
