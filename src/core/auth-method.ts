@@ -11,7 +11,7 @@ export type SettingsOf<S extends SettingsSections> = { [K in keyof S]: SectionVa
 /**
  * A sign-in method as the spine sees it: its settings, its GraphQL resolvers and the
  * objects they are built from. Adding a method is adding a folder and one line in
- * methods/index.ts.
+ * methods/index.ts (and, for a table, its model, migration and Prisma repo: README, Layout).
  */
 export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections> {
   /** Its name (the folder's), for messages. */
@@ -41,7 +41,8 @@ export interface AuthMethod<Deps, S extends SettingsSections = SettingsSections>
  * What a factor proved possession of. A code and a link sent to one mailbox prove the same
  * thing, and SMS and voice reach the same phone, so amr (where email code, link, TOTP and
  * recovery codes are all "otp", RFC 8176) cannot tell whether two factors differ: this can.
- * Each method names its own ("password", "email", "phone", "totp", "recovery_code").
+ * Each method names its own ("password", "email", "phone", "totp", "recovery_code",
+ * "passkey", "identity:<provider>").
  */
 export type Authenticator = string;
 
