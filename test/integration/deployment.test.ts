@@ -11,6 +11,7 @@ interface ComposeService {
   build?: unknown;
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
+  env_file?: unknown;
   healthcheck?: unknown;
 }
 
@@ -32,6 +33,8 @@ describe("docker-compose.yml", () => {
     expect(fs.existsSync(path.join(root, "Dockerfile"))).toBe(true);
     for (const dep of Object.keys(gateway.depends_on ?? {})) expect(compose.services[dep]).toBeDefined();
     expect(gateway.depends_on).toMatchObject({ postgres: { condition: "service_healthy" }, redis: { condition: "service_healthy" } });
+    // Any other setting a user puts in .env (PASSKEY_*, GOOGLE_*…) reaches the gateway; none is needed.
+    expect(gateway.env_file).toEqual([{ path: ".env", required: false }]);
   });
 
   it("gives the gateway settings that pass production's checks", () => {
