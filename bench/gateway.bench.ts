@@ -32,6 +32,9 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
+/** BENCH_ONLY=login,me runs those parts only (otp, refresh, me, login, magic-link, subscriptions). */
+const ONLY = process.env.BENCH_ONLY?.split(",").map((p) => p.trim());
+const wants = (part: string) => !ONLY || ONLY.includes(part);
 const ROOT = path.resolve(__dirname, "../..");
 const MAIN = path.join(ROOT, "dist/src/main.js");
 const PROBE = path.join(__dirname, "event-loop.probe.js");
@@ -397,63 +400,80 @@ async function main(): Promise<void> {
       rows.push({ name, gw, ref, target });
     };
 
-    note("requestOtp");
     let n = 0;
-    await withReference("requestOtp (email, sign-in)", 0.5, () =>
-      load(a.url, () => JSON.stringify({ query: "mutation($i:RequestOtpInput!){requestOtp(input:$i){challengeId}}", variables: { i: { channel: "EMAIL", destination: `b${n++}@bench.test` } } })),
-    );
+    if (wants("otp")) {
+      note("requestOtp");
+      await withReference("requestOtp (email, sign-in)", 0.5, () =>
+        load(a.url, () => JSON.stringify({ query: "mutation($i:RequestOtpInput!){requestOtp(input:$i){challengeId}}", variables: { i: { channel: "EMAIL", destination: `b${n++}@bench.test` } } })),
+      );
 
-    note("verifyOtp");
-    const forVerify = await prepare(Math.ceil(rows[0].gw.rps * DURATION_S * 1.2) + 1000);
-    await withReference("verifyOtp (creates user + session, signs a JWT)", 0.3, () =>
-      load(a.url, () => JSON.stringify({ query: VERIFY, variables: { i: { challengeId: forVerify.pop(), code: CODE } } })),
-    );
+      note("verifyOtp");
+      const forVerify = await prepare(Math.ceil(rows[0].gw.rps * DURATION_S * 1.2) + 1000);
+      await withReference("verifyOtp (creates user + session, signs a JWT)", 0.3, () =>
+        load(a.url, () => JSON.stringify({ query: VERIFY, variables: { i: { challengeId: forVerify.pop(), code: CODE } } })),
+      );
+    }
 
-    note("refreshTokens");
     // Refresh tokens in rotation: each answer's new token goes back to the pool.
     const sessions = await prepare(CONNECTIONS * 2);
     const pool = await Promise.all(sessions.map(async (id) => (await signIn(id)).refreshToken));
     const accessToken = (await signIn((await prepare(1))[0])).accessToken;
-    await withReference("refreshTokens (rotation, reuse check, new JWT)", 0.4, () =>
-      load(a.url, () => JSON.stringify({ query: "mutation($t:String!){refreshTokens(refreshToken:$t){accessToken refreshToken}}", variables: { t: pool.shift() } }), {
-        onBody: (text) => {
-          const next = /"refreshToken":"([^"]+)"/.exec(text)?.[1];
-          if (next) pool.push(next);
-        },
-      }),
-    );
+    if (wants("refresh")) {
+      note("refreshTokens");
+      await withReference("refreshTokens (rotation, reuse check, new JWT)", 0.4, () =>
+        load(a.url, () => JSON.stringify({ query: "mutation($t:String!){refreshTokens(refreshToken:$t){accessToken refreshToken}}", variables: { t: pool.shift() } }), {
+          onBody: (text) => {
+            const next = /"refreshToken":"([^"]+)"/.exec(text)?.[1];
+            if (next) pool.push(next);
+          },
+        }),
+      );
+    }
 
-    note("me");
-    await withReference("`me { id email }` with a bearer token", 0.7, () =>
-      load(a.url, () => '{"query":"{me{id email}}"}', { headers: { authorization: `Bearer ${accessToken}` } }),
-    );
+    if (wants("me")) {
+      note("me");
+      await withReference("`me { id email }` with a bearer token", 0.7, () =>
+        load(a.url, () => '{"query":"{me{id email}}"}', { headers: { authorization: `Bearer ${accessToken}` } }),
+      );
+    }
 
-    note("login storm");
-    // Login storm: what argon2id can do here at our parameters (a process of its own, as many in flight), then login.
-    const email = `storm-${randomUUID()}@bench.test`;
-    const password = "correct horse battery staple";
-    await gql(a.url, "mutation($i:SignUpInput!){signUp(input:$i){status}}", { i: { email, password } });
-    const argon2 = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(__dirname, "argon2.baseline.js"), String(CONNECTIONS), String(DURATION_S)], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.on("close", (code) => (code === 0 ? resolve((JSON.parse(out) as { perSecond: number }).perSecond) : reject(new Error(`argon2 baseline exited ${code}`))));
-    });
-    await ask(a.child, "event-loop:reset");
-    const storm = await healthzDuring(a.url, load(a.url, () => JSON.stringify({ query: "mutation($i:LoginInput!){login(input:$i){status}}", variables: { i: { email, password } } })));
-    const loop = await ask<EventLoopDelay>(a.child, "event-loop:read");
+    let storm: { result: Figures; p99: number } | undefined;
+    let argon2 = 0;
+    let loop: EventLoopDelay | undefined;
+    if (wants("login")) {
+      note("login storm");
+      // Login storm: what argon2id can do here at our parameters (a process of its own, as many in flight), then login.
+      const email = `storm-${randomUUID()}@bench.test`;
+      const password = "correct horse battery staple";
+      await gql(a.url, "mutation($i:SignUpInput!){signUp(input:$i){status}}", { i: { email, password } });
+      argon2 = await new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(__dirname, "argon2.baseline.js"), String(CONNECTIONS), String(DURATION_S)], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.on("close", (code) => (code === 0 ? resolve((JSON.parse(out) as { perSecond: number }).perSecond) : reject(new Error(`argon2 baseline exited ${code}`))));
+      });
+      await ask(a.child, "event-loop:reset");
+      storm = await healthzDuring(a.url, load(a.url, () => JSON.stringify({ query: "mutation($i:LoginInput!){login(input:$i){status}}", variables: { i: { email, password } } })));
+      loop = await ask<EventLoopDelay>(a.child, "event-loop:read");
+    }
 
-    note("magic links across two instances");
-    // Magic links: a second instance of the same deployment.
-    const b = await startGateway("gateway-b", env);
-    procs.push(b);
-    await clickToConfirmed(10, a, b, smtp);
-    const confirmed = await clickToConfirmed(LATENCY_N, a, b, smtp);
+    let confirmed: number[] | undefined;
+    if (wants("magic-link")) {
+      note("magic links across two instances");
+      // Magic links: a second instance of the same deployment.
+      const b = await startGateway("gateway-b", env);
+      procs.push(b);
+      await clickToConfirmed(10, a, b, smtp);
+      confirmed = await clickToConfirmed(LATENCY_N, a, b, smtp);
+    }
 
-    note("waiting subscriptions");
-    const c = await startGateway("gateway-c", env);
-    procs.push(c);
-    const memory = await waitingSubscriptionsRss(a, c, smtp, SUBSCRIPTIONS);
+    let memory: { before: number; after: number } | undefined;
+    if (wants("subscriptions")) {
+      note("waiting subscriptions");
+      const c = await startGateway("gateway-c", env);
+      procs.push(c);
+      memory = await waitingSubscriptionsRss(a, c, smtp, SUBSCRIPTIONS);
+    }
 
     // ------------------------------------------------------------------------------------
     const cpu = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`;
@@ -467,20 +487,26 @@ async function main(): Promise<void> {
       const ratio = r.gw.rps / r.ref.rps;
       table.push(`| ${r.name}${bad(r.gw)} | ${r.gw.rps.toFixed(0)} | ${r.gw.p99} | ${r.ref.rps.toFixed(0)} | ${r.ref.p99} | ${ratio.toFixed(2)} | ≥ ${r.target} ${ratio >= r.target ? "✓" : "✗"} |`);
     }
-    const loginRatio = storm.result.rps / argon2;
-    table.push(
-      `| login vs parallel argon2id verifications${bad(storm.result)} | ${storm.result.rps.toFixed(0)} | ${storm.result.p99} | ${argon2.toFixed(0)} argon2id/s | | ${loginRatio.toFixed(2)} | ≥ 0.85 ${loginRatio >= 0.85 ? "✓" : "✗"} |`,
-    );
-    table.push(
-      `| event-loop delay during the login storm (p99; /healthz p99 ${storm.p99.toFixed(1)} ms) | | ${loop.p99.toFixed(1)} | | | | < 10 ms ${loop.p99 < 10 ? "✓" : "✗"} |`,
-    );
-    const p99 = pct(confirmed, 99);
-    table.push(`| magic-link click → CONFIRMED on the other instance (n=${confirmed.length}, p50 ${pct(confirmed, 50).toFixed(1)}) | | ${p99.toFixed(1)} | | | | < 20 ms ${p99 < 20 ? "✓" : "✗"} |`);
-    const grown = memory.after - memory.before;
-    const mb = (x: number) => (x / 1024 / 1024).toFixed(0);
-    table.push(
-      `| ${SUBSCRIPTIONS.toLocaleString("en")} waiting subscriptions (one socket each) on a fresh instance: RSS grew | ${mb(grown)} MB (${(grown / SUBSCRIPTIONS / 1024).toFixed(1)} KiB each; ${mb(memory.before)} → ${mb(memory.after)} MB) | | | | | < 100 MB ${grown < 100 * 1024 * 1024 ? "✓" : "✗"} |`,
-    );
+    if (storm && loop) {
+      const loginRatio = storm.result.rps / argon2;
+      table.push(
+        `| login vs parallel argon2id verifications${bad(storm.result)} | ${storm.result.rps.toFixed(0)} | ${storm.result.p99} | ${argon2.toFixed(0)} argon2id/s | | ${loginRatio.toFixed(2)} | ≥ 0.85 ${loginRatio >= 0.85 ? "✓" : "✗"} |`,
+      );
+      table.push(
+        `| event-loop delay during the login storm (p99; /healthz p99 ${storm.p99.toFixed(1)} ms) | | ${loop.p99.toFixed(1)} | | | | < 10 ms ${loop.p99 < 10 ? "✓" : "✗"} |`,
+      );
+    }
+    if (confirmed) {
+      const p99 = pct(confirmed, 99);
+      table.push(`| magic-link click → CONFIRMED on the other instance (n=${confirmed.length}, p50 ${pct(confirmed, 50).toFixed(1)}) | | ${p99.toFixed(1)} | | | | < 20 ms ${p99 < 20 ? "✓" : "✗"} |`);
+    }
+    if (memory) {
+      const grown = memory.after - memory.before;
+      const mb = (x: number) => (x / 1024 / 1024).toFixed(0);
+      table.push(
+        `| ${SUBSCRIPTIONS.toLocaleString("en")} waiting subscriptions (one socket each) on a fresh instance: RSS grew | ${mb(grown)} MB (${(grown / SUBSCRIPTIONS / 1024).toFixed(1)} KiB each; ${mb(memory.before)} → ${mb(memory.after)} MB) | | | | | < 100 MB ${grown < 100 * 1024 * 1024 ? "✓" : "✗"} |`,
+      );
+    }
     console.log(table.join("\n"));
   } finally {
     for (const p of procs.reverse()) await p.stop();
