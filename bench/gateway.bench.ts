@@ -6,7 +6,8 @@
  * run, on the same machine. Every ratio is gateway / reference.
  *
  *   DATABASE_URL=postgresql://… REDIS_URL=redis://… npm run bench
- *   (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_LATENCY_N, BENCH_SUBSCRIPTIONS change the sizes)
+ *   (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_LATENCY_N, BENCH_SUBSCRIPTIONS change the sizes;
+ *   BENCH_ONLY picks parts; BENCH_MAIN runs another build's dist/src/main.js, for A/B)
  */
 import "reflect-metadata";
 import { fork, spawn, type ChildProcess } from "node:child_process";
@@ -36,7 +37,8 @@ const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
 const ONLY = process.env.BENCH_ONLY?.split(",").map((p) => p.trim());
 const wants = (part: string) => !ONLY || ONLY.includes(part);
 const ROOT = path.resolve(__dirname, "../..");
-const MAIN = path.join(ROOT, "dist/src/main.js");
+/** BENCH_MAIN: another build's main.js, to compare two versions on the same machine. */
+const MAIN = path.resolve(process.env.BENCH_MAIN ?? path.join(ROOT, "dist/src/main.js"));
 const PROBE = path.join(__dirname, "event-loop.probe.js");
 const WATCHDOG_MS = 15 * 60_000;
 
