@@ -1,15 +1,30 @@
 import { createServer, type AddressInfo, type Socket } from "node:net";
 
-/** A TCP port free on 127.0.0.1 right now, for a process that must be told its port up front. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port free on 127.0.0.1 right now, for a process that must be told its port up front.
+ * Drawn from 10000–19999, below the kernel's ephemeral range (32768+): a port from there can
+ * be taken meanwhile as the local end of any outgoing connection (a Postgres or Redis client),
+ * and the process told it then fails with "already in use". (The test Redis Cluster draws
+ * from 20000–29999.)
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 10_000);
+    // Not yet listened on, so still free: never hand the same one out twice in a process.
+    if (handedOut.has(port) || !(await isFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("no free TCP port in 10000–19999 after 50 tries");
+}
+
+const handedOut = new Set<number>();
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
