@@ -3,6 +3,7 @@ import type { SpineSettings } from "../../config/settings";
 import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput } from "../../core/errors";
 import { ipLimitKey } from "../../core/client-info";
+import { checkClientState, checkRedirectUrl } from "../../core/redirect";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
@@ -11,7 +12,6 @@ import type { AccountService } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";
 import type { MagicLinkSettings } from "./magic-link.settings";
-import { MAX_LINK_STATE_LENGTH } from "./magic-link.types";
 
 /** Its own settings (MAGIC_LINK_*) and the spine's it needs for links and messages. */
 export type MagicLinkServiceSettings = MagicLinkSettings & Pick<SpineSettings, "publicUrl" | "allowedOrigins" | "appName">;
@@ -42,13 +42,6 @@ export interface LinkEvent {
   state: LinkState;
 }
 
-/** Echoed back verbatim, so only its size and control characters are checked. */
-function checkState(state: string): string {
-  if (state.length > MAX_LINK_STATE_LENGTH) throw badInput("state", `At most ${MAX_LINK_STATE_LENGTH} characters.`);
-  if (/[\u0000-\u001f\u007f]/.test(state)) throw badInput("state", "No control characters.");
-  return state;
-}
-
 export const linkTopic = (requestId: string) => `magic-link:${requestId}`;
 // RFC 8176 has no "link": it is a one-time secret sent by email, proving the mailbox.
 const FACTOR = { amr: "otp", authenticator: "email" } as const;
@@ -59,8 +52,8 @@ export class MagicLinkService {
 
   async request(input: { email: string; redirectUrl?: string | null; state?: string | null }, client: ClientInfo) {
     const email = normalizeEmail(input.email);
-    const redirectUrl = input.redirectUrl ? this.checkRedirect(input.redirectUrl) : null;
-    const clientState = input.state ? checkState(input.state) : null;
+    const redirectUrl = input.redirectUrl ? checkRedirectUrl(input.redirectUrl, this.d.settings.allowedOrigins) : null;
+    const clientState = input.state ? checkClientState(input.state) : null;
     await this.d.limiter.consume("magic-link:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     if (this.d.settings.resendCooldownSeconds > 0) {
       await this.d.limiter.consume("magic-link:cooldown", email, { max: 1, windowSeconds: this.d.settings.resendCooldownSeconds });
@@ -199,16 +192,5 @@ export class MagicLinkService {
 
   private async publish(requestId: string, state: LinkState): Promise<void> {
     await this.d.bus.publish(linkTopic(requestId), { requestId, state } satisfies LinkEvent);
-  }
-
-  private checkRedirect(raw: string): string {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw badInput("redirectUrl", "Give an absolute URL.");
-    }
-    if (!this.d.settings.allowedOrigins.includes(url.origin)) throw badInput("redirectUrl", "This redirect address is not allowed.");
-    return url.toString();
   }
 }

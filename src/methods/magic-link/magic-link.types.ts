@@ -1,8 +1,9 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { MAX_CLIENT_STATE_LENGTH } from "../../core/redirect";
 import { AuthPayload } from "../../graphql/types";
 
 /** The longest `state` a client may bind a link's redirect to (OAuth clients use 32-64). */
-export const MAX_LINK_STATE_LENGTH = 256;
+export const MAX_LINK_STATE_LENGTH = MAX_CLIENT_STATE_LENGTH;
 
 export enum MagicLinkState {
   PENDING = "PENDING",

@@ -4,6 +4,7 @@ import type { Factor, WaysIn } from "../../core/auth-method";
 import type { AuthResult, Principal } from "../../core/auth";
 import { ipLimitKey } from "../../core/client-info";
 import { normalizeEmail } from "../../core/contact";
+import { checkClientState, checkRedirectUrl } from "../../core/redirect";
 import { AuthError, badInput, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, SessionRepo, UserRecord, UserRepo } from "../../core/ports";
 import type { RateLimiter } from "../../core/rate-limit";
@@ -39,8 +40,6 @@ type StartInput = { provider: string; redirectUrl: string; state: string };
 const identityInUse = (providerName: string) =>
   badInput("code", `That ${providerName} account is already linked to another account here, so it was not linked.`);
 
-/** The longest `state` a client may have echoed (as for magic links). */
-export const MAX_CLIENT_STATE_LENGTH = 256;
 /** An exchange (or link) code lives just long enough for the app to trade it. */
 const EXCHANGE_CODE_TTL_MS = 60_000;
 const MAX_ATTEMPTS = 3;
@@ -105,8 +104,8 @@ export class SocialService {
     principal?: Principal,
   ): Promise<string> {
     const upstream = this.upstream(input.provider);
-    const redirectUrl = this.checkRedirect(input.redirectUrl);
-    const clientState = checkClientState(input.state);
+    const redirectUrl = checkRedirectUrl(input.redirectUrl, this.d.settings.allowedOrigins);
+    const clientState = requiredClientState(input.state);
     await this.d.limiter.consume("social:start:ip", ipLimitKey(client.ip), this.d.settings.limits.startPerIp);
     const checks = { redirectUri: this.callbackUrl(upstream.config.id), state: secret(), nonce: secret(), codeVerifier: secret() };
     let url: string;
@@ -363,21 +362,12 @@ export class SocialService {
       retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS,
     });
   }
-
-  private checkRedirect(raw: string): string {
-    if (!URL.canParse(raw)) throw badInput("redirectUrl", "Give an absolute URL.");
-    const url = new URL(raw);
-    if (!this.d.settings.allowedOrigins.includes(url.origin)) throw badInput("redirectUrl", "This redirect address is not allowed.");
-    return url.toString();
-  }
 }
 
-/** Echoed back verbatim, so only its size and control characters are checked. */
-function checkClientState(state: string): string {
+/** Required here (what binds the callback to the browser that started it), then checked as a magic link's. */
+function requiredClientState(state: string): string {
   if (state.length === 0) throw badInput("state", "Give a random value of your own: store it before redirecting and compare it when the browser comes back.");
-  if (state.length > MAX_CLIENT_STATE_LENGTH) throw badInput("state", `At most ${MAX_CLIENT_STATE_LENGTH} characters.`);
-  if (/[\u0000-\u001f\u007f]/.test(state)) throw badInput("state", "No control characters.");
-  return state;
+  return checkClientState(state);
 }
 
 /** The provider's email as an account would hold it, or none when it is not an address (then not verified either). */
