@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { AtomicScript, KeyValueStore } from "../../core/ports";
+import type { KeyValueStore } from "../../core/ports";
+import { takeOnce } from "../../core/take-once";
 
 /** What a ceremony's challenge may finish: each one kind, for one user or session. */
 export type ChallengePurpose = "register" | "sign_in" | "mfa" | "step_up";
@@ -15,21 +16,6 @@ export interface PasskeyChallenge {
   /** mfa: the mfaToken's id, so another token (or none) cannot finish it. */
   mfaJti?: string;
 }
-
-/** GET and DEL in one step (GETDEL, Redis 6.2+, written as a script for the in-process twin). */
-export const takeValue: AtomicScript<string | null> = {
-  name: "passkey-take-challenge",
-  lua: `
-local v = redis.call('GET', KEYS[1])
-if v then redis.call('DEL', KEYS[1]) end
-return v`,
-  local(redis, [key]) {
-    const v = redis.get(key);
-    if (v !== null) redis.del(key);
-    return v;
-  },
-  parse: (reply) => (typeof reply === "string" ? reply : null),
-};
 
 export const passkeyChallengeKey = (challengeId: string): string => `passkey:challenge:${challengeId}`;
 
@@ -54,7 +40,7 @@ export class PasskeyChallengeStore {
   async take(challengeId: string): Promise<PasskeyChallenge | null> {
     // Ids are ours (uuids): anything else never names a key, and is not sent to the store.
     if (!/^[0-9a-f-]{36}$/.test(challengeId)) return null;
-    const raw = await this.store.run(takeValue, [passkeyChallengeKey(challengeId)], []);
+    const raw = await this.store.run(takeOnce, [passkeyChallengeKey(challengeId)], []);
     return raw === null ? null : (JSON.parse(raw) as PasskeyChallenge);
   }
 }

@@ -1,4 +1,5 @@
-import type { AtomicScript, KeyValueStore } from "../../core/ports";
+import type { KeyValueStore } from "../../core/ports";
+import { takeOnce } from "../../core/take-once";
 import { hashToken } from "../../sessions/tokens";
 import type { ProviderProfile } from "./identity.repo";
 
@@ -40,21 +41,6 @@ export interface LinkGrant {
   profile: ProviderProfile;
 }
 
-/** GET and DEL in one step: of two uses only one gets the value. */
-const takeOnce: AtomicScript<string | null> = {
-  name: "social-take-once",
-  lua: `
-local v = redis.call("GET", KEYS[1])
-if v then redis.call("DEL", KEYS[1]) end
-return v`,
-  local(redis, keys) {
-    const v = redis.get(keys[0]);
-    if (v !== null) redis.del(keys[0]);
-    return v;
-  },
-  parse: (reply) => (typeof reply === "string" ? reply : null),
-};
-
 // Keyed by the secret's SHA-256, so the store never holds a usable state or code.
 const stateKey = (state: string) => `social:state:${hashToken(state)}`;
 const codeKey = (code: string) => `social:code:${hashToken(code)}`;
@@ -69,18 +55,16 @@ export class SocialStore {
     return this.store.set(stateKey(state), JSON.stringify(pending), ttlMs);
   }
 
-  async takeAuthorization(state: string): Promise<PendingAuthorization | null> {
-    const raw = await this.store.run(takeOnce, [stateKey(state)], []);
-    return raw === null ? null : (JSON.parse(raw) as PendingAuthorization);
+  takeAuthorization(state: string): Promise<PendingAuthorization | null> {
+    return this.take<PendingAuthorization>(stateKey(state));
   }
 
   putGrant(code: string, grant: SocialGrant, ttlMs: number): Promise<void> {
     return this.store.set(codeKey(code), JSON.stringify(grant), ttlMs);
   }
 
-  async takeGrant(code: string): Promise<SocialGrant | null> {
-    const raw = await this.store.run(takeOnce, [codeKey(code)], []);
-    return raw === null ? null : (JSON.parse(raw) as SocialGrant);
+  takeGrant(code: string): Promise<SocialGrant | null> {
+    return this.take<SocialGrant>(codeKey(code));
   }
 
   putLinkGrant(code: string, grant: LinkGrant, ttlMs: number): Promise<void> {
@@ -88,13 +72,17 @@ export class SocialStore {
   }
 
   /** Single use whoever asks: a code that reached the wrong session is spent all the same. */
-  async takeLinkGrant(code: string): Promise<LinkGrant | null> {
-    const raw = await this.store.run(takeOnce, [linkCodeKey(code)], []);
-    return raw === null ? null : (JSON.parse(raw) as LinkGrant);
+  takeLinkGrant(code: string): Promise<LinkGrant | null> {
+    return this.take<LinkGrant>(linkCodeKey(code));
   }
 
   /** True the first time a token's nonce claim is used with this provider, for `ttlMs` (the token's remaining life). */
   spendNonce(provider: string, nonce: string, ttlMs: number): Promise<boolean> {
     return this.store.setIfAbsent(nonceKey(provider, nonce), "1", Math.max(1000, ttlMs));
+  }
+
+  private async take<T>(key: string): Promise<T | null> {
+    const raw = await this.store.run(takeOnce, [key], []);
+    return raw === null ? null : (JSON.parse(raw) as T);
   }
 }
