@@ -381,9 +381,9 @@ function withValidEmail(profile: ProviderProfile): ProviderProfile {
   return { ...profile, email, emailVerified: profile.emailVerified && email !== null };
 }
 
-function withParams(base: string, fields: Record<string, string>, clientState: string | null): string {
+function withParams(base: string, fields: Record<string, string>, clientState: string): string {
   const url = new URL(base);
   for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v);
-  if (clientState !== null) url.searchParams.set("state", clientState);
+  url.searchParams.set("state", clientState);
   return url.href;
 }

@@ -10,8 +10,8 @@ export interface PendingAuthorization {
   codeVerifier: string;
   nonce: string;
   redirectUrl: string;
-  /** The client's own state, echoed on redirectUrl. */
-  clientState: string | null;
+  /** The client's own state (required), echoed on redirectUrl. */
+  clientState: string;
   /** linkIdentity only: the account and the session that asked. */
   userId?: string;
   sessionId?: string;
