@@ -107,8 +107,11 @@ export class TokenService {
   }
 }
 
+/** A 256-bit random secret, base64url: refresh tokens, one-time codes, OAuth state and nonces. */
+export const randomSecret = (): string => randomBytes(32).toString("base64url");
+
 /** 256-bit opaque refresh token. */
-export const newRefreshToken = (): string => randomBytes(32).toString("base64url");
+export const newRefreshToken = randomSecret;
 
 /** A fast hash is enough for a 256-bit random secret: it cannot be guessed, only stolen. */
 export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");

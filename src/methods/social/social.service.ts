@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { SpineSettings } from "../../config/settings";
 import type { Factor, WaysIn } from "../../core/auth-method";
 import type { AuthResult, Principal } from "../../core/auth";
@@ -9,6 +8,7 @@ import { AuthError, badInput, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../../core
 import type { AuditLog, ClientInfo, Clock, SessionRepo, UserRecord, UserRepo } from "../../core/ports";
 import type { RateLimiter } from "../../core/rate-limit";
 import { accountChangeForbidden, type SessionService } from "../../sessions/session.service";
+import { randomSecret as secret } from "../../sessions/tokens";
 import type { AccountService } from "../../users/account.service";
 import type { IdentityRecord, IdentityRepo, ProviderProfile } from "./identity.repo";
 import type { SocialSettings } from "./social.settings";
@@ -65,7 +65,6 @@ export type CallbackOutcome = { redirect: string } | { page: { status: 400; titl
 /** The callback's `error=` values beside the providers' own (README, "Social sign-in"). */
 export type CallbackError = ProviderError["reason"] | "signup_disabled" | "identity_in_use" | "session_ended";
 
-const secret = () => randomBytes(32).toString("base64url");
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class SocialService {
