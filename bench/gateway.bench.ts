@@ -28,6 +28,7 @@ import { deriveSecret, signingKeyFromPem } from "../src/sessions/signing-keys";
 import { createTestDatabaseUrl } from "../test/helpers/database";
 import { deleteKeysUnder } from "../test/helpers/redis-keyspace";
 import { startSmtpServer, type TestSmtpServer } from "../test/helpers/smtp-server";
+import { pct, pollFor as pollUntil, runBench, startWatchdog } from "./bench.shared";
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -188,15 +189,7 @@ function linkIn(smtp: TestSmtpServer, email: string): Promise<string> {
   return pollFor(() => smtp.messages.find((m) => m.to === email)?.text.match(/token=([\w-]+)/)?.[1], `the link email to ${email}`);
 }
 
-async function pollFor<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const pollFor = <T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> => pollUntil(check, what, timeoutMs);
 
 const REQUEST_LINK = "mutation($i:RequestMagicLinkInput!){requestMagicLink(input:$i){requestId listenToken matchCode}}";
 const CONSUME_LINK = "mutation($i:ConsumeMagicLinkInput!){consumeMagicLink(input:$i){status}}";
@@ -325,19 +318,12 @@ async function waitingSubscriptionsRss(a: Proc, c: Proc, smtp: TestSmtpServer, n
 /** Progress on stderr; the table alone on stdout. */
 const note = (what: string) => process.stderr.write(`bench: ${what}\n`);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 
 async function main(): Promise<void> {
   const { DATABASE_URL, REDIS_URL } = process.env;
   if (!DATABASE_URL || !REDIS_URL) throw new Error("set DATABASE_URL and REDIS_URL: the benchmark runs on real Postgres and Redis");
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npx tsc -p tsconfig.json`);
-  setTimeout(() => {
-    console.error(`benchmark still running after ${WATCHDOG_MS / 1000} s; giving up`);
-    process.exit(1);
-  }, WATCHDOG_MS).unref();
+  startWatchdog(WATCHDOG_MS);
 
   const db = (await createTestDatabaseUrl(DATABASE_URL))!;
   const smtp = await startSmtpServer();
@@ -520,12 +506,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "clients") runClients();
-else
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+runBench(main, runClients);

@@ -22,6 +22,7 @@ import { Redis } from "ioredis";
 import WebSocket from "ws";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, RequestMagicLinkDocument } from "../test/__generated__/graphql";
 import { startTestGateway, type TestGateway } from "../test/helpers/gateway";
+import { pct, pollFor as pollUntil, runBench, startWatchdog } from "./bench.shared";
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 5000);
@@ -48,15 +49,7 @@ async function gql<TData, TVars>(url: string, doc: TypedDocumentNode<TData, TVar
   return body.data!;
 }
 
-async function pollFor<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const pollFor = <T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<T> => pollUntil(check, what, timeoutMs);
 
 // ---------------------------------------------------------------------------------------
 // (a) latency
@@ -322,20 +315,13 @@ async function pendingRequests(a: Instance, d: Deployment, n: number): Promise<A
 
 // ---------------------------------------------------------------------------------------
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 const ms = (x: number) => x.toFixed(2).padStart(7);
 const kib = (bytes: number) => (bytes / 1024).toFixed(2).padStart(8);
 
 async function main(): Promise<void> {
   if (!process.env.REDIS_URL) throw new Error("set REDIS_URL: instances share Redis for links and pub/sub");
   if (typeof global.gc !== "function") throw new Error("run node with --expose-gc: memory is measured after a full GC");
-  setTimeout(() => {
-    console.error(`benchmark still running after ${WATCHDOG_MS / 1000} s; giving up`);
-    process.exit(1);
-  }, WATCHDOG_MS).unref();
+  startWatchdog(WATCHDOG_MS);
 
   const env = {
     LOG_LEVEL: "warn",
@@ -383,12 +369,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "clients") runClients();
-else
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+runBench(main, runClients);
