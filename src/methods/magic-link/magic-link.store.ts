@@ -135,8 +135,8 @@ export class MagicLinkStore {
     const keptMs = ttlMs + EXPIRED_LINK_GRACE_MS;
     // In other slots than the request, so not in its script: written first, a failure
     // before the script leaves only indexes naming no request (UNKNOWN).
-    await this.store.set(magicLinkTagKey(r.requestId), tag, keptMs);
-    await this.store.set(magicLinkTokenKey(r.token), r.requestId, keptMs);
+    // Both at once: neither depends on the other (one round trip, not two).
+    await Promise.all([this.store.set(magicLinkTagKey(r.requestId), tag, keptMs), this.store.set(magicLinkTokenKey(r.token), r.requestId, keptMs)]);
     await this.store.run(createLinkRequest, [magicLinkRequestKey(tag, r.requestId), pointerKey(tag)], [r.requestId, ttlMs, keptMs, ...Object.entries(fields).flat()]);
   }
 
