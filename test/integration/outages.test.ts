@@ -127,7 +127,7 @@ describe("Redis or Postgres not answering", () => {
     gw = await startTestGateway({
       db: database,
       through: { redis, postgres },
-      env: { REDIS_COMMAND_TIMEOUT_MS: "300", DATABASE_QUERY_TIMEOUT_MS: "500", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_PER_DESTINATION_PER_HOUR: "100" },
+      env: { REDIS_COMMAND_TIMEOUT_MS: "1000", DATABASE_QUERY_TIMEOUT_MS: "1500", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_PER_DESTINATION_PER_HOUR: "100" },
     });
     const signedUp = await gw.request(SignUpDocument, { input: { email: "outage@example.com", password } });
     token = signedUp.data!.signUp.tokens!.accessToken;

@@ -23,7 +23,8 @@ beforeAll(async () => {
   redis = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
   gw = await startTestGateway({
     through: { redis },
-    env: { REDIS_COMMAND_TIMEOUT_MS: "300", REFRESH_TOKEN_COOKIE: "true", ALLOWED_ORIGINS: APP },
+    // Short enough for an outage to show quickly, long enough that a loaded CI machine's pauses are not one.
+    env: { REDIS_COMMAND_TIMEOUT_MS: "1000", REFRESH_TOKEN_COOKIE: "true", ALLOWED_ORIGINS: APP },
   });
   peer = await startTestGateway({ peerOf: gw });
 });
@@ -46,7 +47,8 @@ const revokedAt = async (sid: string) => (await gw.db.db.prisma.session.findUniq
 
 async function signUp(headers?: Record<string, string>) {
   const r = await gw.request(SignUpDocument, { input: { email: `revoked${++n}@example.com`, password: PASSWORD } }, { headers });
-  const tokens = r.data!.signUp.tokens!;
+  if (!r.data?.signUp.tokens) throw new Error(`signUp failed: ${JSON.stringify(r.errors)}`);
+  const tokens = r.data.signUp.tokens;
   return { tokens, sid: sidOf(tokens.accessToken), setCookie: r.headers.getSetCookie() };
 }
 
