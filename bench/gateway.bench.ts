@@ -7,7 +7,8 @@
  *
  *   DATABASE_URL=postgresql://… REDIS_URL=redis://… npm run bench
  *   (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_LATENCY_N, BENCH_SUBSCRIPTIONS change the sizes;
- *   BENCH_ONLY picks parts; BENCH_MAIN runs another build's dist/src/main.js, for A/B)
+ *   BENCH_ONLY picks parts; BENCH_MAIN runs another build's dist/src/main.js, for A/B;
+ *   BENCH_PROFILE=<dir> writes each gateway's CPU profile there)
  */
 import "reflect-metadata";
 import { fork, spawn, type ChildProcess } from "node:child_process";
@@ -97,8 +98,11 @@ const gatewayReady = (line: string) => {
   return l.msg?.startsWith("gateway ready") ? l.port : undefined;
 };
 
+/** BENCH_PROFILE=<dir>: each gateway writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
+const PROFILE_ARGS = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : [];
+
 function startGateway(name: string, env: Record<string, string>): Promise<Proc> {
-  return spawnServer(name, ["--require", PROBE, MAIN], { PORT: "0", HOST: "127.0.0.1", ...env }, gatewayReady);
+  return spawnServer(name, [...PROFILE_ARGS, "--require", PROBE, MAIN], { PORT: "0", HOST: "127.0.0.1", ...env }, gatewayReady);
 }
 
 function ask<T>(child: ChildProcess, msg: string): Promise<T> {
