@@ -17,6 +17,24 @@ describe("TokenService", () => {
     expect(verified!.exp - verified!.iat).toBe(900);
   });
 
+  it("refuses a token it verified before once it expires (verified tokens are remembered, their expiry is not)", () => {
+    const now = Date.now();
+    const clock = jest.spyOn(Date, "now").mockReturnValue(now);
+    try {
+      const token = tokens.signAccess(claims);
+      expect(tokens.verifyAccess(token)).not.toBeNull();
+      clock.mockReturnValue(now + 899_000);
+      expect(tokens.verifyAccess(token)).not.toBeNull();
+      clock.mockReturnValue(now + 900_000);
+      expect(tokens.verifyAccess(token)).toBeNull();
+      clock.mockReturnValue(now);
+      // Forgotten once refused: the answer does not come back from the cache.
+      expect(tokens.verifyAccess(token)).not.toBeNull();
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it("never accepts an mfaToken as an access token, nor the reverse", () => {
     const mfa = tokens.signMfa({ userId: "u1", amr: ["pwd"], factors: ["password"], credentialsVersion: 2 });
     expect(tokens.verifyMfa(mfa)).toMatchObject({ sub: "u1", amr: ["pwd"], factors: ["password"], jti: expect.any(String), cv: 2 });

@@ -1,5 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import jwt from "jsonwebtoken";
+import { LRUCache } from "lru-cache";
 import type { Aal } from "../core/ports";
 import type { KeyRing } from "./signing-keys";
 
@@ -32,8 +33,17 @@ const ACCESS_TYP = "at+jwt"; // RFC 9068
 const MFA_TYP = "mfa+jwt";
 const MFA_TTL_SECONDS = 300;
 
+/** Access tokens verified lately: a client sends the same one on every request until it expires. */
+const VERIFIED_ACCESS_TOKENS = 10_000;
+
 export class TokenService {
   private readonly mfaAudience: string;
+  /**
+   * The same bytes verify the same way, so a token checked once is not checked again
+   * (ES256 verification is the largest cost of an authenticated request); its expiry and
+   * its key are, on every use. Revocation is the caller's (the session markers).
+   */
+  private readonly verifiedAccess = new LRUCache<string, { claims: AccessClaims; kid: string }>({ max: VERIFIED_ACCESS_TOKENS });
 
   constructor(
     private readonly keys: KeyRing,
@@ -60,11 +70,22 @@ export class TokenService {
 
   /** Null for anything but a valid, unexpired access token of this gateway. */
   verifyAccess(token: string): AccessClaims | null {
-    const payload = this.verify(token, ACCESS_TYP, this.opts.audience);
-    if (!payload || typeof payload.sid !== "string" || (payload.aal !== "aal1" && payload.aal !== "aal2") || !Array.isArray(payload.amr)) {
+    const seen = this.verifiedAccess.get(token);
+    if (seen) {
+      // As jsonwebtoken decides it: expired from the second `exp` names; a key taken out of the ring ends its tokens.
+      if (Math.floor(Date.now() / 1000) < seen.claims.exp && this.keys.byKid(seen.kid)) return seen.claims;
+      this.verifiedAccess.delete(token);
       return null;
     }
-    return payload as unknown as AccessClaims;
+    const verified = this.verify(token, ACCESS_TYP, this.opts.audience);
+    if (!verified) return null;
+    const { payload, kid } = verified;
+    if (typeof payload.sid !== "string" || (payload.aal !== "aal1" && payload.aal !== "aal2") || !Array.isArray(payload.amr)) {
+      return null;
+    }
+    const claims = payload as unknown as AccessClaims;
+    this.verifiedAccess.set(token, { claims, kid });
+    return claims;
   }
 
   get mfaTtlSeconds(): number {
@@ -84,7 +105,7 @@ export class TokenService {
   }
 
   verifyMfa(token: string): MfaClaims | null {
-    const payload = this.verify(token, MFA_TYP, this.mfaAudience);
+    const payload = this.verify(token, MFA_TYP, this.mfaAudience)?.payload;
     if (!payload || !Array.isArray(payload.amr) || typeof payload.jti !== "string") return null;
     // Tokens without `factors` (signed before it existed) are refused: the rule needs it.
     if (!Array.isArray(payload.factors) || !payload.factors.every((f: unknown) => typeof f === "string")) return null;
@@ -92,15 +113,16 @@ export class TokenService {
     return payload as unknown as MfaClaims;
   }
 
-  private verify(token: string, typ: string, audience: string): jwt.JwtPayload | null {
+  private verify(token: string, typ: string, audience: string): { payload: jwt.JwtPayload; kid: string } | null {
     try {
       const decoded = jwt.decode(token, { complete: true });
       if (!decoded || decoded.header.typ !== typ || !decoded.header.kid) return null;
-      const key = this.keys.byKid(decoded.header.kid);
+      const kid = decoded.header.kid;
+      const key = this.keys.byKid(kid);
       if (!key) return null;
       const payload = jwt.verify(token, key, { algorithms: ["ES256"], issuer: this.opts.issuer, audience });
       // jsonwebtoken accepts a token without exp: one that never expires is never ours.
-      return typeof payload === "object" && typeof payload.sub === "string" && typeof payload.exp === "number" ? payload : null;
+      return typeof payload === "object" && typeof payload.sub === "string" && typeof payload.exp === "number" ? { payload, kid } : null;
     } catch {
       return null;
     }
