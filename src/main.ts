@@ -1,6 +1,7 @@
 // First: tracing, when on, must patch http, express, graphql, ioredis and pg before they load.
 import { tracing } from "./tracing";
 import "reflect-metadata";
+import pino from "pino";
 import { loadSettings, SettingsError, type Settings } from "./config/settings";
 import { createGateway } from "./gateway";
 import { probePostgres } from "./infra/db";
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger({ level: settings.logLevel, mixin: tracing?.logFields });
+  // Asynchronous: lines that come while a write is in flight go out together, one write
+  // instead of one per line under load; pino flushes what is left when the process exits.
+  const destination = pino.destination({ dest: 1, sync: false });
+  const log = createLogger({ level: settings.logLevel, mixin: tracing?.logFields, destination });
   if (tracing) log.info("OTEL_EXPORTER_OTLP_ENDPOINT set: sending traces");
 
   try {
