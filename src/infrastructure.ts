@@ -47,7 +47,7 @@ export async function openInfrastructure(settings: Settings, log: Logger, option
   }
   const redis = options.redis ?? configuredRedis(settings, log);
   const { store, bus } = openStore(settings, log, redis, options.clock);
-  const repositories = prismaRepositories(database.prisma);
+  const repositories = prismaRepositories(database);
   // One registry for the process; the audit trail is counted on its way to Postgres.
   const metrics = new PrometheusMetrics();
   const audit = countedAuditLog(new PrismaAuditLog(database.prisma), metrics);

@@ -5,10 +5,13 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./generated/client";
 import { applyMigrations, type MigrationLog, type SqlRunner } from "./migrate";
+import { poolSql, prismaSql, type Sql } from "./sql";
 
 export interface Database {
   kind: "postgres" | "pglite";
   prisma: PrismaClient;
+  /** The hottest statements, without the ORM's cost (see sql.ts). */
+  sql: Sql;
   /** Throws unless the database answers; for readiness checks. */
   ping(): Promise<void>;
   /** Idempotent. */
@@ -64,9 +67,10 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   // A partition (no answer, no close) must not hold requests: pg waits forever by default.
   // query_timeout bounds the wait on our side, statement_timeout a slow query on the server's,
   // connectionTimeoutMillis a new connection. A timed-out pool client is discarded.
-  const pool = { connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs };
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs });
+  // Prisma shares the pool with the hand-written statements; ending the pool is ours.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  return wrap("postgres", prisma, async () => {});
+  return wrap("postgres", prisma, poolSql(pool), () => pool.end());
 }
 
 async function openPglite(dir: string, opts: OpenDatabaseOptions): Promise<Database> {
@@ -84,14 +88,15 @@ async function openPglite(dir: string, opts: OpenDatabaseOptions): Promise<Datab
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   // The adapter does not own the PGlite instance, so closing it is ours to do.
-  return wrap("pglite", prisma, () => pglite.close());
+  return wrap("pglite", prisma, prismaSql(prisma), () => pglite.close());
 }
 
-function wrap(kind: Database["kind"], prisma: PrismaClient, closeDriver: () => Promise<void>): Database {
+function wrap(kind: Database["kind"], prisma: PrismaClient, sql: Sql, closeDriver: () => Promise<void>): Database {
   let closing: Promise<void> | undefined;
   return {
     kind,
     prisma,
+    sql,
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },

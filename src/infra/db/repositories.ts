@@ -1,5 +1,5 @@
 import type { Repositories } from "../../core/ports";
-import type { PrismaClient } from "./generated/client";
+import type { Database } from "./database";
 import { PrismaPasskeyRepo } from "./passkey.repo";
 import { PrismaIdentityRepo } from "./identity.repo";
 import { PrismaRecoveryCodeRepo } from "./recovery-code.repo";
@@ -8,9 +8,9 @@ import { PrismaTotpRepo } from "./totp.repo";
 import { PrismaUserRepo } from "./user.repo";
 
 /** The repositories list: every table's port over one Prisma client (a new table is one line here). */
-export function prismaRepositories(prisma: PrismaClient): Repositories {
+export function prismaRepositories({ prisma, sql }: Pick<Database, "prisma" | "sql">): Repositories {
   return {
-    users: new PrismaUserRepo(prisma),
+    users: new PrismaUserRepo(prisma, sql),
     sessions: new PrismaSessionRepo(prisma),
     totpFactors: new PrismaTotpRepo(prisma),
     recoveryCodes: new PrismaRecoveryCodeRepo(prisma),
