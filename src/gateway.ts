@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
@@ -226,10 +226,10 @@ function contextBuilder(settings: Settings, infra: Infrastructure, sessions: Ses
       refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
       federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
     }),
-    ws: (req: http.IncomingMessage, requestId: string, authorization: unknown): Promise<GatewayContext> =>
+    ws: (client: ClientInfo, requestId: string, authorization: unknown): Promise<GatewayContext> =>
       withPrincipal(
         {
-          ...common(requestId, clientInfo(wsClientIp(req, settings.trustProxy), req.headers["user-agent"]), log),
+          ...common(requestId, client, log),
           principal: null,
           // Routers call over HTTP with their secret; in production never over a WebSocket.
           federationCaller: settings.env !== "production",
@@ -339,11 +339,18 @@ function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSchema, se
       // A hook's failure closes 4500 "Internal server error" in every environment, as errors
       // are masked in every environment (outside production graphql-ws puts the raw message there).
       isProd: true,
+      // What the upgrade request tells, kept; the request itself (headers and all) is let go:
+      // a device may wait on its socket for minutes, thousands at a time.
+      onConnect: (ctx) => {
+        const { request } = ctx.extra;
+        ctx.extra.client = clientInfo(wsClientIp(request, settings.trustProxy), request.headers["user-agent"]);
+        Reflect.deleteProperty(ctx.extra, "request");
+      },
       // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
       onSubscribe: (ctx, id, payload) => {
         const prepared = prepareOperation(documents, schema, payload);
         if (Array.isArray(prepared)) return prepared;
-        const refused = caps.admit(ctx.extra, ipLimitKey(wsClientIp(ctx.extra.request, settings.trustProxy)), id);
+        const refused = caps.admit(ctx.extra, ipLimitKey(connectionClient(ctx.extra).ip), id);
         if (refused) return refused;
         (ctx.extra.requestIds ??= new Map()).set(id, randomUUID());
         return prepared;
@@ -351,7 +358,7 @@ function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSchema, se
       // Every way an operation ends frees its slot: completion, an error, the socket closing.
       onComplete: (ctx, id) => caps.release(ctx.extra, id),
       onClose: (ctx) => caps.releaseAll(ctx.extra),
-      context: (ctx, id) => contexts.ws(ctx.extra.request, ctx.extra.requestIds?.get(id) ?? randomUUID(), ctx.connectionParams?.authorization),
+      context: (ctx, id) => contexts.ws(connectionClient(ctx.extra), ctx.extra.requestIds?.get(id) ?? randomUUID(), ctx.connectionParams?.authorization),
       // Subscriptions get the same masking, codes and logging as HTTP.
       onNext: (ctx, id, _payload, _args, result) => {
         if (!result.errors) return result;
@@ -400,6 +407,8 @@ async function graphqlOverHttp(
     plugins: [
       // Per-resolver timings for anyone sending `apollo-federation-include-trace`: opt-in only.
       ...(settings.graphql.inlineTrace ? [] : [ApolloServerPluginInlineTraceDisabled()]),
+      // No answer here may be cached (who asks decides it), and the plugin's per-field hooks cost every request.
+      ApolloServerPluginCacheControlDisabled(),
       coerceVariablesWithoutEcho(),
       { serverWillStart: async () => ({ drainServer }) },
       logUnexpectedErrors(),
@@ -412,6 +421,11 @@ async function graphqlOverHttp(
     "/graphql",
     cors<cors.CorsRequest>({ origin: settings.allowedOrigins, credentials: true, maxAge: 600 }),
     express.json({ limit: "100kb" }),
+    // What Apollo's cache-control plugin wrote on every answer (it is off): tokens are never cached.
+    (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+      res.setHeader("Cache-Control", "no-store");
+      next();
+    },
     expressMiddleware(apollo, { context: contexts.http }),
   );
   return { apollo, documents: httpDocuments, persistedQueries };
@@ -497,6 +511,8 @@ function operationMetrics(metrics: PrometheusMetrics): ApolloServerPlugin<Gatewa
 
 /** What the gateway keeps per WebSocket connection. */
 type WsConnectionState = {
+  /** Who connected, read from the upgrade request at connection_init (see onConnect). */
+  client?: ClientInfo;
   /** Operation ids holding a slot, and the address they count against. */
   active?: Set<string>;
   ip?: string;
@@ -651,6 +667,12 @@ function jsonErrors(): express.ErrorRequestHandler {
 /** The upgrade request's client, computed as Express computes req.ip for HTTP. */
 function wsClientIp(req: http.IncomingMessage, trustProxy: TrustProxy): string | null {
   return forwardedClientIp(req, trustProxy);
+}
+
+/** Set by onConnect, which graphql-ws runs before any operation of the connection. */
+function connectionClient(conn: WsConnectionState): ClientInfo {
+  if (!conn.client) throw new Error("a WebSocket operation before connection_init");
+  return conn.client;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

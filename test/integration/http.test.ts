@@ -50,6 +50,15 @@ describe("health", () => {
   });
 });
 
+describe("caching", () => {
+  it("answers /graphql with Cache-Control: no-store: tokens and account data are never cached", async () => {
+    const signUp = await gw.request(SignUpDocument, { input: { email: "no-store@example.com", password: "correct horse battery" } });
+    expect(signUp.headers.get("cache-control")).toBe("no-store");
+    const me = await gw.request(MeDocument, {}, { token: signUp.data!.signUp.tokens!.accessToken });
+    expect(me.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
 describe("errors", () => {
   it("masks unexpected errors: no SQL, no stack, no secrets; logged whole with the request id", async () => {
     const { accessToken } = await signedIn(failing, "masked@example.com");

@@ -38,7 +38,8 @@ async function* statusStream(
   listenToken: string,
   onSubscribed: (events: AsyncIterableIterator<LinkEvent>) => void,
 ): AsyncGenerator<MagicLinkEvent> {
-  const request = await links.watch(requestId, listenToken); // a wrong listenToken: an error, no events
+  // A wrong listenToken: an error, no events. Only the expiry is kept while the device waits.
+  const { expiresAt } = await links.watch(requestId, listenToken);
   const events = await links.events(requestId); // listening before the state is read: nothing falls in between
   onSubscribed(events);
   const event = (state: LinkState, auth: AuthPayload | null = null): MagicLinkEvent => ({ requestId, state: MagicLinkState[state], auth });
@@ -51,7 +52,7 @@ async function* statusStream(
     yield event(current);
     if (TERMINAL.has(current)) return;
     for (;;) {
-      const next = await nextBefore(events, request.expiresAt);
+      const next = await nextBefore(events, expiresAt);
       if (next === "timeout") {
         yield event("EXPIRED");
         return;
