@@ -8,7 +8,8 @@
  *   DATABASE_URL=postgresql://… REDIS_URL=redis://… npm run bench
  *   (BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_LATENCY_N, BENCH_SUBSCRIPTIONS change the sizes;
  *   BENCH_ONLY picks parts; BENCH_MAIN runs another build's dist/src/main.js, for A/B;
- *   BENCH_PROFILE=<dir> writes each gateway's CPU profile there)
+ *   BENCH_PROFILE=<dir> writes each gateway's CPU profile there; BENCH_RATE=<req/s> offers a fixed load,
+ *   to compare builds by CPU per answer on a busy machine)
  */
 import "reflect-metadata";
 import { fork, spawn, type ChildProcess } from "node:child_process";
@@ -35,6 +36,8 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
+/** BENCH_RATE=<req/s>: a fixed offered load instead of as fast as it goes, for A/B by CPU per answer (the ratios then mean nothing). */
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 /** BENCH_ONLY=login,me runs those parts only (otp, refresh, me, login, magic-link, subscriptions). */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((p) => p.trim());
 const wants = (part: string) => !ONLY || ONLY.includes(part);
@@ -134,14 +137,24 @@ interface Figures {
   non2xx: number;
   /** Answers with GraphQL errors, counted from the bodies. */
   gqlErrors: number;
+  /** CPU (all the server's threads) per answer, ms: steadier than req/s on a shared machine, for A/B. */
+  cpuMs?: number;
 }
 
-async function load(url: string, body: () => string, opts: { headers?: Record<string, string>; onBody?: (body: string) => void; seconds?: number } = {}): Promise<Figures> {
+/** CPU time a process has used, ms, from /proc (Linux; clock ticks of 10 ms). */
+function cpuOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function load(url: string, body: () => string, opts: { headers?: Record<string, string>; onBody?: (body: string) => void; seconds?: number; pid?: number } = {}): Promise<Figures> {
   let gqlErrors = 0;
+  const cpuBefore = opts.pid ? cpuOf(opts.pid) : 0;
   const result = await autocannon({
     url: `${url}/graphql`,
     connections: CONNECTIONS,
     duration: opts.seconds ?? DURATION_S,
+    ...(RATE && { overallRate: RATE }),
     requests: [
       {
         method: "POST",
@@ -154,7 +167,8 @@ async function load(url: string, body: () => string, opts: { headers?: Record<st
       },
     ],
   });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, gqlErrors };
+  const cpuMs = opts.pid ? (cpuOf(opts.pid) - cpuBefore) / Math.max(1, result.requests.total) : undefined;
+  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, gqlErrors, cpuMs };
 }
 
 async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<T> {
@@ -388,7 +402,7 @@ async function main(): Promise<void> {
     const hello = () => '{"query":"{hello}"}';
     const withReference = async (name: string, target: number, gateway: () => Promise<Figures>) => {
       const gw = await gateway();
-      const ref = await load(reference.url, hello);
+      const ref = await load(reference.url, hello, { pid: reference.child.pid });
       rows.push({ name, gw, ref, target });
     };
 
@@ -396,13 +410,13 @@ async function main(): Promise<void> {
     if (wants("otp")) {
       note("requestOtp");
       await withReference("requestOtp (email, sign-in)", 0.5, () =>
-        load(a.url, () => JSON.stringify({ query: "mutation($i:RequestOtpInput!){requestOtp(input:$i){challengeId}}", variables: { i: { channel: "EMAIL", destination: `b${n++}@bench.test` } } })),
+        load(a.url, () => JSON.stringify({ query: "mutation($i:RequestOtpInput!){requestOtp(input:$i){challengeId}}", variables: { i: { channel: "EMAIL", destination: `b${n++}@bench.test` } } }), { pid: a.child.pid }),
       );
 
       note("verifyOtp");
       const forVerify = await prepare(Math.ceil(rows[0].gw.rps * DURATION_S * 1.2) + 1000);
       await withReference("verifyOtp (creates user + session, signs a JWT)", 0.3, () =>
-        load(a.url, () => JSON.stringify({ query: VERIFY, variables: { i: { challengeId: forVerify.pop(), code: CODE } } })),
+        load(a.url, () => JSON.stringify({ query: VERIFY, variables: { i: { challengeId: forVerify.pop(), code: CODE } } }), { pid: a.child.pid }),
       );
     }
 
@@ -418,6 +432,7 @@ async function main(): Promise<void> {
             const next = /"refreshToken":"([^"]+)"/.exec(text)?.[1];
             if (next) pool.push(next);
           },
+          pid: a.child.pid,
         }),
       );
     }
@@ -425,7 +440,7 @@ async function main(): Promise<void> {
     if (wants("me")) {
       note("me");
       await withReference("`me { id email }` with a bearer token", 0.7, () =>
-        load(a.url, () => '{"query":"{me{id email}}"}', { headers: { authorization: `Bearer ${accessToken}` } }),
+        load(a.url, () => '{"query":"{me{id email}}"}', { headers: { authorization: `Bearer ${accessToken}` }, pid: a.child.pid }),
       );
     }
 
@@ -500,6 +515,10 @@ async function main(): Promise<void> {
       );
     }
     console.log(table.join("\n"));
+    if (rows.length) {
+      console.log("\nCPU per answer (ms, all of the process's threads; steadier than req/s when the machine is shared):");
+      for (const r of rows) console.log(`  ${r.name}: gateway ${r.gw.cpuMs?.toFixed(2)}, reference ${r.ref.cpuMs?.toFixed(2)}`);
+    }
   } finally {
     for (const p of procs.reverse()) await p.stop();
     await store.close();

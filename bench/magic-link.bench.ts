@@ -14,7 +14,9 @@
 import "reflect-metadata";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
+import v8 from "node:v8";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws";
@@ -251,6 +253,12 @@ interface MemoryFigures {
 
 const RELEASE_WAIT_MS = 10_000;
 
+/** BENCH_HEAP_SNAPSHOT=<dir>: heap snapshots around each memory round, to see what a subscription holds. */
+function snapshot(name: string): void {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT;
+  if (dir) v8.writeHeapSnapshot(path.join(dir, `${name}.heapsnapshot`));
+}
+
 async function memoryPerSubscription(a: Instance, d: Deployment, n: number, perConnection: number): Promise<MemoryFigures> {
   const requests = await pendingRequests(a, d, n);
   const redis = new Redis(d.redisUrl);
@@ -260,6 +268,7 @@ async function memoryPerSubscription(a: Instance, d: Deployment, n: number, perC
     // Whatever an earlier round left subscribed is part of the baseline.
     const channelsBefore = await channels();
     const before = await settledMemory();
+    snapshot(`before-${perConnection}`);
     const redisBefore = await redisMemory();
     const child = fork(__filename, ["clients"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     try {
@@ -271,6 +280,7 @@ async function memoryPerSubscription(a: Instance, d: Deployment, n: number, perC
       // Each subscription listens on its own channel once its SUBSCRIBE is acknowledged.
       await pollFor(async () => ((await channels()) >= channelsBefore + n ? true : undefined), `${n} more Redis channels`, 30_000);
       const after = await settledMemory();
+      snapshot(`after-${perConnection}`);
       const redisAfter = await redisMemory();
       child.send("close");
       await nextMessage(child, 60_000);
