@@ -8,7 +8,7 @@ import { PasswordHasher } from "../src/methods/password/password.hasher";
 async function main(): Promise<void> {
   const [concurrency, seconds] = process.argv.slice(2).map(Number);
   // Our parameters, and as many in flight as the load has (libuv's pool runs them), not the gateway's cap.
-  const hasher = new PasswordHasher(concurrency);
+  const hasher = new PasswordHasher({ concurrency });
   const stored = await hasher.hash("correct horse battery staple");
   const until = Date.now() + seconds * 1000;
   let done = 0;

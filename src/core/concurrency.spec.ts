@@ -46,3 +46,39 @@ describe("concurrencyLimit", () => {
     expect(() => concurrencyLimit(0)).toThrow(RangeError);
   });
 });
+
+describe("concurrencyLimit with maxWaitMs", () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it("fails a task that waited too long as a dependency outage, and gives its turn to the next", async () => {
+    const run = concurrencyLimit(1, { maxWaitMs: 1000, what: "password checks" });
+    const first = gate();
+    const running = run(() => first.opened.then(() => "first"));
+    const late = run(async () => "late");
+    const lateOutcome = late.then(
+      () => "ran",
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
+    await jest.advanceTimersByTimeAsync(500);
+    const next = run(async () => "next");
+    await jest.advanceTimersByTimeAsync(500);
+    expect(await lateOutcome).toBe("DependencyUnavailableError: too many password checks at once: none started within 1000 ms");
+    first.open();
+    expect(await running).toBe("first");
+    // The one that gave up holds no place: the next in line runs when the slot frees.
+    expect(await next).toBe("next");
+  });
+
+  it("runs a waiting task that gets its turn in time, and clears its timer", async () => {
+    const run = concurrencyLimit(1, { maxWaitMs: 1000 });
+    const first = gate();
+    const running = run(() => first.opened);
+    const waiting = run(async () => "waited");
+    await jest.advanceTimersByTimeAsync(900);
+    first.open();
+    await running;
+    expect(await waiting).toBe("waited");
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});

@@ -165,3 +165,26 @@ describe("login", () => {
     expect(r.errors![0].extensions!.field).toBe("email");
   });
 });
+
+describe("a login storm", () => {
+  let stormy: TestGateway;
+  beforeAll(async () => {
+    // The shortest wait for a core; argon2id runs one hash per core, a few ms each.
+    stormy = await startTestGateway({ env: { PASSWORD_HASH_QUEUE_WAIT_MS: "100", LOGIN_MAX_FAILURES: "1000" } });
+    await stormy.request(SignUpDocument, { input: { email: "storm@example.com", password: "correct horse battery" } });
+  });
+  afterAll(() => stormy.close());
+
+  it("answers UNAVAILABLE with retryAfter to the logins that waited too long for a core, instead of queueing without bound", async () => {
+    // Far more hashes than the cores finish in 100 ms (right passwords: no failure limit applies).
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, () => stormy.request(LoginDocument, { input: { email: "storm@example.com", password: "correct horse battery" } })),
+    );
+    const codes = answers.map((a) => (a.errors ? errorCode(a) : a.data!.login.status));
+    expect(codes.filter((c) => c !== "AUTHENTICATED" && c !== "UNAVAILABLE")).toEqual([]);
+    expect(codes).toContain("AUTHENTICATED");
+    expect(codes).toContain("UNAVAILABLE");
+    const refused = answers.find((a) => a.errors)!;
+    expect(refused.errors![0].extensions).toMatchObject({ code: "UNAVAILABLE", retryAfter: expect.any(Number) });
+  });
+});

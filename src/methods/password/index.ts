@@ -14,7 +14,7 @@ export const passwordMethod = defineMethod({
     const service = new PasswordService({
       users: d.repositories.users,
       sessions: d.sessions,
-      hasher: new PasswordHasher(),
+      hasher: new PasswordHasher({ maxWaitMs: login.hashQueueWaitMs }),
       limiter: d.limiter,
       audit: d.audit,
       delivery: d.delivery,

@@ -14,8 +14,9 @@ export class PasswordHasher {
   // password; made at start so the first unknown email is not slower (two hashes) either.
   private readonly dummy: Promise<string>;
 
-  constructor(concurrency = availableParallelism()) {
-    this.limit = concurrencyLimit(concurrency);
+  /** `maxWaitMs`: how long a hash may wait for a core before its request answers UNAVAILABLE. */
+  constructor({ maxWaitMs, concurrency = availableParallelism() }: { maxWaitMs?: number; concurrency?: number } = {}) {
+    this.limit = concurrencyLimit(concurrency, { maxWaitMs, what: "password hashes" });
     this.dummy = this.hash("dummy password for timing equality");
   }
 
@@ -26,11 +27,9 @@ export class PasswordHasher {
   /** False for a wrong password; with `stored` null, burns the same time and is false. */
   async verify(stored: string | null, password: string): Promise<boolean> {
     const target = stored ?? (await this.dummy);
-    try {
-      const ok = await this.limit(() => verify(target, password));
-      return ok && stored !== null;
-    } catch {
-      return false; // a malformed stored hash is a wrong password, never a 500
-    }
+    // A malformed stored hash is a wrong password, never a 500; a storm's refusal is no
+    // wrong password (it must not count against the account): it passes through.
+    const ok = await this.limit(() => verify(target, password).catch(() => false));
+    return ok && stored !== null;
   }
 }

@@ -6,6 +6,8 @@ export const loginSettings = settingsSection(
   {
     maxFailures: variable("LOGIN_MAX_FAILURES", int(10, 3, 1000)),
     failureWindowSeconds: variable("LOGIN_FAILURE_WINDOW_SECONDS", int(900, 60, 86400)),
+    // argon2id runs one hash per core; in a storm from many addresses the rest wait this long at most.
+    hashQueueWaitMs: variable("PASSWORD_HASH_QUEUE_WAIT_MS", int(5000, 100, 60000)),
   },
   {
     finish: (login) => ({
