@@ -71,10 +71,27 @@ function connectCluster(target: RedisClusterTarget, options: RedisOptions): Clus
       ...(target.tls && { tls: {} }),
     },
   };
-  return new Cluster(
+  const cluster = new Cluster(
     target.cluster.map(({ host, port }) => ({ host, port })),
     clusterOptions,
   );
+  if (node.commandTimeout !== undefined) boundClusterQueue(cluster, node.commandTimeout);
+  return cluster;
+}
+
+/**
+ * A node connection times its commands (commandTimeout), but a command the cluster holds in
+ * its own offline queue (no node known yet, or every node down) has no node and would wait
+ * without bound. Its timer starts when the cluster takes it; a node's later timer is
+ * the same timer (ioredis keeps the first).
+ */
+function boundClusterQueue(cluster: Cluster, ms: number): void {
+  type Send = (command: { setTimeout(ms: number): void }, ...rest: unknown[]) => unknown;
+  const send = (cluster.sendCommand as unknown as Send).bind(cluster);
+  (cluster as unknown as { sendCommand: Send }).sendCommand = (command, ...rest) => {
+    command.setTimeout(ms);
+    return send(command, ...rest);
+  };
 }
 
 /** Where a target points, without credentials, for log lines. */
