@@ -8,7 +8,6 @@ import express from "express";
 import { timingSafeEqual } from "node:crypto";
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { pinoHttp } from "pino-http";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type Repositories } from "./core/ports";
@@ -211,25 +210,30 @@ function contextBuilder(settings: Settings, infra: Infrastructure, sessions: Ses
     const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
     return match ? sessions.authenticate(match[1]) : null;
   };
-  const common = (requestId: string, client: ClientInfo, requestLog: Logger) => ({
+  const common = (requestId: string, client: ClientInfo) => ({
     requestId,
     client,
-    log: requestLog,
     users: userLoader(infra.repositories.users),
     memo: requestMemo(),
   });
   return {
-    http: async ({ req, res }: { req: express.Request; res: express.Response }): Promise<GatewayContext> => ({
-      ...common(String(req.id), clientInfo(req.ip, req.headers["user-agent"]), req.log),
-      operation: operationOf(req),
-      principal: await principalFrom(req.headers.authorization),
-      refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
-      federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
-    }),
+    http: async ({ req, res }: { req: express.Request; res: express.Response }): Promise<GatewayContext> => {
+      const operation = operationOf(req);
+      const fields: Omit<GatewayContext, "log"> & LazyLog = {
+        ...common(req.id, clientInfo(req.ip, req.headers["user-agent"])),
+        logOf: namedOnceKnown(() => req.log, operation),
+        operation,
+        principal: await principalFrom(req.headers.authorization),
+        refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
+        federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
+      };
+      return Object.assign(Object.create(LAZY_LOG) as GatewayContext, fields);
+    },
     ws: (client: ClientInfo, requestId: string, authorization: unknown): Promise<GatewayContext> =>
       withPrincipal(
         {
-          ...common(requestId, client, log),
+          ...common(requestId, client),
+          log,
           principal: null,
           // Routers call over HTTP with their secret; in production never over a WebSocket.
           federationCaller: settings.env !== "production",
@@ -262,23 +266,7 @@ function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodR
     next();
   });
 
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req, res) => {
-        const given = req.headers["x-request-id"];
-        const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader("X-Request-Id", id);
-        return id;
-      },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
-      },
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
-      // The request line names the GraphQL operation (set once it parsed and validated).
-      customProps: (req) => operationOf(req),
-    }),
-  );
+  app.use(requestLogs(log));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -466,6 +454,68 @@ function metricsListener(infra: Infrastructure, log: Logger): http.Server {
   });
 }
 
+declare module "node:http" {
+  interface IncomingMessage {
+    /** X-Request-Id: the client's when it is a plain id, else a new UUID. */
+    id: string;
+    /** Lines about this request: they carry `req` (id, method, URL without query values). */
+    log: Logger;
+  }
+}
+
+/**
+ * Request ids and one `request completed` line per request (health probes aside), naming
+ * the GraphQL operation once known. pino-http did this with three child loggers per
+ * request; `req.log` is made on first use, and most requests log nothing but that line.
+ */
+function requestLogs(log: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers["x-request-id"];
+    const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader("X-Request-Id", id);
+    const fields = { id, method: req.method, url: redactUrl(req.url) };
+    let child: Logger | undefined;
+    Object.defineProperties(req, {
+      id: { value: id },
+      log: { get: () => (child ??= log.child({ req: fields })) },
+    });
+    if (req.url === "/healthz" || req.url === "/readyz") return next();
+    const started = performance.now();
+    res.once("finish", () => {
+      const line = { req: fields, res: { statusCode: res.statusCode }, responseTime: Math.round(performance.now() - started), ...operationOf(req) };
+      if (res.statusCode >= 500) log.error(line, "request errored");
+      else log.info(line, "request completed");
+    });
+    next();
+  };
+}
+
+interface LazyLog {
+  logOf: () => Logger;
+}
+/**
+ * `log` of an HTTP context, on the prototype: Apollo copies the context for each operation
+ * with Object.assign onto the same prototype, which would freeze an own getter's value.
+ */
+const LAZY_LOG = Object.freeze({
+  get log(): Logger {
+    return (this as unknown as LazyLog).logOf();
+  },
+});
+
+/** A request's logger, made when first read, naming the operation from the moment it is known. */
+function namedOnceKnown(base: () => Logger, operation: OperationLabel): () => Logger {
+  let made: Logger | undefined;
+  let named = false;
+  return () => {
+    if (!made || (!named && operation.operationType)) {
+      named = operation.operationType !== undefined;
+      made = named ? base().child({ operationName: operation.operationName, operationType: operation.operationType }) : base();
+    }
+    return made;
+  };
+}
+
 /** The GraphQL operation of an HTTP request, filled in once it parsed and validated. */
 export interface OperationLabel {
   operationName?: string;
@@ -498,7 +548,6 @@ function operationMetrics(metrics: PrometheusMetrics): ApolloServerPlugin<Gatewa
             label.operationName = operationName ?? undefined;
             label.operationType = operation.operation;
           }
-          contextValue.log = contextValue.log.child({ operationName: operationName ?? undefined, operationType: operation.operation });
         },
         willSendResponse: async ({ operationName, operation }) => {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
