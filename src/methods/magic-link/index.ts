@@ -17,6 +17,7 @@ export const magicLinkMethod = defineMethod({
     const service = new MagicLinkService({
       users: d.repositories.users,
       accounts: d.accounts,
+      sessions: d.sessions,
       links: new MagicLinkStore(d.store, d.clock, { maxMatchAttempts: magicLink.maxMatchAttempts }),
       delivery: d.delivery,
       bus: d.bus,

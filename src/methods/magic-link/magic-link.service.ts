@@ -8,7 +8,8 @@ import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } f
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
 import type { AuthResult } from "../../core/auth";
-import type { AccountService } from "../../users/account.service";
+import type { SessionService } from "../../sessions/session.service";
+import type { AccountService, ProvenAccount } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";
 import type { MagicLinkSettings } from "./magic-link.settings";
@@ -24,6 +25,7 @@ export interface MagicLinkLimits {
 export interface MagicLinkServiceDeps {
   users: UserRepo;
   accounts: AccountService;
+  sessions: SessionService;
   links: MagicLinkStore;
   delivery: DeliveryQueue;
   bus: EventBus;
@@ -105,9 +107,13 @@ export class MagicLinkService {
   ): Promise<AuthResult & { redirectUrl: string | null; clientState: string | null }> {
     const matchCode = input.matchCode?.trim() || null;
     const { request, matched } = await this.useLink(input.token, matchCode, client);
-    const here = await this.signIn(request, client);
-    if (!here) throw linkNotValid();
-    if (matched) await this.signInWaitingDevice(request);
+    const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: request.email }, client, this.accountOptions());
+    if (!account) throw linkNotValid();
+    // One account, two sessions at once: the waiting device hears CONFIRMED one sign-in sooner.
+    const [here] = await Promise.all([
+      this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser),
+      matched && this.startWaitingSession(request, account),
+    ]);
     await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
     return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
   }
@@ -146,14 +152,21 @@ export class MagicLinkService {
     }
   }
 
-  private signIn(request: LinkRequest, client: ClientInfo): Promise<AuthResult | null> {
-    return this.d.accounts.signInWithProvenContact({ kind: "email", address: request.email }, FACTOR, client, { signUp: this.d.settings.signUp, method: "magic_link" });
+  private accountOptions() {
+    return { signUp: this.d.settings.signUp, method: "magic_link" };
   }
 
   /** A session of its own for the waiting device, with the browser and IP it asked from. */
   private async signInWaitingDevice(request: LinkRequest): Promise<AuthResult | null> {
-    const waiting = await this.signIn(request, { ip: request.ip, userAgent: request.userAgent });
-    if (waiting) await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
+    const waitingClient = { ip: request.ip, userAgent: request.userAgent };
+    const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: request.email }, waitingClient, this.accountOptions());
+    return account && this.startWaitingSession(request, account);
+  }
+
+  /** The waiting device's sign-in, sealed in the store for its subscription to take once. */
+  private async startWaitingSession(request: LinkRequest, account: ProvenAccount): Promise<AuthResult> {
+    const waiting = await this.d.sessions.completeFirstFactor(account.user, FACTOR, { ip: request.ip, userAgent: request.userAgent }, account.isNewUser);
+    await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
     return waiting;
   }
 
