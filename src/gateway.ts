@@ -21,7 +21,8 @@ import { operationLimitRules } from "./graphql/limits";
 import { coerceVariables } from "./graphql/variables";
 import { prepareOperation } from "./graphql/ws-operation";
 import { buildServedSchema } from "./schema";
-import { redactUrl, type Logger } from "./infra/log/logger";
+import type { Logger } from "./infra/log/logger";
+import { LAZY_LOG, namedOnceKnown, operationOf, requestLogs, type LazyLog } from "./request-logs";
 import type { BacklogSource, PrometheusMetrics } from "./infra/metrics/prometheus.metrics";
 import { countSignInAttempts } from "./graphql/sign-in-attempts";
 import { enabledSecondFactors, secondFactorsFor, waysInFor } from "./core/auth-method";
@@ -82,7 +83,6 @@ export interface Gateway {
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /** Builds the services, the schema and the HTTP + WebSocket server around them. */
 export async function createGateway(settings: Settings, infra: Infrastructure, log: Logger, clock: Clock = systemClock): Promise<Gateway> {
@@ -452,82 +452,6 @@ function metricsListener(infra: Infrastructure, log: Logger): http.Server {
       },
     );
   });
-}
-
-declare module "node:http" {
-  interface IncomingMessage {
-    /** X-Request-Id: the client's when it is a plain id, else a new UUID. */
-    id: string;
-    /** Lines about this request: they carry `req` (id, method, URL without query values). */
-    log: Logger;
-  }
-}
-
-/**
- * Request ids and one `request completed` line per request (health probes aside), naming
- * the GraphQL operation once known. pino-http did this with three child loggers per
- * request; `req.log` is made on first use, and most requests log nothing but that line.
- */
-function requestLogs(log: Logger): express.RequestHandler {
-  return (req, res, next) => {
-    const given = req.headers["x-request-id"];
-    const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader("X-Request-Id", id);
-    const fields = { id, method: req.method, url: redactUrl(req.url) };
-    let child: Logger | undefined;
-    Object.defineProperties(req, {
-      id: { value: id },
-      log: { get: () => (child ??= log.child({ req: fields })) },
-    });
-    if (req.url === "/healthz" || req.url === "/readyz") return next();
-    const started = performance.now();
-    res.once("finish", () => {
-      const line = { req: fields, res: { statusCode: res.statusCode }, responseTime: Math.round(performance.now() - started), ...operationOf(req) };
-      if (res.statusCode >= 500) log.error(line, "request errored");
-      else log.info(line, "request completed");
-    });
-    next();
-  };
-}
-
-interface LazyLog {
-  logOf: () => Logger;
-}
-/**
- * `log` of an HTTP context, on the prototype: Apollo copies the context for each operation
- * with Object.assign onto the same prototype, which would freeze an own getter's value.
- */
-const LAZY_LOG = Object.freeze({
-  get log(): Logger {
-    return (this as unknown as LazyLog).logOf();
-  },
-});
-
-/** A request's logger, made when first read, naming the operation from the moment it is known. */
-function namedOnceKnown(base: () => Logger, operation: OperationLabel): () => Logger {
-  let made: Logger | undefined;
-  let named = false;
-  return () => {
-    if (!made || (!named && operation.operationType)) {
-      named = operation.operationType !== undefined;
-      made = named ? base().child({ operationName: operation.operationName, operationType: operation.operationType }) : base();
-    }
-    return made;
-  };
-}
-
-/** The GraphQL operation of an HTTP request, filled in once it parsed and validated. */
-export interface OperationLabel {
-  operationName?: string;
-  operationType?: string;
-}
-
-const operations = new WeakMap<object, OperationLabel>();
-/** One record per request, shared by its context, its log line and its metrics. */
-function operationOf(req: object): OperationLabel {
-  let op = operations.get(req);
-  if (!op) operations.set(req, (op = {}));
-  return op;
 }
 
 /**
