@@ -89,6 +89,7 @@ async function openConfiguredDatabase(settings: Settings, log: Logger): Promise<
     pgliteDir,
     migrationsDir: path.resolve(__dirname, "../../prisma/migrations"),
     log: (msg, data) => log.info(data ?? {}, msg),
+    onIdleError: (err) => log.warn({ err }, "database: an idle connection was closed by the server"),
     queryTimeoutMs: settings.databaseQueryTimeoutMs,
   });
   log.info(db.kind === "pglite" ? `DATABASE_URL unset: using embedded PGlite in ${pgliteDir}` : "Postgres: connected, migrations applied");

@@ -3,7 +3,9 @@ import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { LoginDocument, MeDocument, RequestMagicLinkDocument, RequestOtpDocument, SignUpDocument, VerifyOtpDocument } from "../__generated__/graphql";
 import { codeIn } from "../helpers/codes";
-import { createTestDatabase, postgresServerUrl, type TestDatabase } from "../helpers/database";
+import pg from "pg";
+import { openDatabase } from "../../src/infra/db";
+import { createTestDatabase, createTestDatabaseUrl, MIGRATIONS_DIR, postgresServerUrl, type TestDatabase } from "../helpers/database";
 import { startTestGateway, type GqlResult, type TestGateway } from "../helpers/gateway";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { hostAndPort, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
@@ -194,6 +196,32 @@ describe("Redis or Postgres not answering", () => {
       expect(await run()).toEqual([{ data: { me: expect.objectContaining({ email: "outage@example.com" }) } }]);
     } finally {
       await client.dispose();
+    }
+  });
+});
+
+describe("Postgres closing an idle pooled connection (a restart, an administrator)", () => {
+  it("is logged, not an uncaught error, and the next query reconnects", async () => {
+    const serverUrl = await postgresServerUrl();
+    const empty = await createTestDatabaseUrl(serverUrl);
+    const closed: Error[] = [];
+    const db = await openDatabase({ url: empty!.url, migrationsDir: MIGRATIONS_DIR, log: () => {}, onIdleError: (e) => closed.push(e) });
+    try {
+      await db.sql("SELECT 1");
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      try {
+        const dbName = new URL(empty!.url).pathname.slice(1);
+        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [dbName]);
+      } finally {
+        await admin.end();
+      }
+      await waitFor(() => closed.length > 0, "the pool to report the closed connection");
+      expect(closed[0].message).toMatch(/terminating connection/);
+      expect(await db.sql<{ one: number }>("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+      await empty!.drop();
     }
   });
 });

@@ -25,6 +25,8 @@ export interface OpenDatabaseOptions {
   pgliteDir?: string;
   migrationsDir: string;
   log: MigrationLog;
+  /** Postgres: an idle pooled connection the server closed (the pool reconnects on the next query). */
+  onIdleError?: (error: Error) => void;
   /** Postgres: longest wait for a query or a new connection (DATABASE_QUERY_TIMEOUT_MS). */
   queryTimeoutMs?: number;
 }
@@ -68,6 +70,9 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   // query_timeout bounds the wait on our side, statement_timeout a slow query on the server's,
   // connectionTimeoutMillis a new connection. A timed-out pool client is discarded.
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs });
+  // An idle connection the server ends (a restart, a dropped database) is an 'error' on the
+  // pool; without a listener that would be an uncaught exception. The next query reconnects.
+  pool.on("error", (error) => (opts.onIdleError ?? ((e: Error) => opts.log("idle database connection closed", { error: e.message })))(error));
   // Prisma shares the pool with the hand-written statements; ending the pool is ours.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return wrap("postgres", prisma, poolSql(pool), () => pool.end());
