@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -6,20 +5,17 @@ import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
 import { timingSafeEqual } from "node:crypto";
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type Repositories } from "./core/ports";
-import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./core/client-info";
+import { clientInfo } from "./core/client-info";
 import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
 import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
-import { formatError as formatKnownError, unexpectedCause, withoutSuggestions } from "./graphql/format-error";
-import { documentCache, httpDocumentStore, httpPersistedQueryStore, type DocumentCache } from "./graphql/document-cache";
+import { formatError as formatKnownError, logUnexpected, withoutSuggestions } from "./graphql/format-error";
+import { httpDocumentStore, httpPersistedQueryStore, type DocumentCache } from "./graphql/document-cache";
 import { operationLimitRules } from "./graphql/limits";
 import { coerceVariables } from "./graphql/variables";
-import { prepareOperation } from "./graphql/ws-operation";
 import { buildServedSchema } from "./schema";
 import type { Logger } from "./infra/log/logger";
 import { LAZY_LOG, namedOnceKnown, operationOf, requestLogs, type LazyLog } from "./request-logs";
@@ -38,10 +34,10 @@ import { TokenService } from "./sessions/tokens";
 import { UserResolver } from "./users/user.resolver";
 import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
-import { AuthError } from "./core/errors";
 import { isDependencyOutage } from "./core/outage";
 import type { Principal } from "./core/auth";
 import { httpDrain } from "./http-drain";
+import { graphqlOverWebSocket } from "./graphql-over-websocket";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -92,7 +88,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const operations = operationRules(settings);
   const contexts = contextBuilder(settings, infra, services.sessions, log);
   const web = httpApp(settings, infra, log, services.routes);
-  const ws = graphqlOverWebSocket(web.httpServer, schema, settings, operations, contexts, log);
+  const ws = graphqlOverWebSocket(web.httpServer, schema, settings, operations, contexts.ws, log);
   const readinessDelayMs = settings.shutdownReadinessDelaySeconds * 1000;
   // What is left of SHUTDOWN_TIMEOUT_SECONDS after the readiness delay, less 1 s to close Redis and Postgres.
   const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
@@ -305,65 +301,6 @@ function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodR
   return { app, httpServer, drain };
 }
 
-/** graphql-ws on /graphql: origin check, slot caps, the same limits, masking and logging as HTTP. */
-function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSchema, settings: Settings, rules: OperationRules, contexts: ContextBuilder, log: Logger) {
-  const { production, maxTokens, limitRules, formatError } = rules;
-  const wsServer = new WebSocketServer({
-    server: httpServer,
-    path: "/graphql",
-    maxPayload: 64 * 1024,
-    // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
-    verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
-  });
-  // Shared ASTs for repeated subscriptions, with the HTTP side's limits (and no introspection in production).
-  const documents = documentCache({ extraRules: [...limitRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])], maxTokens });
-  // The longest a live operation holds its slot: a magic-link status ends when its link expires.
-  const longestOperationSeconds = settings.magicLink.ttlSeconds + 5;
-  const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp, longestOperationSeconds);
-  const wsCleanup = useServer<Record<string, unknown>, WsConnectionState>(
-    {
-      schema,
-      connectionInitWaitTimeout: 10_000,
-      // A hook's failure closes 4500 "Internal server error" in every environment, as errors
-      // are masked in every environment (outside production graphql-ws puts the raw message there).
-      isProd: true,
-      // What the upgrade request tells, kept; the request itself (headers and all) is let go:
-      // a device may wait on its socket for minutes, thousands at a time.
-      onConnect: (ctx) => {
-        const { request } = ctx.extra;
-        ctx.extra.client = clientInfo(wsClientIp(request, settings.trustProxy), request.headers["user-agent"]);
-        Reflect.deleteProperty(ctx.extra, "request");
-      },
-      // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
-      onSubscribe: (ctx, id, payload) => {
-        const prepared = prepareOperation(documents, schema, payload);
-        if (Array.isArray(prepared)) return prepared;
-        const refused = caps.admit(ctx.extra, ipLimitKey(connectionClient(ctx.extra).ip), id);
-        if (refused) return refused;
-        (ctx.extra.requestIds ??= new Map()).set(id, randomUUID());
-        return prepared;
-      },
-      // Every way an operation ends frees its slot: completion, an error, the socket closing.
-      onComplete: (ctx, id) => caps.release(ctx.extra, id),
-      onClose: (ctx) => caps.releaseAll(ctx.extra),
-      context: (ctx, id) => contexts.ws(connectionClient(ctx.extra), ctx.extra.requestIds?.get(id) ?? randomUUID(), ctx.connectionParams?.authorization),
-      // Subscriptions get the same masking, codes and logging as HTTP.
-      onNext: (ctx, id, _payload, _args, result) => {
-        if (!result.errors) return result;
-        logUnexpected(log, result.errors, ctx.extra.requestIds?.get(id));
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
-      },
-      onError: (ctx, id, _payload, errors) => {
-        logUnexpected(log, errors, ctx.extra.requestIds?.get(id));
-        caps.release(ctx.extra, id);
-        return errors.map((e) => formatError(e.toJSON(), e));
-      },
-    },
-    wsServer,
-  );
-  return { documents, dispose: () => wsCleanup.dispose() };
-}
-
 /** Apollo Server on POST/GET /graphql, behind CORS and a JSON body limit. */
 async function graphqlOverHttp(
   app: express.Express,
@@ -482,52 +419,6 @@ function operationMetrics(metrics: PrometheusMetrics): ApolloServerPlugin<Gatewa
   };
 }
 
-/** What the gateway keeps per WebSocket connection. */
-type WsConnectionState = {
-  /** Who connected, read from the upgrade request at connection_init (see onConnect). */
-  client?: ClientInfo;
-  /** Operation ids holding a slot, and the address they count against. */
-  active?: Set<string>;
-  ip?: string;
-  /** Request id per operation id, for the log. */
-  requestIds?: Map<string, string>;
-};
-
-/**
- * Caps on live WebSocket operations, per connection and per client IP, so one client
- * cannot hold unbounded server state (each waiting subscription costs memory).
- * `retryAfter` is when a slot is sure to be free: the longest an operation lives.
- */
-function subscriptionCaps(perConnection: number, perIp: number, longestOperationSeconds: number) {
-  const byIp = new Map<string, number>();
-  const refuse = (message: string) => [
-    new GraphQLError(message, { originalError: new AuthError("RATE_LIMITED", message, { retryAfter: longestOperationSeconds }) }),
-  ];
-  const release = (conn: WsConnectionState, id: string): void => {
-    if (!conn.active?.delete(id)) return;
-    conn.requestIds?.delete(id);
-    const ip = conn.ip ?? "unknown";
-    const left = (byIp.get(ip) ?? 1) - 1;
-    if (left > 0) byIp.set(ip, left);
-    else byIp.delete(ip);
-  };
-  return {
-    admit(conn: WsConnectionState, ip: string, id: string): readonly GraphQLError[] | void {
-      const active = (conn.active ??= new Set());
-      if (active.size >= perConnection) return refuse(`At most ${perConnection} operations at once on one connection.`);
-      const count = byIp.get(ip) ?? 0;
-      if (count >= perIp) return refuse(`At most ${perIp} operations at once from one address.`);
-      conn.ip = ip;
-      active.add(id);
-      byIp.set(ip, count + 1);
-    },
-    release,
-    releaseAll(conn: WsConnectionState): void {
-      for (const id of [...(conn.active ?? [])]) release(conn, id);
-    },
-  };
-}
-
 /** The caller may use `_service` and `_entities`: anyone outside production, else by FEDERATION_SECRET. */
 function federationCallerCheck(settings: Settings): (given: unknown) => boolean {
   if (settings.env !== "production") return () => true;
@@ -569,24 +460,7 @@ function apolloLogger(log: Logger) {
   };
 }
 
-/**
- * Unexpected errors are masked for the client; here they are logged whole, with the request
- * id. The client's own mistakes (syntax, validation, coercion, refusals) are no incident:
- * one line at debug, no stack (a request full of invalid fields once wrote 151 KB of log).
- */
-function logUnexpected(log: Logger, errors: readonly GraphQLError[], requestId: string | undefined): void {
-  for (const error of errors) {
-    // An outage is the operator's to fix, not a bug: warn, once per failed field.
-    if (isDependencyOutage(error)) {
-      log.warn({ err: error.originalError, requestId, path: error.path }, "dependency unavailable");
-      continue;
-    }
-    const cause = unexpectedCause(error);
-    if (cause) log.error({ err: cause, requestId, path: error.path }, "unexpected error");
-    else log.debug({ requestId, code: error.extensions?.code, path: error.path }, "operation refused");
-  }
-}
-
+/** Logs what a request hit that it should not have (see logUnexpected). */
 function logUnexpectedErrors(): ApolloServerPlugin<GatewayContext> {
   return {
     requestDidStart: async () => ({
@@ -635,17 +509,6 @@ function jsonErrors(): express.ErrorRequestHandler {
             : "The request could not be read.";
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
   };
-}
-
-/** The upgrade request's client, computed as Express computes req.ip for HTTP. */
-function wsClientIp(req: http.IncomingMessage, trustProxy: TrustProxy): string | null {
-  return forwardedClientIp(req, trustProxy);
-}
-
-/** Set by onConnect, which graphql-ws runs before any operation of the connection. */
-function connectionClient(conn: WsConnectionState): ClientInfo {
-  if (!conn.client) throw new Error("a WebSocket operation before connection_init");
-  return conn.client;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

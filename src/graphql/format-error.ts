@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from "type-graphql";
 import { AuthError, ERROR_CODES, unavailable, type ErrorCode } from "../core/errors";
 import { isDependencyOutage } from "../core/outage";
+import type { Logger } from "../infra/log/logger";
 
 /** Maps an error to the contract's code, or null when it is unexpected (a bug, an outage). */
 export function contractError(error: unknown): AuthError | null {
@@ -90,4 +91,22 @@ function rootCause(error: unknown): unknown {
   let e = error;
   while (e instanceof GraphQLError && e.originalError) e = e.originalError;
   return e;
+}
+
+/**
+ * Unexpected errors are masked for the client; here they are logged whole, with the request
+ * id. The client's own mistakes (syntax, validation, coercion, refusals) are no incident:
+ * one line at debug, no stack (a request full of invalid fields once wrote 151 KB of log).
+ */
+export function logUnexpected(log: Logger, errors: readonly GraphQLError[], requestId: string | undefined): void {
+  for (const error of errors) {
+    // An outage is the operator's to fix, not a bug: warn, once per failed field.
+    if (isDependencyOutage(error)) {
+      log.warn({ err: error.originalError, requestId, path: error.path }, "dependency unavailable");
+      continue;
+    }
+    const cause = unexpectedCause(error);
+    if (cause) log.error({ err: cause, requestId, path: error.path }, "unexpected error");
+    else log.debug({ requestId, code: error.extensions?.code, path: error.path }, "operation refused");
+  }
 }

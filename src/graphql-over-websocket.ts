@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import type http from "node:http";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import type { Settings } from "./config/settings";
+import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./core/client-info";
+import { AuthError } from "./core/errors";
+import type { ClientInfo } from "./core/ports";
+import type { GatewayContext } from "./graphql/context";
+import { documentCache } from "./graphql/document-cache";
+import { logUnexpected } from "./graphql/format-error";
+import { prepareOperation } from "./graphql/ws-operation";
+import type { Logger } from "./infra/log/logger";
+
+/** The HTTP side's limits and error masking, which WebSocket operations get too. */
+export interface WsOperationRules {
+  production: boolean;
+  maxTokens: number;
+  limitRules: ValidationRule[];
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}
+
+/** An operation's context: who connected, its request id, the connection's authorization. */
+export type WsContext = (client: ClientInfo, requestId: string, authorization: unknown) => Promise<GatewayContext>;
+
+/** graphql-ws on /graphql: origin check, slot caps, the same limits, masking and logging as HTTP. */
+export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSchema, settings: Settings, rules: WsOperationRules, contextFor: WsContext, log: Logger) {
+  const { production, maxTokens, limitRules, formatError } = rules;
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: 64 * 1024,
+    // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
+    verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
+  });
+  // Shared ASTs for repeated subscriptions, with the HTTP side's limits (and no introspection in production).
+  const documents = documentCache({ extraRules: [...limitRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])], maxTokens });
+  // The longest a live operation holds its slot: a magic-link status ends when its link expires.
+  const longestOperationSeconds = settings.magicLink.ttlSeconds + 5;
+  const caps = subscriptionCaps(settings.graphql.maxSubscriptionsPerConnection, settings.graphql.maxSubscriptionsPerIp, longestOperationSeconds);
+  const wsCleanup = useServer<Record<string, unknown>, WsConnectionState>(
+    {
+      schema,
+      connectionInitWaitTimeout: 10_000,
+      // A hook's failure closes 4500 "Internal server error" in every environment, as errors
+      // are masked in every environment (outside production graphql-ws puts the raw message there).
+      isProd: true,
+      // What the upgrade request tells, kept; the request itself (headers and all) is let go:
+      // a device may wait on its socket for minutes, thousands at a time.
+      onConnect: (ctx) => {
+        const { request } = ctx.extra;
+        ctx.extra.client = clientInfo(wsClientIp(request, settings.trustProxy), request.headers["user-agent"]);
+        Reflect.deleteProperty(ctx.extra, "request");
+      },
+      // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
+      onSubscribe: (ctx, id, payload) => {
+        const prepared = prepareOperation(documents, schema, payload);
+        if (Array.isArray(prepared)) return prepared;
+        const refused = caps.admit(ctx.extra, ipLimitKey(connectionClient(ctx.extra).ip), id);
+        if (refused) return refused;
+        (ctx.extra.requestIds ??= new Map()).set(id, randomUUID());
+        return prepared;
+      },
+      // Every way an operation ends frees its slot: completion, an error, the socket closing.
+      onComplete: (ctx, id) => caps.release(ctx.extra, id),
+      onClose: (ctx) => caps.releaseAll(ctx.extra),
+      context: (ctx, id) => contextFor(connectionClient(ctx.extra), ctx.extra.requestIds?.get(id) ?? randomUUID(), ctx.connectionParams?.authorization),
+      // Subscriptions get the same masking, codes and logging as HTTP.
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (!result.errors) return result;
+        logUnexpected(log, result.errors, ctx.extra.requestIds?.get(id));
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
+      },
+      onError: (ctx, id, _payload, errors) => {
+        logUnexpected(log, errors, ctx.extra.requestIds?.get(id));
+        caps.release(ctx.extra, id);
+        return errors.map((e) => formatError(e.toJSON(), e));
+      },
+    },
+    wsServer,
+  );
+  return { documents, dispose: () => wsCleanup.dispose() };
+}
+
+/** What the gateway keeps per WebSocket connection. */
+type WsConnectionState = {
+  /** Who connected, read from the upgrade request at connection_init (see onConnect). */
+  client?: ClientInfo;
+  /** Operation ids holding a slot, and the address they count against. */
+  active?: Set<string>;
+  ip?: string;
+  /** Request id per operation id, for the log. */
+  requestIds?: Map<string, string>;
+};
+
+/**
+ * Caps on live WebSocket operations, per connection and per client IP, so one client
+ * cannot hold unbounded server state (each waiting subscription costs memory).
+ * `retryAfter` is when a slot is sure to be free: the longest an operation lives.
+ */
+function subscriptionCaps(perConnection: number, perIp: number, longestOperationSeconds: number) {
+  const byIp = new Map<string, number>();
+  const refuse = (message: string) => [
+    new GraphQLError(message, { originalError: new AuthError("RATE_LIMITED", message, { retryAfter: longestOperationSeconds }) }),
+  ];
+  const release = (conn: WsConnectionState, id: string): void => {
+    if (!conn.active?.delete(id)) return;
+    conn.requestIds?.delete(id);
+    const ip = conn.ip ?? "unknown";
+    const left = (byIp.get(ip) ?? 1) - 1;
+    if (left > 0) byIp.set(ip, left);
+    else byIp.delete(ip);
+  };
+  return {
+    admit(conn: WsConnectionState, ip: string, id: string): readonly GraphQLError[] | void {
+      const active = (conn.active ??= new Set());
+      if (active.size >= perConnection) return refuse(`At most ${perConnection} operations at once on one connection.`);
+      const count = byIp.get(ip) ?? 0;
+      if (count >= perIp) return refuse(`At most ${perIp} operations at once from one address.`);
+      conn.ip = ip;
+      active.add(id);
+      byIp.set(ip, count + 1);
+    },
+    release,
+    releaseAll(conn: WsConnectionState): void {
+      for (const id of [...(conn.active ?? [])]) release(conn, id);
+    },
+  };
+}
+
+/** The upgrade request's client, computed as Express computes req.ip for HTTP. */
+function wsClientIp(req: http.IncomingMessage, trustProxy: TrustProxy): string | null {
+  return forwardedClientIp(req, trustProxy);
+}
+
+/** Set by onConnect, which graphql-ws runs before any operation of the connection. */
+function connectionClient(conn: WsConnectionState): ClientInfo {
+  if (!conn.client) throw new Error("a WebSocket operation before connection_init");
+  return conn.client;
+}
