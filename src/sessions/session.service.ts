@@ -336,6 +336,22 @@ export class SessionService {
     return age > RECENT_SIGN_IN_SECONDS * 1000 ? "sign_in_not_recent" : null;
   }
 
+  /**
+   * FORBIDDEN, saying what to do first, unless this session may change `user`
+   * (accountChangeRefusal); with `audit`, the refusal is recorded as that event with its reason.
+   */
+  async assertMayChangeAccount(
+    principal: Principal,
+    user: UserRecord,
+    action: string,
+    audit?: { type: string; client: ClientInfo; detail?: Record<string, unknown> },
+  ): Promise<void> {
+    const refusal = await this.accountChangeRefusal(principal, user);
+    if (!refusal) return;
+    if (audit) await this.d.audit.record({ type: audit.type, ok: false, userId: user.id, client: audit.client, detail: { ...audit.detail, reason: refusal } });
+    throw accountChangeForbidden(refusal, action);
+  }
+
   /** Ends every live session of the caller but the caller's own; how many it ended. */
   async revokeOthers(principal: Principal, reason: string): Promise<number> {
     const others = (await this.d.sessions.listActive(principal.userId, this.d.clock.now())).filter((s) => s.id !== principal.sessionId);

@@ -13,7 +13,7 @@ import { ipLimitKey } from "../../core/client-info";
 import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, OutgoingMessage, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
-import { accountChangeForbidden, type MfaGrant, type SessionService } from "../../sessions/session.service";
+import type { MfaGrant, SessionService } from "../../sessions/session.service";
 import { passkeyAddedMessage, passkeyRemovedMessage } from "./passkey.messages";
 import { cleanPasskeyName, passkeyNameFor } from "./passkey.names";
 import type { PasskeyRecord, PasskeyRepo } from "./passkey.repo";
@@ -321,11 +321,7 @@ export class PasskeyService {
   private async changeableUser(principal: Principal, client: ClientInfo, event: string, opts = { toAdd: true }): Promise<UserRecord> {
     const user = await this.d.users.findById(principal.userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
-    const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
-    if (refusal) {
-      await this.audit(event, false, user.id, client, { reason: refusal });
-      throw accountChangeForbidden(refusal, "manage passkeys");
-    }
+    await this.d.sessions.assertMayChangeAccount(principal, user, "manage passkeys", { type: event, client });
     if (opts.toAdd && !hasProvenContact(user)) {
       // An unproven account may be claimed by the address's owner: a passkey must not outlive that.
       await this.audit(event, false, user.id, client, { reason: "no_proven_contact" });

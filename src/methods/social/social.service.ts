@@ -7,7 +7,7 @@ import { checkClientState, checkRedirectUrl } from "../../core/redirect";
 import { AuthError, badInput, UNAVAILABLE_RETRY_AFTER_SECONDS } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, SessionRepo, UserRecord, UserRepo } from "../../core/ports";
 import type { RateLimiter } from "../../core/rate-limit";
-import { accountChangeForbidden, type SessionService } from "../../sessions/session.service";
+import type { SessionService } from "../../sessions/session.service";
 import { randomSecret as secret } from "../../sessions/tokens";
 import type { AccountService } from "../../users/account.service";
 import type { IdentityRecord, IdentityRepo, ProviderProfile } from "./identity.repo";
@@ -88,11 +88,7 @@ export class SocialService {
   async startLink(principal: Principal, input: StartInput, client: ClientInfo): Promise<string> {
     const user = await this.d.users.findById(principal.userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
-    const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
-    if (refusal) {
-      await this.d.audit.record({ type: "identity.linked", ok: false, userId: user.id, client, detail: { provider: input.provider, reason: refusal } });
-      throw accountChangeForbidden(refusal, "link another way to sign in");
-    }
+    await this.d.sessions.assertMayChangeAccount(principal, user, "link another way to sign in", { type: "identity.linked", client, detail: { provider: input.provider } });
     return this.authorize("link", input, client, principal);
   }
 
@@ -228,8 +224,7 @@ export class SocialService {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const user = await this.d.users.findById(principal.userId);
       if (!user) throw new AuthError("UNAUTHENTICATED");
-      const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
-      if (refusal) throw accountChangeForbidden(refusal, "unlink a way to sign in");
+      await this.d.sessions.assertMayChangeAccount(principal, user, "unlink a way to sign in");
       const identities = await this.d.identities.listByUser(user.id);
       const identity = identities.find((i) => i.id === id);
       if (!identity) throw noSuch();

@@ -2,7 +2,7 @@ import { AuthError, badInput } from "../../core/errors";
 import type { AuditLog, ClientInfo, Clock, DeliveryQueue, KeyValueStore, OutgoingMessage, UserRecord, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { MethodDeps } from "../deps";
-import { accountChangeForbidden, type SessionService } from "../../sessions/session.service";
+import type { SessionService } from "../../sessions/session.service";
 import type { SecretBox } from "../../core/secret-box";
 import type { AuthResult, IssuedTokens, Principal } from "../../core/auth";
 import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
@@ -55,11 +55,7 @@ export class TotpService {
       await this.checkCode(user.id, code, client, null);
     } else {
       // A stolen session turning TOTP on would lock the owner out with the thief's app.
-      const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
-      if (refusal) {
-        await this.d.audit.record({ type: "totp.enrollment_started", ok: false, userId: user.id, client, detail: { reason: refusal } });
-        throw accountChangeForbidden(refusal, "set up an authenticator app");
-      }
+      await this.d.sessions.assertMayChangeAccount(principal, user, "set up an authenticator app", { type: "totp.enrollment_started", client });
     }
     const secret = generateTotpSecret();
     await this.d.store.set(pendingKey(user.id), this.d.box.seal(secret.raw, user.id), PENDING_TTL_MS);
@@ -116,11 +112,7 @@ export class TotpService {
     const userId = principal.userId;
     const user = await this.d.users.findById(userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
-    const refusal = await this.d.sessions.accountChangeRefusal(principal, user);
-    if (refusal) {
-      await this.d.audit.record({ type: "totp.disabled", ok: false, userId, client, detail: { reason: refusal } });
-      throw accountChangeForbidden(refusal, "turn the authenticator app off");
-    }
+    await this.d.sessions.assertMayChangeAccount(principal, user, "turn the authenticator app off", { type: "totp.disabled", client });
     // Counted before either kind of code is looked at: a recovery code is a guess too.
     await this.d.limiter.consume("totp:user", userId, this.d.limits.perUser);
     const factor = await this.requireFactor(userId);
