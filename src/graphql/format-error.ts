@@ -2,7 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from "type-graphql";
 import { AuthError, ERROR_CODES, unavailable, type ErrorCode } from "../core/errors";
 import { isDependencyOutage } from "../core/outage";
-import type { Logger } from "../infra/log/logger";
+import type { Logger } from "pino";
 
 /** Maps an error to the contract's code, or null when it is unexpected (a bug, an outage). */
 export function contractError(error: unknown): AuthError | null {
