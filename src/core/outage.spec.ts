@@ -17,6 +17,13 @@ describe("isDependencyOutage", () => {
     ["Prisma: database not reachable", withCode("Can't reach database server", "P1001")],
     ["Prisma: no pool connection in time", withCode("Timed out fetching a new connection", "P2024")],
     ["a driver-adapter error kind", Object.assign(new Error("adapter"), { cause: { kind: "DatabaseNotReachable" } })],
+    [
+      "a Prisma raw query's adapter error",
+      Object.assign(new Error("Raw query failed. Code: `N/A`. Message: `Can't reach database server`"), {
+        code: "P2010",
+        meta: { driverAdapterError: { name: "DriverAdapterError", cause: { kind: "DatabaseNotReachable" } } },
+      }),
+    ],
     ["our own", new DependencyUnavailableError("Redis is unavailable")],
     ["wrapped by graphql-js", new GraphQLError("Unexpected error", { originalError: new Error("Command timed out") })],
     ["as a cause", new Error("query failed", { cause: new Error("Query read timeout") })],
@@ -28,6 +35,7 @@ describe("isDependencyOutage", () => {
     ["a bug", new TypeError("Cannot read properties of undefined")],
     ["a constraint violation", withCode("duplicate key value violates unique constraint", "23505")],
     ["a Prisma unique violation", withCode("Unique constraint failed", "P2002")],
+    ["a raw query's constraint violation", Object.assign(new Error("Raw query failed. Code: `23503`"), { code: "P2010", meta: { driverAdapterError: { cause: { originalCode: "23503", kind: "ForeignKeyConstraintViolation" } } } })],
     ["a Lua script error", new Error("ERR Error running script")],
     ["nothing", undefined],
   ])("does not take %s for an outage", (_what, error) => {

@@ -41,7 +41,10 @@ const DRIVER_MESSAGES = [
 /** Prisma's driver-adapter error kinds for the same. */
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 
-/** Whether `error`, or anything it wraps (`cause`, `originalError`), is a dependency outage. */
+/**
+ * Whether `error`, or anything it wraps (`cause`, `originalError`, or the driver-adapter
+ * error a Prisma raw query's P2010 carries in `meta`), is a dependency outage.
+ */
 export function isDependencyOutage(error: unknown): boolean {
   let e: unknown = error;
   for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
@@ -50,8 +53,8 @@ export function isDependencyOutage(error: unknown): boolean {
     if (typeof code === "string" && (NETWORK_CODES.has(code) || POSTGRES_STATES.test(code) || PRISMA_CODES.has(code))) return true;
     if (typeof message === "string" && DRIVER_MESSAGES.some((m) => m.test(message))) return true;
     if (typeof kind === "string" && ADAPTER_KINDS.has(kind)) return true;
-    const next = e as { cause?: unknown; originalError?: unknown };
-    e = next.cause ?? next.originalError;
+    const next = e as { cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
+    e = next.cause ?? next.originalError ?? next.meta?.driverAdapterError;
   }
   return false;
 }
