@@ -50,7 +50,8 @@ export async function openInfrastructure(settings: Settings, log: Logger, option
   const repositories = prismaRepositories(database);
   // One registry for the process; the audit trail is counted on its way to Postgres.
   const metrics = new PrometheusMetrics();
-  const audit = countedAuditLog(new PrismaAuditLog(database.prisma), metrics);
+  const auditLog = new PrismaAuditLog(database.prisma);
+  const audit = countedAuditLog(auditLog, metrics);
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
   const delivery = createDelivery(settings, {
     log,
@@ -65,7 +66,8 @@ export async function openInfrastructure(settings: Settings, log: Logger, option
   });
   if (!settings.mail.smtpUrl) log.info("SMTP_URL unset: email goes to the development outbox (GET /dev/outbox)");
   if (!settings.sms.twilio) log.info(settings.sms.enabled ? "TWILIO_* unset: SMS goes to the development outbox (GET /dev/outbox)" : "SMS is turned off");
-  const opened: Record<string, { close(): Promise<void> }> = { delivery, pubsub: bus, store, ...(!options.database && { database }) };
+  // The audit log's rows still being written are stored before the database closes.
+  const opened: Record<string, { close(): Promise<void> }> = { delivery, pubsub: bus, store, audit: auditLog, ...(!options.database && { database }) };
   return {
     repositories,
     audit,

@@ -1,19 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { groupCommit } from "../../core/group-commit";
+import { isDependencyOutage } from "../../core/outage";
 import type { AuditLog, AuthEventInput } from "../../core/ports";
-import type { PrismaClient } from "./generated/client";
+import { Prisma, type PrismaClient } from "./generated/client";
 
+/** Rows per INSERT: 8 parameters each, far below Postgres' 65535. */
+const MAX_ROWS_PER_INSERT = 100;
+
+interface AuthEventRow {
+  id: string;
+  type: string;
+  ok: boolean;
+  userId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: object | undefined;
+  at: Date;
+}
+
+/** JSON as Prisma writes a Json field: a BigInt as its digits, bytes as base64. */
+const prismaJson = (value: object): string =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : ArrayBuffer.isView(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") : v));
+
+/**
+ * The audit trail in Postgres. Rows recorded while an insert is in flight go out together
+ * in the next one (see groupCommit): one statement instead of one each. A raw INSERT,
+ * since Prisma's create and createMany spend two to three times its CPU per row.
+ */
 export class PrismaAuditLog implements AuditLog {
+  private readonly rows = groupCommit<AuthEventRow>((rows) => this.insert(rows), MAX_ROWS_PER_INSERT);
+
   constructor(private readonly prisma: PrismaClient) {}
 
-  async record(e: AuthEventInput): Promise<void> {
-    await this.prisma.authEvent.create({
-      data: {
-        type: e.type,
-        ok: e.ok,
-        userId: e.userId ?? null,
-        ip: e.client?.ip ?? null,
-        userAgent: e.client?.userAgent ?? null,
-        detail: (e.detail ?? undefined) as object | undefined,
-      },
+  record(e: AuthEventInput): Promise<void> {
+    return this.rows.add({
+      id: randomUUID(),
+      type: e.type,
+      ok: e.ok,
+      userId: e.userId ?? null,
+      ip: e.client?.ip ?? null,
+      userAgent: e.client?.userAgent ?? null,
+      detail: (e.detail ?? undefined) as object | undefined,
+      // When it happened, not when its batch went out.
+      at: new Date(),
     });
+  }
+
+  /** Resolves once every row recorded so far is stored: before the database closes. */
+  close(): Promise<void> {
+    return this.rows.drained();
+  }
+
+  private async insert(rows: AuthEventRow[]): Promise<PromiseSettledResult<unknown>[] | void> {
+    try {
+      const values = rows.map(
+        (r) =>
+          Prisma.sql`(${r.id}::uuid, ${r.userId}::uuid, ${r.type}, ${r.ok}, ${r.ip}, ${r.userAgent}, ${r.detail === undefined ? null : prismaJson(r.detail)}::jsonb, ${r.at}::timestamptz)`,
+      );
+      await this.prisma.$executeRaw`INSERT INTO auth_events (id, user_id, type, ok, ip, user_agent, detail, at) VALUES ${Prisma.join(values)}`;
+    } catch (error) {
+      // A database that is down fails every row alike. Anything else may be one row's
+      // fault (its user deleted meanwhile): each row alone, so only that caller fails.
+      if (isDependencyOutage(error)) throw error;
+      return Promise.allSettled(rows.map((data) => this.prisma.authEvent.create({ data, select: { id: true } })));
+    }
   }
 }
