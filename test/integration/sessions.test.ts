@@ -2,7 +2,9 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshTokensDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, SessionsDocument, SignUpDocument } from "../__generated__/graphql";
 import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
 import { hashToken } from "../../src/sessions/tokens";
+import type { Prisma } from "../../src/infra/db/generated/client";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+import { waitFor } from "../helpers/wait";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -17,6 +19,26 @@ async function newAccount(userAgent = "jest-a") {
   const r = await gw.request(SignUpDocument, { input: { email, password: "correct horse battery" } }, { headers: { "user-agent": userAgent } });
   const p = r.data!.signUp;
   return { email, userId: p.user!.id, ...p.tokens! };
+}
+/**
+ * Runs `during` while a transaction holds what `write` locked, and commits it: on Postgres
+ * only once `during` waits for that lock (PGlite has one connection: `during` queues behind it).
+ */
+async function whileCommitting<T>(write: (tx: Prisma.TransactionClient) => Promise<unknown>, during: () => Promise<T>): Promise<T> {
+  let pending!: Promise<T>;
+  await gw.db.db.prisma.$transaction(async (tx) => {
+    await write(tx);
+    pending = during();
+    pending.catch(() => {});
+    if (gw.db.url) {
+      await waitFor(
+        async () => (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0].n > 0,
+        "a statement waiting for the lock",
+        4_000,
+      );
+    }
+  });
+  return pending;
 }
 const loginAgain = async (email: string, userAgent = "jest-b") =>
   (await gw.request(LoginDocument, { input: { email, password: "correct horse battery" } }, { headers: { "user-agent": userAgent } })).data!.login.tokens!;
@@ -137,10 +159,62 @@ describe("refreshTokens", () => {
     expect(await repo.elevate(found.session.id, ["otp", "mfa"], new Date())).toBeNull();
   });
 
+  it("a rotation waiting on a revocation that then commits ends: the token stays unspent", async () => {
+    const { refreshToken } = await newAccount();
+    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
+    const client = { ip: "127.0.0.1", userAgent: null };
+    const outcome = await whileCommitting(
+      (tx) => tx.session.update({ where: { id: found.session.id }, data: { revokedAt: new Date(), revokedReason: "account_claimed" } }),
+      () => repo.rotate(found.tokenId, found.session.id, hashToken("next"), client, new Date()),
+    );
+    expect(outcome).toBe("ended");
+    expect(await gw.db.db.prisma.refreshToken.findMany({ where: { sessionId: found.session.id } })).toMatchObject([{ rotatedAt: null }]);
+  });
+
+  it("a rotation waiting on another rotation of the same token that then commits is reuse", async () => {
+    const { refreshToken } = await newAccount();
+    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
+    const client = { ip: "127.0.0.1", userAgent: null };
+    const outcome = await whileCommitting(
+      (tx) => tx.refreshToken.update({ where: { id: found.tokenId }, data: { rotatedAt: new Date() } }),
+      () => repo.rotate(found.tokenId, found.session.id, hashToken("next"), client, new Date()),
+    );
+    expect(outcome).toBe("reused");
+    expect(await gw.db.db.prisma.refreshToken.count({ where: { sessionId: found.session.id } })).toBe(1);
+  });
+
   it("an unknown refresh token is UNAUTHENTICATED and revokes nothing", async () => {
     const a = await newAccount();
     expect(errorCode(await gw.request(RefreshTokensDocument, { refreshToken: "made-up" }))).toBe("UNAUTHENTICATED");
     expect((await gw.request(MeDocument, {}, { token: a.accessToken })).data!.me!.id).toBe(a.userId);
+  });
+});
+
+describe("a session created while a claim commits", () => {
+  it("gets none: the claim raised credentials_version while the sign-in waited", async () => {
+    const { userId } = await newAccount();
+    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const now = new Date();
+    const created = await whileCommitting(
+      (tx) => tx.user.update({ where: { id: userId }, data: { credentialsVersion: { increment: 1 } } }),
+      () =>
+        repo.create({
+          userId,
+          aal: "aal1",
+          amr: ["pwd"],
+          firstFactorAmr: ["pwd"],
+          client: { ip: null, userAgent: null },
+          now,
+          expiresAt: new Date(now.getTime() + 60_000),
+          refreshTokenHash: hashToken(`late-${userId}`),
+          credentialsVersion: 0,
+        }),
+    );
+    expect(created).toBeNull();
+    expect(await gw.db.db.prisma.session.count({ where: { userId } })).toBe(1);
+    expect(await gw.db.db.prisma.refreshToken.count({ where: { tokenHash: hashToken(`late-${userId}`) } })).toBe(0);
   });
 });
 
