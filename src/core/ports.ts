@@ -117,6 +117,11 @@ export interface UserRepo {
   /** Null when the email or phone is already taken (a unique-constraint race included). */
   create(user: NewUser): Promise<UserRecord | null>;
   /**
+   * The account holding `contact`, proven there or not; or else a new account on which it
+   * is proven (`created`). Null when a concurrent sign-up for it committed meanwhile: read again.
+   */
+  findOrCreateByContact(contact: Contact): Promise<{ user: UserRecord; created: boolean } | null>;
+  /**
    * Null when the new email or phone is taken by another account. With `liveSession` (a
    * change the signed-in user asked for) it is written only while that session is live,
    * so a claim that ends the session cannot be followed by its change: UNAUTHENTICATED.

@@ -54,17 +54,18 @@ export class AccountService {
    */
   async accountForProvenContact(contact: ProvenContact, client: ClientInfo, opts: AccountOptions): Promise<ProvenAccount | null> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const existing = contact.kind === "email" ? await this.d.users.findByEmail(contact.address) : await this.d.users.findByPhone(contact.address);
-      if (!existing) {
-        if (!opts.signUp) return null;
-        const created = await this.d.users.create(
-          contact.kind === "email" ? { email: contact.address, emailVerified: true } : { phone: contact.address, phoneVerified: true },
-        );
+      // With sign-up on, the find and a sign-up's create are one statement.
+      const found = opts.signUp ? await this.d.users.findOrCreateByContact(contact) : await this.holderOf(contact);
+      if (!found) {
         // Lost a race with a concurrent sign-up for the same address: read that account.
-        if (!created) continue;
-        await this.d.audit.record({ type: "user.signed_up", ok: true, userId: created.id, client, detail: { method: opts.method, ...opts.detail } });
-        return { user: created, isNewUser: true };
+        if (opts.signUp) continue;
+        return null;
       }
+      if (found.created) {
+        await this.d.audit.record({ type: "user.signed_up", ok: true, userId: found.user.id, client, detail: { method: opts.method, ...opts.detail } });
+        return { user: found.user, isNewUser: true };
+      }
+      const existing = found.user;
       if (isProven(existing, contact.kind)) {
         await this.d.audit.record({ type: `login.${opts.method}`, ok: true, userId: existing.id, client, ...(opts.detail && { detail: opts.detail }) });
         return { user: existing, isNewUser: false };
@@ -75,6 +76,11 @@ export class AccountService {
       if (result !== "conflict") return result;
     }
     throw new Error("account changed concurrently too often");
+  }
+
+  private async holderOf(contact: Contact): Promise<{ user: UserRecord; created: false } | null> {
+    const user = contact.kind === "email" ? await this.d.users.findByEmail(contact.address) : await this.d.users.findByPhone(contact.address);
+    return user && { user, created: false };
   }
 
   /**

@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import pg from "pg";
 import { openDatabase, type Database } from "../../src/infra/db";
+import type { Prisma } from "../../src/infra/db/generated/client";
+import { waitFor } from "./wait";
 
 // From test/helpers under ts-jest, or dist/test/helpers when compiled (the benchmark).
 export const MIGRATIONS_DIR = [resolve(__dirname, "../../prisma/migrations"), resolve(__dirname, "../../../prisma/migrations")].find((d) =>
@@ -92,4 +94,25 @@ export async function postgresServerUrl(): Promise<string> {
     throw new Error(`this test needs a Postgres server: set DATABASE_URL (tried ${url}: ${(error as Error).message})`);
   }
   return url;
+}
+
+/**
+ * Runs `during` while a transaction holds what `write` locked, then commits it: on Postgres
+ * only once `during` waits for that lock (PGlite has one connection: `during` queues behind it).
+ */
+export async function whileCommitting<T>(t: TestDatabase, write: (tx: Prisma.TransactionClient) => Promise<unknown>, during: () => Promise<T>): Promise<T> {
+  let pending!: Promise<T>;
+  await t.db.prisma.$transaction(async (tx) => {
+    await write(tx);
+    pending = during();
+    // Awaited after the commit; until then a rejection is not unhandled.
+    pending.catch(() => {});
+    if (!t.url) return;
+    await waitFor(
+      async () => (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0].n > 0,
+      "a statement waiting for the lock",
+      4_000,
+    );
+  });
+  return pending;
 }

@@ -14,6 +14,8 @@ import {
   VerifyOtpDocument,
   VerifyTotpDocument,
 } from "../__generated__/graphql";
+import { PrismaUserRepo } from "../../src/infra/db/user.repo";
+import { whileCommitting } from "../helpers/database";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 
 /*
@@ -70,6 +72,32 @@ async function proveTwiceAtOnce(address: string) {
   return [byCode.data!.verifyOtp, byLink.data!.consumeMagicLink];
 }
 const me = async (token: string) => (await gw.request(MeDocument, {}, { token })).data!.me;
+
+describe("signing up by proving a new address", () => {
+  it("two concurrent first proofs make one account, and both sign in to it", async () => {
+    const address = email("new-race");
+    const both = await proveTwiceAtOnce(address);
+    expect(both.map((r) => r.status)).toEqual(["AUTHENTICATED", "AUTHENTICATED"]);
+    expect(both[0].user!.id).toBe(both[1].user!.id);
+    expect(both.filter((r) => r.isNewUser)).toHaveLength(1);
+    expect(await users.events(both[0].user!.id, "user.signed_up")).toHaveLength(1);
+  });
+
+  it("a sign-up waiting on a concurrent one for the address never makes a second account", async () => {
+    const address = email("new-wait");
+    const repo = new PrismaUserRepo(gw.db.db.prisma, gw.db.db.sql);
+    let theirs = "";
+    const found = await whileCommitting(
+      gw.db,
+      async (tx) => (theirs = (await tx.user.create({ data: { email: address, emailVerified: true } })).id),
+      () => repo.findOrCreateByContact({ kind: "email", address }),
+    );
+    // Null (read again) when the concurrent account committed after this statement's snapshot.
+    expect(found?.created).not.toBe(true);
+    expect(found ?? (await repo.findOrCreateByContact({ kind: "email", address }))).toMatchObject({ created: false, user: { id: theirs } });
+    expect(await gw.db.db.prisma.user.count({ where: { email: address } })).toBe(1);
+  });
+});
 
 describe("an unproven address on an account someone proved something on", () => {
   it("(A) the victim's email, the attacker's proven phone: the victim's email code gives the victim an account of their own", async () => {

@@ -2,9 +2,8 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshTokensDocument, RevokeOtherSessionsDocument, RevokeSessionDocument, SessionsDocument, SignUpDocument } from "../__generated__/graphql";
 import { PrismaSessionRepo } from "../../src/infra/db/session.repo";
 import { hashToken } from "../../src/sessions/tokens";
-import type { Prisma } from "../../src/infra/db/generated/client";
+import { whileCommitting } from "../helpers/database";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
-import { waitFor } from "../helpers/wait";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -19,26 +18,6 @@ async function newAccount(userAgent = "jest-a") {
   const r = await gw.request(SignUpDocument, { input: { email, password: "correct horse battery" } }, { headers: { "user-agent": userAgent } });
   const p = r.data!.signUp;
   return { email, userId: p.user!.id, ...p.tokens! };
-}
-/**
- * Runs `during` while a transaction holds what `write` locked, and commits it: on Postgres
- * only once `during` waits for that lock (PGlite has one connection: `during` queues behind it).
- */
-async function whileCommitting<T>(write: (tx: Prisma.TransactionClient) => Promise<unknown>, during: () => Promise<T>): Promise<T> {
-  let pending!: Promise<T>;
-  await gw.db.db.prisma.$transaction(async (tx) => {
-    await write(tx);
-    pending = during();
-    pending.catch(() => {});
-    if (gw.db.url) {
-      await waitFor(
-        async () => (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0].n > 0,
-        "a statement waiting for the lock",
-        4_000,
-      );
-    }
-  });
-  return pending;
 }
 const loginAgain = async (email: string, userAgent = "jest-b") =>
   (await gw.request(LoginDocument, { input: { email, password: "correct horse battery" } }, { headers: { "user-agent": userAgent } })).data!.login.tokens!;
@@ -165,6 +144,7 @@ describe("refreshTokens", () => {
     const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
     const client = { ip: "127.0.0.1", userAgent: null };
     const outcome = await whileCommitting(
+      gw.db,
       (tx) => tx.session.update({ where: { id: found.session.id }, data: { revokedAt: new Date(), revokedReason: "account_claimed" } }),
       () => repo.rotate(found.tokenId, found.session.id, hashToken("next"), client, new Date()),
     );
@@ -178,6 +158,7 @@ describe("refreshTokens", () => {
     const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
     const client = { ip: "127.0.0.1", userAgent: null };
     const outcome = await whileCommitting(
+      gw.db,
       (tx) => tx.refreshToken.update({ where: { id: found.tokenId }, data: { rotatedAt: new Date() } }),
       () => repo.rotate(found.tokenId, found.session.id, hashToken("next"), client, new Date()),
     );
@@ -198,6 +179,7 @@ describe("a session created while a claim commits", () => {
     const repo = new PrismaSessionRepo(gw.db.db.prisma);
     const now = new Date();
     const created = await whileCommitting(
+      gw.db,
       (tx) => tx.user.update({ where: { id: userId }, data: { credentialsVersion: { increment: 1 } } }),
       () =>
         repo.create({

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
 import { Prisma, type PrismaClient } from "./generated/client";
 import { lockLiveSession } from "./live-session";
@@ -18,6 +19,9 @@ const columns = (c: Contact) =>
 /** A UserRecord's columns, for the reads every request makes (hand-written: see sql.ts). */
 const USER_COLUMNS = `id::text AS id, email, email_verified AS "emailVerified", phone, phone_verified AS "phoneVerified",
   password_hash AS "passwordHash", totp_enabled AS "totpEnabled", credentials_version AS "credentialsVersion", created_at AS "createdAt"`;
+
+/** A contact's address and verified-flag columns, by their SQL names. */
+const sqlColumns = (c: Contact) => (c.kind === "email" ? { address: "email", verified: "email_verified" } : { address: "phone", verified: "phone_verified" });
 
 export class PrismaUserRepo implements UserRepo {
   constructor(
@@ -55,6 +59,29 @@ export class PrismaUserRepo implements UserRepo {
       if (isUniqueViolation(e)) return null;
       throw e;
     }
+  }
+
+  async findOrCreateByContact(contact: Contact): Promise<{ user: UserRecord; created: boolean } | null> {
+    const { address, verified } = sqlColumns(contact);
+    const now = new Date();
+    // The find and a sign-up's create in one round trip. Both parts read one snapshot: the
+    // holder is read when the insert met its address, but one committed after the snapshot
+    // (a concurrent sign-up the insert waited for) is not seen: null, read again.
+    const [row] = await this.sql<UserRecord & { created: boolean }>(
+      `WITH created AS (
+        INSERT INTO users (id, ${address}, ${verified}, created_at, updated_at)
+        VALUES ($1::uuid, $2, true, $3::timestamptz, $3::timestamptz)
+        ON CONFLICT (${address}) DO NOTHING
+        RETURNING ${USER_COLUMNS}
+      )
+      SELECT *, true AS created FROM created
+      UNION ALL
+      SELECT ${USER_COLUMNS}, false AS created FROM users WHERE ${address} = $2 AND NOT EXISTS (SELECT 1 FROM created)`,
+      [randomUUID(), contact.address, now],
+    );
+    if (!row) return null;
+    const { created, ...user } = row;
+    return { user, created };
   }
 
   async update(id: string, patch: UserPatch, opts: { liveSession?: string } = {}): Promise<UserRecord | null> {
