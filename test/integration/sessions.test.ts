@@ -127,7 +127,7 @@ describe("refreshTokens", () => {
 
   it("a session revoked between the token's lookup and its rotation gets no successor token", async () => {
     const { refreshToken } = await newAccount();
-    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
     const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
     // What a claim or a sign-out elsewhere does while a refresh is in flight.
     await repo.revoke(found.session.id, "account_claimed", new Date());
@@ -140,7 +140,7 @@ describe("refreshTokens", () => {
 
   it("a rotation waiting on a revocation that then commits ends: the token stays unspent", async () => {
     const { refreshToken } = await newAccount();
-    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
     const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
     const client = { ip: "127.0.0.1", userAgent: null };
     const outcome = await whileCommitting(
@@ -154,7 +154,7 @@ describe("refreshTokens", () => {
 
   it("a rotation waiting on another rotation of the same token that then commits is reuse", async () => {
     const { refreshToken } = await newAccount();
-    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
     const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
     const client = { ip: "127.0.0.1", userAgent: null };
     const outcome = await whileCommitting(
@@ -176,7 +176,7 @@ describe("refreshTokens", () => {
 describe("a session created while a claim commits", () => {
   it("gets none: the claim raised credentials_version while the sign-in waited", async () => {
     const { userId } = await newAccount();
-    const repo = new PrismaSessionRepo(gw.db.db.prisma);
+    const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
     const now = new Date();
     const created = await whileCommitting(
       gw.db,

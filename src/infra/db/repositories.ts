@@ -11,7 +11,7 @@ import { PrismaUserRepo } from "./user.repo";
 export function prismaRepositories({ prisma, sql }: Pick<Database, "prisma" | "sql">): Repositories {
   return {
     users: new PrismaUserRepo(prisma, sql),
-    sessions: new PrismaSessionRepo(prisma),
+    sessions: new PrismaSessionRepo(prisma, sql),
     totpFactors: new PrismaTotpRepo(prisma),
     recoveryCodes: new PrismaRecoveryCodeRepo(prisma),
     passkeys: new PrismaPasskeyRepo(prisma),
