@@ -125,13 +125,18 @@ describe("refreshTokens", () => {
     expect(session.revokedReason).toBe("refresh_token_reuse");
   });
 
-  it("a session revoked between the token's lookup and its rotation gets no successor token", async () => {
+  /** A new account's refresh token as the repository stores it, to rotate by hand. */
+  async function storedToken() {
     const { refreshToken } = await newAccount();
     const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
     const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
+    return { repo, found, client: { ip: "127.0.0.1", userAgent: null } };
+  }
+
+  it("a session revoked between the token's lookup and its rotation gets no successor token", async () => {
+    const { repo, found, client } = await storedToken();
     // What a claim or a sign-out elsewhere does while a refresh is in flight.
     await repo.revoke(found.session.id, "account_claimed", new Date());
-    const client = { ip: "127.0.0.1", userAgent: null };
     expect(await repo.rotate(found.tokenId, found.session.id, hashToken("next"), client, new Date())).toBe("ended");
     // Rolled back: the old token is not spent and no successor exists.
     expect(await gw.db.db.prisma.refreshToken.findMany({ where: { sessionId: found.session.id } })).toMatchObject([{ rotatedAt: null }]);
@@ -139,10 +144,7 @@ describe("refreshTokens", () => {
   });
 
   it("a rotation waiting on a revocation that then commits ends: the token stays unspent", async () => {
-    const { refreshToken } = await newAccount();
-    const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
-    const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
-    const client = { ip: "127.0.0.1", userAgent: null };
+    const { repo, found, client } = await storedToken();
     const outcome = await whileCommitting(
       gw.db,
       (tx) => tx.session.update({ where: { id: found.session.id }, data: { revokedAt: new Date(), revokedReason: "account_claimed" } }),
@@ -153,10 +155,7 @@ describe("refreshTokens", () => {
   });
 
   it("a rotation waiting on another rotation of the same token that then commits is reuse", async () => {
-    const { refreshToken } = await newAccount();
-    const repo = new PrismaSessionRepo(gw.db.db.prisma, gw.db.db.sql);
-    const found = (await repo.findByRefreshTokenHash(hashToken(refreshToken)))!;
-    const client = { ip: "127.0.0.1", userAgent: null };
+    const { repo, found, client } = await storedToken();
     const outcome = await whileCommitting(
       gw.db,
       (tx) => tx.refreshToken.update({ where: { id: found.tokenId }, data: { rotatedAt: new Date() } }),
