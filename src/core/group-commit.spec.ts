@@ -58,17 +58,20 @@ describe("groupCommit", () => {
     expect(w.batches).toEqual([[1, 2], [3, 4], [5]]);
   });
 
-  it("fails every caller of a batch that fails, and those waiting behind it, then takes new items again", async () => {
+  it.each([
+    ["writes what waits behind a failed batch next (a lost connection)", () => false, ["down", "down", "stored"], 2],
+    ["fails what waits behind it too when failsWaiting says so (a database that does not answer)", () => true, ["down", "down", "down"], 1],
+  ])("fails every caller of a batch that fails; %s", async (_name, failsWaiting, expected, writes) => {
     let fail!: (error: Error) => void;
     let calls = 0;
-    const commit = groupCommit<number>(() => (calls++ === 0 ? new Promise<void>((_resolve, reject) => (fail = reject)) : Promise.resolve()));
+    const commit = groupCommit<number>(() => (calls++ === 0 ? new Promise<void>((_resolve, reject) => (fail = reject)) : Promise.resolve()), 100, failsWaiting);
     const message = (p: Promise<void>) => p.then(() => "stored", (e: Error) => e.message);
     const inFlight = [commit.add(1), commit.add(2)].map(message);
     await turns();
     const behind = message(commit.add(3));
     fail(new Error("down"));
-    expect(await Promise.all([...inFlight, behind])).toEqual(["down", "down", "down"]);
-    expect(calls).toBe(1);
+    expect(await Promise.all([...inFlight, behind])).toEqual(expected);
+    expect(calls).toBe(writes);
     await expect(commit.add(4)).resolves.toBeUndefined();
   });
 

@@ -10,19 +10,23 @@ export interface GroupCommit<T> {
  * together in the next write, at most `maxBatch` at a time, one write at a time. Every
  * caller still waits for its own item, so nothing is answered before it is stored.
  *
- * `write` rejects to fail its whole batch (and what waits behind it), or returns one
- * settled outcome per item, in order, when items may fail on their own.
+ * `write` rejects to fail its whole batch, or returns one settled outcome per item, in
+ * order, when items may fail on their own. `failsWaiting(error)` says when a failed batch
+ * fails what waits behind it too.
  */
-export function groupCommit<T>(write: (items: T[]) => Promise<readonly PromiseSettledResult<unknown>[] | void>, maxBatch = 100): GroupCommit<T> {
+export function groupCommit<T>(
+  write: (items: T[]) => Promise<readonly PromiseSettledResult<unknown>[] | void>,
+  maxBatch = 100,
+  failsWaiting: (error: unknown) => boolean = () => false,
+): GroupCommit<T> {
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   type Waiting = { item: T; resolve: () => void; reject: (error: unknown) => void };
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let writing: Promise<void> | undefined;
 
   const writeAll = async (): Promise<void> => {
     while (waiting.length) {
-      const batch = waiting.slice(0, maxBatch);
-      waiting = waiting.slice(maxBatch);
+      const batch = waiting.splice(0, maxBatch);
       try {
         const outcomes = await write(batch.map((w) => w.item));
         batch.forEach((w, i) => {
@@ -31,10 +35,8 @@ export function groupCommit<T>(write: (items: T[]) => Promise<readonly PromiseSe
           else w.resolve();
         });
       } catch (error) {
-        // What waits meanwhile would meet the same failure (a database not answering):
-        // failing it now keeps each caller's wait at one write's timeout, not one per batch
-        // queued ahead of it.
-        for (const w of [...batch, ...waiting.splice(0)]) w.reject(error);
+        for (const w of batch) w.reject(error);
+        if (failsWaiting(error)) for (const w of waiting.splice(0)) w.reject(error);
       }
     }
     writing = undefined;

@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { DependencyUnavailableError, isDependencyOutage } from "./outage";
+import { DependencyUnavailableError, isDependencyOutage, isDependencyTimeout } from "./outage";
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -40,5 +40,17 @@ describe("isDependencyOutage", () => {
     ["nothing", undefined],
   ])("does not take %s for an outage", (_what, error) => {
     expect(isDependencyOutage(error)).toBe(false);
+  });
+});
+
+describe("isDependencyTimeout", () => {
+  it("is true for outages where nothing answered in time, false for ones that answered at once", () => {
+    expect(isDependencyTimeout(new Error("Query read timeout"))).toBe(true);
+    expect(isDependencyTimeout(Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" }))).toBe(true);
+    expect(isDependencyTimeout(new Error("Command timed out"))).toBe(true);
+    expect(isDependencyTimeout(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }))).toBe(false);
+    expect(isDependencyTimeout(new Error("Connection terminated unexpectedly"))).toBe(false);
+    // Not an outage at all, whatever its words.
+    expect(isDependencyTimeout(new Error("the user timed out of patience"))).toBe(false);
   });
 });

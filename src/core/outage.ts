@@ -58,3 +58,24 @@ export function isDependencyOutage(error: unknown): boolean {
   }
   return false;
 }
+
+/** Timeouts among outages: nothing answered in time (a partition, an overloaded server). */
+const TIMEOUT_CODES = new Set(["ETIMEDOUT", "57014", "P1002", "P1008", "P2024"]);
+
+/**
+ * Whether `error` is an outage where nothing answered in time, not one that answered at
+ * once (a refused or reset connection): what waits behind it would wait as long again.
+ */
+export function isDependencyTimeout(error: unknown): boolean {
+  if (!isDependencyOutage(error)) return false;
+  let e: unknown = error;
+  for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    const { code, message, kind } = e as { code?: unknown; message?: unknown; kind?: unknown };
+    if (typeof code === "string" && TIMEOUT_CODES.has(code)) return true;
+    if (kind === "SocketTimeout") return true;
+    if (typeof message === "string" && /timed? ?out|timeout/i.test(message)) return true;
+    const next = e as { cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
+    e = next.cause ?? next.originalError ?? next.meta?.driverAdapterError;
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { groupCommit } from "../../core/group-commit";
-import { isDependencyOutage } from "../../core/outage";
+import { isDependencyOutage, isDependencyTimeout } from "../../core/outage";
 import type { AuditLog, AuthEventInput } from "../../core/ports";
 import { Prisma, type PrismaClient } from "./generated/client";
 
@@ -28,7 +28,9 @@ const prismaJson = (value: object): string =>
  * since Prisma's create and createMany spend two to three times its CPU per row.
  */
 export class PrismaAuditLog implements AuditLog {
-  private readonly rows = groupCommit<AuthEventRow>((rows) => this.insert(rows), MAX_ROWS_PER_INSERT);
+  // A database that did not answer in time fails the rows behind at once (each caller waits
+  // one timeout, not one per batch ahead); after a lost connection they get their own try.
+  private readonly rows = groupCommit<AuthEventRow>((rows) => this.insert(rows), MAX_ROWS_PER_INSERT, isDependencyTimeout);
 
   constructor(private readonly prisma: PrismaClient) {}
 
