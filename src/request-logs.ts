@@ -33,9 +33,11 @@ export function requestLogs(log: Logger): express.RequestHandler {
     });
     if (req.url === "/healthz" || req.url === "/readyz") return next();
     const started = performance.now();
-    res.once("finish", () => {
+    // "close" comes after "finish", and alone when the client left before the answer.
+    res.once("close", () => {
       const line = { req: fields, res: { statusCode: res.statusCode }, responseTime: Math.round(performance.now() - started), ...operationOf(req) };
-      if (res.statusCode >= 500) log.error(line, "request errored");
+      if (!res.writableFinished) log.info(line, "request aborted");
+      else if (res.statusCode >= 500) log.error(line, "request errored");
       else log.info(line, "request completed");
     });
     next();

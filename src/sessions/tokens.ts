@@ -43,7 +43,7 @@ export class TokenService {
    * (ES256 verification is the largest cost of an authenticated request); its expiry and
    * its key are, on every use. Revocation is the caller's (the session markers).
    */
-  private readonly verifiedAccess = new LRUCache<string, { claims: AccessClaims; kid: string }>({ max: VERIFIED_ACCESS_TOKENS });
+  private readonly verifiedAccess = new LRUCache<string, { claims: Readonly<AccessClaims>; kid: string }>({ max: VERIFIED_ACCESS_TOKENS });
 
   constructor(
     private readonly keys: KeyRing,
@@ -83,7 +83,9 @@ export class TokenService {
     if (typeof payload.sid !== "string" || (payload.aal !== "aal1" && payload.aal !== "aal2") || !Array.isArray(payload.amr)) {
       return null;
     }
-    const claims = payload as unknown as AccessClaims;
+    // Frozen: every later request with this token gets the same object.
+    Object.freeze(payload.amr);
+    const claims = Object.freeze(payload) as unknown as AccessClaims;
     this.verifiedAccess.set(token, { claims, kid });
     return claims;
   }

@@ -34,6 +34,22 @@ describe("request lines", () => {
   });
 });
 
+describe("a client that leaves before the answer", () => {
+  it("gets a 'request aborted' line", async () => {
+    const { port } = new URL(gw.url);
+    // A body announced and never sent: the request waits until the client gives up.
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(Number(port), "127.0.0.1", () => {
+        socket.write("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Request-Id: log-aborted-1\r\n\r\n{");
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on("close", () => resolve());
+    });
+    const line = await waitFor(() => gw.logs.find((l) => l.msg === "request aborted" && (l.req as { id: string }).id === "log-aborted-1"), "the aborted line");
+    expect(line).toMatchObject({ level: "info", req: { method: "POST", url: "/graphql" } });
+  });
+});
+
 describe("failed sign-ins", () => {
   it("write one line with the method and the reason, never the address or the password", async () => {
     expect(errorCode(await login("log-ann@example.com", "not my password", "log-fail-1"))).toBe("UNAUTHENTICATED");

@@ -110,10 +110,12 @@ export class MagicLinkService {
     const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: request.email }, client, this.accountOptions());
     if (!account) throw linkNotValid();
     // One account, two sessions at once: the waiting device hears CONFIRMED one sign-in sooner.
-    const [here] = await Promise.all([
-      this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser),
-      matched && this.startWaitingSession(request, account),
-    ]);
+    const waitingDevice = async () => {
+      // Its own login row, from the browser and IP it asked with (as a sign-in of its own wrote).
+      await this.d.audit.record({ type: "login.magic_link", ok: true, userId: account.user.id, client: waitingClientOf(request) });
+      return this.startWaitingSession(request, account);
+    };
+    const [here] = await Promise.all([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched && waitingDevice()]);
     await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
     return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
   }
@@ -158,14 +160,13 @@ export class MagicLinkService {
 
   /** A session of its own for the waiting device, with the browser and IP it asked from. */
   private async signInWaitingDevice(request: LinkRequest): Promise<AuthResult | null> {
-    const waitingClient = { ip: request.ip, userAgent: request.userAgent };
-    const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: request.email }, waitingClient, this.accountOptions());
+    const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: request.email }, waitingClientOf(request), this.accountOptions());
     return account && this.startWaitingSession(request, account);
   }
 
   /** The waiting device's sign-in, sealed in the store for its subscription to take once. */
   private async startWaitingSession(request: LinkRequest, account: ProvenAccount): Promise<AuthResult> {
-    const waiting = await this.d.sessions.completeFirstFactor(account.user, FACTOR, { ip: request.ip, userAgent: request.userAgent }, account.isNewUser);
+    const waiting = await this.d.sessions.completeFirstFactor(account.user, FACTOR, waitingClientOf(request), account.isNewUser);
     await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
     return waiting;
   }
@@ -207,3 +208,6 @@ export class MagicLinkService {
     await this.d.bus.publish(linkTopic(requestId), { requestId, state } satisfies LinkEvent);
   }
 }
+
+/** The device that asked for the link: the browser and IP it asked from. */
+const waitingClientOf = (request: LinkRequest): ClientInfo => ({ ip: request.ip, userAgent: request.userAgent });
