@@ -175,6 +175,27 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
       });
     });
 
+    describe("peek", () => {
+      it("reads the request a token names without opening or using it", async () => {
+        const r = request();
+        const createdAt = clock.now().getTime();
+        await links.create(r);
+        expect(await links.peek(r.token)).toEqual(expected(r, "PENDING", createdAt));
+        expect(await stateOf(r.requestId)).toBe("PENDING");
+        await links.consume(r.token, null);
+        expect(await links.peek(r.token)).toEqual(expected(r, "CONSUMED", createdAt));
+      });
+
+      it("answers null for a token never issued, and EXPIRED once the link expired unused", async () => {
+        expect(await links.peek(randomBytes(32).toString("base64url"))).toBeNull();
+        const r = request();
+        const createdAt = clock.now().getTime();
+        await links.create(r);
+        clock.advance(TTL_SECONDS * 1000);
+        expect(await links.peek(r.token)).toEqual(expected(r, "EXPIRED", createdAt));
+      });
+    });
+
     describe("consume", () => {
       it("with the right match code confirms the request for the waiting device", async () => {
         const r = request();
