@@ -50,7 +50,7 @@ export async function openInfrastructure(settings: Settings, log: Logger, option
   const repositories = prismaRepositories(database);
   // One registry for the process; the audit trail is counted on its way to Postgres.
   const metrics = new PrometheusMetrics();
-  const auditLog = new PrismaAuditLog(database.prisma);
+  const auditLog = new PrismaAuditLog(database.prisma, database.sql);
   const audit = countedAuditLog(auditLog, metrics);
   // Queued messages carry codes: sealed with a key of their own, derived from the signing key.
   const delivery = createDelivery(settings, {

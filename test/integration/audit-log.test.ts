@@ -3,7 +3,9 @@ import type { AuthEventInput } from "../../src/core/ports";
 import { isDependencyOutage } from "../../src/core/outage";
 import { openDatabase } from "../../src/infra/db";
 import { PrismaAuditLog } from "../../src/infra/db/audit.log";
+import type { Database } from "../../src/infra/db/database";
 import type { PrismaClient } from "../../src/infra/db/generated/client";
+import type { Sql } from "../../src/infra/db/sql";
 import { createTestDatabase, MIGRATIONS_DIR, postgresServerUrl, type TestDatabase } from "../helpers/database";
 import { hostAndPort, startTcpProxy } from "../helpers/tcp-proxy";
 
@@ -20,10 +22,10 @@ afterAll(async () => {
   await database.cleanup();
 });
 
-/** The database's client, counting the statements sent through it (Prisma's own query hook). */
-function counted(prisma: PrismaClient) {
+/** The database's two paths, counting the statements sent through them: "INSERT" by hand, Prisma's by model and operation. */
+function counted(db: Pick<Database, "prisma" | "sql">) {
   const sent: string[] = [];
-  const client = prisma.$extends({
+  const prisma = db.prisma.$extends({
     query: {
       async $allOperations({ model, operation, args, query }) {
         sent.push(model ? `${model}.${operation}` : operation);
@@ -31,7 +33,11 @@ function counted(prisma: PrismaClient) {
       },
     },
   }) as unknown as PrismaClient;
-  return { client, sent };
+  const sql: Sql = (text, params) => {
+    sent.push(text.split(" ")[0]);
+    return db.sql(text, params);
+  };
+  return { log: new PrismaAuditLog(prisma, sql), sent };
 }
 
 const rowsOf = (type: string) => database.db.prisma.authEvent.findMany({ where: { type }, orderBy: { ip: "asc" } });
@@ -41,18 +47,16 @@ const client = (i: number) => ({ ip: `10.0.0.${String(i).padStart(3, "0")}`, use
 
 describe("PrismaAuditLog.record", () => {
   it("stores rows recorded at the same time in one INSERT, at most 100 rows each", async () => {
-    const { client: prisma, sent } = counted(database.db.prisma);
-    const log = new PrismaAuditLog(prisma);
+    const { log, sent } = counted(database.db);
     const type = uniqueType();
     await Promise.all(Array.from({ length: 130 }, (_, i) => log.record({ type, ok: true, client: client(i), detail: { i } })));
-    expect(sent).toEqual(["$executeRaw", "$executeRaw"]);
+    expect(sent).toEqual(["INSERT", "INSERT"]);
     const rows = await rowsOf(type);
     expect(rows.map((r) => (r.detail as { i: number }).i)).toEqual(Array.from({ length: 130 }, (_, i) => i));
   });
 
   it("holds what arrives during an INSERT for the next one: each caller is answered once its row is stored", async () => {
-    const { client: prisma, sent } = counted(database.db.prisma);
-    const log = new PrismaAuditLog(prisma);
+    const { log, sent } = counted(database.db);
     const type = uniqueType();
     const first = log.record({ type, ok: true, client: client(0) });
     await Promise.resolve(); // its INSERT is on its way
@@ -61,12 +65,11 @@ describe("PrismaAuditLog.record", () => {
     expect(await database.db.prisma.authEvent.count({ where: { type, ip: client(0).ip } })).toBe(1);
     await Promise.all(during);
     expect(await database.db.prisma.authEvent.count({ where: { type } })).toBe(21);
-    expect(sent).toEqual(["$executeRaw", "$executeRaw"]);
+    expect(sent).toEqual(["INSERT", "INSERT"]);
   });
 
   it("fails only the caller whose row is refused; the rest of its batch is stored", async () => {
-    const { client: prisma, sent } = counted(database.db.prisma);
-    const log = new PrismaAuditLog(prisma);
+    const { log, sent } = counted(database.db);
     const type = uniqueType();
     const events: AuthEventInput[] = [
       { type, ok: true, client: client(1) },
@@ -81,11 +84,11 @@ describe("PrismaAuditLog.record", () => {
     // The same error each would have had from its own create.
     expect(outcomes[1]).toMatchObject({ reason: { code: "P2003" } });
     expect((await rowsOf(type)).map((r) => r.ip)).toEqual([client(1).ip, client(3).ip]);
-    expect(sent).toEqual(["$executeRaw", ...Array(4).fill("AuthEvent.create")]);
+    expect(sent).toEqual(["INSERT", ...Array(4).fill("AuthEvent.create")]);
   });
 
   it("stores every field as Prisma's create does: nulls, JSON, client time", async () => {
-    const log = new PrismaAuditLog(database.db.prisma);
+    const log = new PrismaAuditLog(database.db.prisma, database.db.sql);
     const user = await database.db.prisma.user.create({ data: { email: `audit${randomUUID()}@example.com` } });
     const details: Array<Record<string, unknown> | undefined> = [
       undefined,
@@ -116,7 +119,7 @@ describe("PrismaAuditLog.record", () => {
 
 describe("PrismaAuditLog.close", () => {
   it("resolves once the rows recorded before it are stored", async () => {
-    const log = new PrismaAuditLog(database.db.prisma);
+    const log = new PrismaAuditLog(database.db.prisma, database.db.sql);
     const type = uniqueType();
     const recorded = Array.from({ length: 5 }, (_, i) => log.record({ type, ok: true, client: client(i) }));
     await log.close();
@@ -132,8 +135,7 @@ describe("PrismaAuditLog with Postgres refusing connections", () => {
     const proxy = await startTcpProxy(hostAndPort(serverUrl, 5432));
     const db = await openDatabase({ url: proxy.urlFor(own.url!), migrationsDir: MIGRATIONS_DIR, log: () => {} });
     try {
-      const { client: prisma, sent } = counted(db.prisma);
-      const log = new PrismaAuditLog(prisma);
+      const { log, sent } = counted(db);
       await proxy.refuse();
       const record = (i: number) => log.record({ type: "test.outage", ok: true, client: client(i) });
       const batch = [1, 2, 3].map(record);
@@ -142,7 +144,7 @@ describe("PrismaAuditLog with Postgres refusing connections", () => {
       const outcomes = await Promise.allSettled([...batch, ...behind]);
       expect(outcomes.map((o) => o.status === "rejected" && isDependencyOutage(o.reason))).toEqual(Array(5).fill(true));
       // A refusal answers at once: the rows behind are one more statement, refused too.
-      expect(sent).toEqual(["$executeRaw", "$executeRaw"]);
+      expect(sent).toEqual(["INSERT", "INSERT"]);
     } finally {
       await proxy.pass();
       await db.close();
