@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { codeIn } from "../helpers/codes";
 import { button, enrolTotp, onSignInScreen, passwordLogin, proveEmail, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
 import { addVirtualAuthenticator, type VirtualAuthenticator } from "./virtual-authenticator";
-import { startWebStack, type WebStack } from "./web-stack";
+import { newEmail, startWebStack, type WebStack } from "./web-stack";
 
 /**
  * Passkeys in the example app, in headless Chromium: its own WebAuthn client with a
@@ -23,8 +23,6 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(() => stack?.close());
 
-let n = 0;
-const newEmail = (what: string) => `${what}-${Date.now()}-${++n}@example.com`;
 
 /** The sign-in screen's autofill request has settled without signing anyone in. */
 async function autofillEnded(page: Page): Promise<void> {

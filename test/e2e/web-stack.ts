@@ -21,6 +21,10 @@ export const SCREENSHOTS = path.join(ROOT, "test-output/e2e");
  * `npm start` runs it) with real SMTP and a Twilio-compatible endpoint, the production build
  * of the example app served by `npm run web:preview`, and headless Chromium.
  */
+let emails = 0;
+/** An address no other scenario of the run uses. */
+export const newEmail = (what: string): string => `${what}-${Date.now()}-${++emails}@example.com`;
+
 export interface WebStack {
   /** Where the browser opens the app. */
   appUrl: string;

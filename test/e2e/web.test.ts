@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { codeIn } from "../helpers/codes";
 import { button, enrolTotp, expectSignedOutOnNextRequest, onSignInScreen, PASSWORD, passwordLogin, proveEmail, signedInAs, signOut, signUp, tab, totpCode } from "./screens";
-import { startWebStack, type WebStack } from "./web-stack";
+import { newEmail, startWebStack, type WebStack } from "./web-stack";
 
 /**
  * The example app (examples/web) in headless Chromium against the gateway process: every
@@ -19,8 +19,9 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(() => stack?.close());
 
+/** Distinct phone numbers within the run. */
 let n = 0;
-const newEmail = (what: string) => `${what}-${Date.now()}-${++n}@example.com`;
+
 
 /** Device A signs up, device B signs in to the same account with the password. */
 async function oneAccountOnTwoDevices(tag: string) {
