@@ -93,6 +93,9 @@ export function secondFactorsFor(factors: readonly SecondFactor[], repositories:
 export type WaysIn = (user: UserRecord) => Promise<number>;
 
 /** `settings` holds every method's sections (as for enabledSecondFactors). */
+/** `count` distinct ways of one kind, for waysIn: `kind:0` … `kind:count-1`. */
+export const numberedWays = (kind: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${kind}:${i}`);
+
 export function waysInFor(methods: ReadonlyArray<Pick<AuthMethod<unknown, any>, "waysIn">>, repositories: Repositories, settings: object): WaysIn {
   return async (user) => {
     const ways = await Promise.all(methods.map((m) => m.waysIn?.(user, repositories, settings as SettingsOf<any>) ?? []));

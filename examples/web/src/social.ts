@@ -9,7 +9,7 @@ import { randomState } from "./redirect";
  */
 
 /** The app's route the gateway sends the browser back to (it must be on ALLOWED_ORIGINS). */
-export const SOCIAL_CALLBACK_PATH = "/sign-in/callback";
+const SOCIAL_CALLBACK_PATH = "/sign-in/callback";
 
 export type SocialPurpose = "signIn" | "link";
 

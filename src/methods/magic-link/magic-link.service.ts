@@ -1,4 +1,4 @@
-import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import type { SpineSettings } from "../../config/settings";
 import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput } from "../../core/errors";
@@ -9,6 +9,7 @@ import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
 import type { AuthResult } from "../../core/auth";
 import type { SessionService } from "../../sessions/session.service";
+import { randomSecret } from "../../sessions/tokens";
 import type { AccountService, ProvenAccount } from "../../users/account.service";
 import type { LinkRequest, LinkState, MagicLinkStore } from "./magic-link.store";
 import { linkMessage } from "./magic-link.messages";
@@ -64,8 +65,8 @@ export class MagicLinkService {
 
     const user = await this.d.users.findByEmail(email);
     const requestId = randomUUID();
-    const token = randomBytes(32).toString("base64url");
-    const listenToken = randomBytes(32).toString("base64url");
+    const token = randomSecret();
+    const listenToken = randomSecret();
     const matchCode = String(randomInt(0, 100)).padStart(2, "0");
     const { ttlSeconds } = this.d.settings;
     await this.d.links.create({ requestId, token, listenToken, matchCode, email, ttlSeconds, redirectUrl, clientState, userAgent: client.userAgent, ip: client.ip });

@@ -1,3 +1,4 @@
+import { numberedWays } from "../../core/auth-method";
 import { defineMethod } from "../deps";
 import { PasskeyChallengeStore } from "./passkey-challenge.store";
 import { PasskeyResolver } from "./passkey.resolver";
@@ -15,7 +16,8 @@ export const passkeyMethod = defineMethod({
   secondFactors: [
     { mfaMethod: "PASSKEY", authenticator: "passkey", offeredTo: async (u, r) => (await r.passkeys.countByUser(u.id)) > 0, enabledBy: (s) => s.passkey.enabled },
   ],
-  waysIn: async (u, r, { passkey }) => (passkey.enabled ? (await r.passkeys.listByUser(u.id)).map((p) => `passkey:${p.id}`) : []),
+  // Each passkey is a way in of its own; counted, not read (its row holds the public key).
+  waysIn: async (u, r, { passkey }) => (passkey.enabled ? numberedWays("passkey", await r.passkeys.countByUser(u.id)) : []),
   create: (d, { passkey }) => {
     const rp = relyingParty(passkey, d.settings);
     const problems = relyingPartyProblems(rp);

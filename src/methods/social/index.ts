@@ -1,3 +1,4 @@
+import { numberedWays } from "../../core/auth-method";
 import { defineMethod } from "../deps";
 import { socialCallback } from "./social.callback";
 import { SocialResolver } from "./social.resolver";
@@ -12,7 +13,7 @@ export const socialMethod = defineMethod({
   resolvers: [SocialResolver],
   signIns: { completeSocialSignIn: "social", signInWithIdToken: "social" },
   // Each identity is a way in of its own.
-  waysIn: async (u, r) => (await r.identities.listByUser(u.id)).map((i) => `identity:${i.id}`),
+  waysIn: async (u, r) => numberedWays("identity", await r.identities.countByUser(u.id)),
   create: (d, { social }) => {
     const service = new SocialService({
       upstreams: new Map(social.providers.map((p) => [p.id, upstreamFor(p, social.timeoutMs)])),

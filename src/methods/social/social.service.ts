@@ -9,7 +9,7 @@ import type { AuditLog, ClientInfo, Clock, SessionRepo, UserRecord, UserRepo } f
 import type { RateLimiter } from "../../core/rate-limit";
 import type { SessionService } from "../../sessions/session.service";
 import { randomSecret as secret } from "../../sessions/tokens";
-import type { AccountService } from "../../users/account.service";
+import type { AccountService, ProvenAccount } from "../../users/account.service";
 import type { IdentityRecord, IdentityRepo, ProviderProfile } from "./identity.repo";
 import type { SocialSettings } from "./social.settings";
 import type { PendingAuthorization, SocialStore } from "./social.store";
@@ -249,7 +249,7 @@ export class SocialService {
    * claimed, or a new one: AccountService's pre-account rules). Otherwise an account of its
    * own. Null when that would be a new account and sign-up is off.
    */
-  private async resolveAccount(profile: ProviderProfile, client: ClientInfo): Promise<{ user: UserRecord; isNewUser: boolean } | null> {
+  private async resolveAccount(profile: ProviderProfile, client: ClientInfo): Promise<ProvenAccount | null> {
     const { provider } = profile;
     const trusted = profile.email !== null && profile.emailVerified && this.d.upstreams.get(provider)!.config.trustEmail;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

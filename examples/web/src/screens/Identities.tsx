@@ -2,7 +2,8 @@ import { useMutation, useQuery } from "@apollo/client/react";
 import { useEffect, useRef, useState } from "react";
 import { describeError } from "../errors";
 import { CompleteLinkIdentityDocument, IdentitiesDocument, LinkIdentityDocument, UnlinkIdentityDocument } from "../operations";
-import { beginSocial, clearLinkOutcome, linkCodeErrors, linkedMessage, peekLinkOutcome, socialRedirectUrl } from "../social";
+import { clearLinkOutcome, linkCodeErrors, linkedMessage, peekLinkOutcome } from "../social";
+import { leavingPage, ProviderButtons, startInput } from "./SocialButtons";
 import { timeAgo } from "../time";
 import { Alert } from "../ui";
 
@@ -37,19 +38,20 @@ export function Identities() {
   if (providers.length === 0 && identities.length === 0) return null;
   const nameOf = (id: string) => providers.find((p) => p.id === id)?.name ?? id;
   const unlinked = providers.filter((p) => !identities.some((i) => i.provider === p.id));
-  const leaving = linking.loading || (linking.called && !linking.error);
+  // The link code this page trades, when it came back from linking one.
+  const traded = outcome?.kind === "code" ? outcome : null;
   const overrides = { FORBIDDEN: NEEDS_RECENT_SIGN_IN };
 
   return (
     <section className="card">
       <h2>Linked accounts</h2>
-      {outcome?.kind === "code" && completing.loading && <p className="muted">Linking {outcome.providerName}…</p>}
-      {outcome?.kind === "code" && completing.data && (
+      {traded && completing.loading && <p className="muted">Linking {traded.providerName}…</p>}
+      {traded && completing.data && (
         <p role="status" className="success" data-testid="link-outcome">
-          {linkedMessage(outcome.providerName)}
+          {linkedMessage(traded.providerName)}
         </p>
       )}
-      {outcome?.kind === "code" && <Alert message={describeError(completing.error, linkCodeErrors(outcome.providerName))} />}
+      {traded && <Alert message={describeError(completing.error, linkCodeErrors(traded.providerName))} />}
       {outcome?.kind === "failed" && <Alert message={outcome.message} />}
       {identities.length === 0 ? (
         <p className="muted">No accounts at other providers sign in here yet.</p>
@@ -73,19 +75,12 @@ export function Identities() {
       <Alert message={describeError(unlinking.error ?? linking.error, overrides)} />
       {unlinked.length > 0 && (
         <div className="actions">
-          {unlinked.map((provider) => (
-            <button
-              key={provider.id}
-              type="button"
-              className="secondary"
-              disabled={leaving}
-              onClick={() =>
-                void link({ variables: { input: { provider: provider.id, redirectUrl: socialRedirectUrl(), state: beginSocial("link", provider) } } }).catch(() => undefined)
-              }
-            >
-              Link {provider.name}
-            </button>
-          ))}
+          <ProviderButtons
+            providers={unlinked}
+            label={(name) => `Link ${name}`}
+            disabled={leavingPage(linking)}
+            onPick={(provider) => void link({ variables: { input: startInput("link", provider) } }).catch(() => undefined)}
+          />
         </div>
       )}
     </section>

@@ -2,7 +2,7 @@ import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
 import { useEffect } from "react";
 import { describeError } from "../errors";
 import { IdentityProvidersDocument, StartSocialSignInDocument } from "../operations";
-import { beginSocial, socialRedirectUrl } from "../social";
+import { beginSocial, socialRedirectUrl, type SocialPurpose } from "../social";
 import { Alert } from "../ui";
 
 /**
@@ -22,22 +22,36 @@ export function SocialButtons() {
   });
   const providers = data?.identityProviders ?? [];
   if (providers.length === 0) return null;
-  const busy = loading || (called && !error);
   return (
     <div className="social" data-testid="social-sign-in">
-      {providers.map((provider) => (
-        <button
-          key={provider.id}
-          type="button"
-          className="secondary"
-          disabled={busy}
-          onClick={() => void start({ variables: { input: { provider: provider.id, redirectUrl: socialRedirectUrl(), state: beginSocial("signIn", provider) } } }).catch(() => undefined)}
-        >
-          Continue with {provider.name}
-        </button>
-      ))}
+      <ProviderButtons
+        providers={providers}
+        label={(name) => `Continue with ${name}`}
+        disabled={leavingPage({ loading, error, called })}
+        onPick={(provider) => void start({ variables: { input: startInput("signIn", provider) } }).catch(() => undefined)}
+      />
       <Alert message={describeError(error, { UNAVAILABLE: "That provider can't be reached right now. Please try again in a moment." })} />
       <p className="or">or</p>
     </div>
   );
 }
+
+interface Provider {
+  id: string;
+  name: string;
+}
+
+/** One button per provider; a click hands it to `onPick`, which sends the browser there. */
+export function ProviderButtons({ providers, label, disabled, onPick }: { providers: readonly Provider[]; label: (name: string) => string; disabled: boolean; onPick: (provider: Provider) => void }) {
+  return providers.map((provider) => (
+    <button key={provider.id} type="button" className="secondary" disabled={disabled} onClick={() => onPick(provider)}>
+      {label(provider.name)}
+    </button>
+  ));
+}
+
+/** The input of startSocialSignIn and linkIdentity: back to this app, with a fresh state stored in this tab. */
+export const startInput = (purpose: SocialPurpose, provider: Provider) => ({ provider: provider.id, redirectUrl: socialRedirectUrl(), state: beginSocial(purpose, provider) });
+
+/** A mutation whose answer leaves the page: busy from the click until the next page replaces this one. */
+export const leavingPage = (m: { loading: boolean; called: boolean; error?: unknown }): boolean => m.loading || (m.called && !m.error);

@@ -21,17 +21,14 @@ export function SocialCallback({ code, providerName, onAuth, onBack }: Props) {
     sent.current = true;
     void complete({ variables: { input: { code } } }).catch(() => undefined);
   }, [complete, code]);
+  // Single use and a minute long: a reload, the back button, or a slow trip.
+  const spent = `This sign-in with ${providerName} expired or was used already. Please start again.`;
   return (
     <section>
       <h1>Signing in with {providerName}</h1>
       {!error && <p className="muted">One moment…</p>}
       <Alert
-        message={describeError(error, {
-          // Single use and a minute long: a reload, the back button, or a slow trip.
-          UNAUTHENTICATED: `This sign-in with ${providerName} expired or was used already. Please start again.`,
-          INVALID_CODE: `This sign-in with ${providerName} expired or was used already. Please start again.`,
-          CODE_EXPIRED: `This sign-in with ${providerName} expired or was used already. Please start again.`,
-        })}
+        message={describeError(error, { UNAUTHENTICATED: spent, INVALID_CODE: spent })}
       />
       {error && <BackToSignIn onBack={onBack} />}
     </section>
