@@ -33,6 +33,10 @@ const DRIVER_MESSAGES = [
   /^Connection is closed\.?$/, // ioredis
   /^Stream isn't writeable and enableOfflineQueue options is false$/, // ioredis
   /^Reached the max retries per request limit/, // ioredis MaxRetriesPerRequestError
+  /^Cluster isn't ready and enableOfflineQueue options is false$/, // ioredis Cluster
+  /^Too many Cluster redirections/, // ioredis Cluster: CLUSTERDOWN/TRYAGAIN past its retries
+  /^None of startup nodes is available$/, // ioredis Cluster
+  /^Failed to refresh slots cache/, // ioredis Cluster
   /^Query read timeout$/, // pg query_timeout
   /^timeout exceeded when trying to connect$/, // pg-pool connectionTimeoutMillis
   /^Connection terminated/, // pg: unexpectedly, due to connection timeout
@@ -41,20 +45,31 @@ const DRIVER_MESSAGES = [
 /** Prisma's driver-adapter error kinds for the same. */
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 
-/**
- * Whether `error`, or anything it wraps (`cause`, `originalError`, or the driver-adapter
- * error a Prisma raw query's P2010 carries in `meta`), is a dependency outage.
- */
-export function isDependencyOutage(error: unknown): boolean {
+interface ErrorFields {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  kind?: unknown;
+}
+
+/** `error` and what it wraps (`cause`, `originalError`, or the driver-adapter error a Prisma raw query's P2010 carries in `meta`). */
+function* errorChain(error: unknown): Generator<ErrorFields & object> {
   let e: unknown = error;
   for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
-    const { name, code, message, kind } = e as { name?: unknown; code?: unknown; message?: unknown; kind?: unknown };
+    yield e as ErrorFields;
+    const next = e as { cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
+    e = next.cause ?? next.originalError ?? next.meta?.driverAdapterError;
+  }
+}
+
+/** Whether `error`, or anything it wraps, is a dependency outage. */
+export function isDependencyOutage(error: unknown): boolean {
+  for (const e of errorChain(error)) {
+    const { name, code, message, kind } = e;
     if (e instanceof DependencyUnavailableError || name === "PrismaClientInitializationError" || name === "MaxRetriesPerRequestError") return true;
     if (typeof code === "string" && (NETWORK_CODES.has(code) || POSTGRES_STATES.test(code) || PRISMA_CODES.has(code))) return true;
     if (typeof message === "string" && DRIVER_MESSAGES.some((m) => m.test(message))) return true;
     if (typeof kind === "string" && ADAPTER_KINDS.has(kind)) return true;
-    const next = e as { cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
-    e = next.cause ?? next.originalError ?? next.meta?.driverAdapterError;
   }
   return false;
 }
@@ -68,14 +83,10 @@ const TIMEOUT_CODES = new Set(["ETIMEDOUT", "57014", "P1002", "P1008", "P2024"])
  */
 export function isDependencyTimeout(error: unknown): boolean {
   if (!isDependencyOutage(error)) return false;
-  let e: unknown = error;
-  for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
-    const { code, message, kind } = e as { code?: unknown; message?: unknown; kind?: unknown };
+  for (const { code, message, kind } of errorChain(error)) {
     if (typeof code === "string" && TIMEOUT_CODES.has(code)) return true;
     if (kind === "SocketTimeout") return true;
     if (typeof message === "string" && /timed? ?out|timeout/i.test(message)) return true;
-    const next = e as { cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
-    e = next.cause ?? next.originalError ?? next.meta?.driverAdapterError;
   }
   return false;
 }
