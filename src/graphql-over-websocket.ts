@@ -4,7 +4,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLFormattedErr
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Settings } from "./config/settings";
-import { clientInfo, forwardedClientIp, ipLimitKey, type TrustProxy } from "./core/client-info";
+import { clientInfo, forwardedClientIp, ipLimitKey } from "./core/client-info";
 import { AuthError } from "./core/errors";
 import type { ClientInfo } from "./core/ports";
 import type { GatewayContext } from "./graphql/context";
@@ -50,7 +50,7 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
       // a device may wait on its socket for minutes, thousands at a time.
       onConnect: (ctx) => {
         const { request } = ctx.extra;
-        ctx.extra.client = clientInfo(wsClientIp(request, settings.trustProxy), request.headers["user-agent"]);
+        ctx.extra.client = clientInfo(forwardedClientIp(request, settings.trustProxy), request.headers["user-agent"]);
         Reflect.deleteProperty(ctx.extra, "request");
       },
       // Parsed, validated and coerced before a slot is taken: a refused operation holds none.
@@ -127,11 +127,6 @@ function subscriptionCaps(perConnection: number, perIp: number, longestOperation
       for (const id of [...(conn.active ?? [])]) release(conn, id);
     },
   };
-}
-
-/** The upgrade request's client, computed as Express computes req.ip for HTTP. */
-function wsClientIp(req: http.IncomingMessage, trustProxy: TrustProxy): string | null {
-  return forwardedClientIp(req, trustProxy);
 }
 
 /** Set by onConnect, which graphql-ws runs before any operation of the connection. */

@@ -1,8 +1,8 @@
 import type { IdentityRecord, IdentityRepo, LinkOutcome, ProviderProfile } from "../../methods/social/identity.repo";
-import { Prisma, type PrismaClient } from "./generated/client";
+import type { PrismaClient } from "./generated/client";
 import { lockLiveSession } from "./live-session";
+import { isUniqueViolation } from "./prisma-errors";
 
-const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 
 export class PrismaIdentityRepo implements IdentityRepo {
   constructor(private readonly prisma: PrismaClient) {}

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { NewPasskey, PasskeyRecord, PasskeyRepo } from "../../methods/passkey/passkey.repo";
-import { Prisma, type Passkey, type PrismaClient } from "./generated/client";
+import type { Passkey, PrismaClient } from "./generated/client";
 import { lockLiveSession } from "./live-session";
 import { isUuid } from "./uuid";
+import { isUniqueViolation } from "./prisma-errors";
 
 const HANDLE_BYTES = 64;
 
@@ -15,7 +16,6 @@ const copy = (b: Uint8Array): Uint8Array<ArrayBuffer> => {
 
 const toRecord = (p: Passkey): PasskeyRecord => ({ ...p, publicKey: copy(p.publicKey), counter: Number(p.counter) });
 
-const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 
 export class PrismaPasskeyRepo implements PasskeyRepo {
   constructor(private readonly prisma: PrismaClient) {}

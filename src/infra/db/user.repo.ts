@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
-import { Prisma, type PrismaClient } from "./generated/client";
+import type { PrismaClient } from "./generated/client";
 import { lockLiveSession } from "./live-session";
 import type { Sql } from "./sql";
 import { isUuid } from "./uuid";
+import { isUniqueViolation } from "./prisma-errors";
 
-const isUniqueViolation = (e: unknown) => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 
 /** Thrown inside a transaction to roll it back when a conditional update found nothing. */
 class Conflict extends Error {}

@@ -3,7 +3,6 @@ import { MAX_CLIENT_STATE_LENGTH } from "../../core/redirect";
 import { AuthPayload } from "../../graphql/types";
 
 /** The longest `state` a client may bind a link's redirect to (OAuth clients use 32-64). */
-export const MAX_LINK_STATE_LENGTH = MAX_CLIENT_STATE_LENGTH;
 
 export enum MagicLinkState {
   PENDING = "PENDING",
@@ -31,7 +30,7 @@ export class RequestMagicLinkInput {
 
   @Field(() => String, {
     nullable: true,
-    description: `Addition: an opaque value (at most ${MAX_LINK_STATE_LENGTH} characters) the client stored before asking; the redirect to redirectUrl carries it back as &state=, so the app signs in only from a link it asked for.`,
+    description: `Addition: an opaque value (at most ${MAX_CLIENT_STATE_LENGTH} characters) the client stored before asking; the redirect to redirectUrl carries it back as &state=, so the app signs in only from a link it asked for.`,
   })
   state?: string | null;
 }
