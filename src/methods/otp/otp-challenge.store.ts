@@ -102,10 +102,13 @@ export class OtpChallengeStore {
     };
     for (const [name, value] of Object.entries(c.extra ?? {})) fields[EXTRA_FIELD_PREFIX + name] = value;
     const keptMs = ttlMs + EXPIRED_CHALLENGE_GRACE_MS;
-    // In another slot than the challenge, so not in its script: written first, a failure
-    // between the two leaves only a tag naming no challenge (UNKNOWN).
-    await this.store.set(otpChallengeTagKey(c.challengeId), tag, keptMs);
-    await this.store.run(createChallenge, [otpChallengeKey(tag, c.challengeId), pointerKey(tag)], [c.challengeId, keptMs, ...Object.entries(fields).flat()]);
+    // In another slot than the challenge, so not in its script; sent together (one round
+    // trip). Either failing fails the request before any code is sent: a tag naming no
+    // challenge, or a challenge no tag leads to, is only UNKNOWN.
+    await Promise.all([
+      this.store.set(otpChallengeTagKey(c.challengeId), tag, keptMs),
+      this.store.run(createChallenge, [otpChallengeKey(tag, c.challengeId), pointerKey(tag)], [c.challengeId, keptMs, ...Object.entries(fields).flat()]),
+    ]);
   }
 
   /**
