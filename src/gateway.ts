@@ -11,7 +11,7 @@ import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQ
 import { clientInfo } from "./core/client-info";
 import { ERROR_CODES } from "./core/errors";
 import { RateLimiter } from "./core/rate-limit";
-import { requestMemo, userLoader, type GatewayContext } from "./graphql/context";
+import { lazyRequestHelpers, type GatewayContext } from "./graphql/context";
 import { formatError as formatKnownError, logUnexpected, withoutSuggestions } from "./graphql/format-error";
 import { httpDocumentStore, httpPersistedQueryStore, type DocumentCache } from "./graphql/document-cache";
 import { operationLimitRules } from "./graphql/limits";
@@ -206,34 +206,33 @@ function contextBuilder(settings: Settings, infra: Infrastructure, sessions: Ses
     const match = typeof authorization === "string" ? BEARER.exec(authorization) : null;
     return match ? sessions.authenticate(match[1]) : null;
   };
-  const common = (requestId: string, client: ClientInfo) => ({
-    requestId,
-    client,
-    users: userLoader(infra.repositories.users),
-    memo: requestMemo(),
-  });
+  const helpers = lazyRequestHelpers(infra.repositories.users);
+  // An HTTP context's log too is made when first read (request-logs LAZY_LOG).
+  const httpContext = Object.create(helpers, Object.getOwnPropertyDescriptors(LAZY_LOG)) as object;
   return {
     http: async ({ req, res }: { req: express.Request; res: express.Response }): Promise<GatewayContext> => {
       const operation = operationOf(req);
-      const fields: Omit<GatewayContext, "log"> & LazyLog = {
-        ...common(req.id, clientInfo(req.ip, req.headers["user-agent"])),
+      const fields: Omit<GatewayContext, "log" | "users" | "memo"> & LazyLog = {
+        requestId: req.id,
+        client: clientInfo(req.ip, req.headers["user-agent"]),
         logOf: namedOnceKnown(() => req.log, operation),
         operation,
         principal: await principalFrom(req.headers.authorization),
         refreshCookie: refreshCookieFor(req, res, refreshCookieOptions),
         federationCaller: isFederationCaller(req.headers["x-federation-secret"]),
       };
-      return Object.assign(Object.create(LAZY_LOG) as GatewayContext, fields);
+      return Object.assign(Object.create(httpContext) as GatewayContext, fields);
     },
     ws: (client: ClientInfo, requestId: string, authorization: unknown): Promise<GatewayContext> =>
       withPrincipal(
-        {
-          ...common(requestId, client),
+        Object.assign(Object.create(helpers) as GatewayContext, {
+          requestId,
+          client,
           log,
           principal: null,
           // Routers call over HTTP with their secret; in production never over a WebSocket.
           federationCaller: settings.env !== "production",
-        },
+        }),
         principalFrom(authorization),
       ),
   };

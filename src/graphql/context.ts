@@ -40,3 +40,24 @@ export function userLoader(users: UserRepo): DataLoader<string, UserRecord | nul
     return ids.map((id) => found.get(id) ?? null);
   });
 }
+
+/**
+ * `users` and `memo`, made when first read and kept on the context from then on: most
+ * operations use neither, and a device waiting on a subscription would hold both for as
+ * long as it waits. On the prototype, as the HTTP context's `log` (Apollo copies a context
+ * with Object.assign, which would read a getter of its own once and keep the value).
+ */
+export function lazyRequestHelpers(users: UserRepo): Pick<GatewayContext, "users" | "memo"> {
+  return Object.create(Object.prototype, {
+    users: { get: keptOn("users", () => userLoader(users)) },
+    memo: { get: keptOn("memo", requestMemo) },
+  }) as Pick<GatewayContext, "users" | "memo">;
+}
+
+function keptOn<T>(key: string, make: () => T) {
+  return function (this: object): T {
+    const value = make();
+    Object.defineProperty(this, key, { value, enumerable: true });
+    return value;
+  };
+}
