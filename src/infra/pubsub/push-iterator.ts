@@ -4,7 +4,7 @@
  */
 export class PushIterator<T> implements AsyncIterableIterator<T> {
   private readonly queued: T[] = [];
-  private readonly waiting: Array<(result: IteratorResult<T>) => void> = [];
+  private waiting: Array<(result: IteratorResult<T>) => void> = [];
   private done = false;
 
   constructor(private readonly onEnd: () => void | Promise<void>) {}
@@ -19,7 +19,8 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.queued.length > 0) return Promise.resolve({ value: this.queued.shift() as T, done: false });
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => this.waiting.push(resolve));
+    // Mostly one waiter, for minutes: a literal of one holds one slot, push() would make 17.
+    return new Promise((resolve) => (this.waiting.length ? this.waiting.push(resolve) : (this.waiting = [resolve])));
   }
 
   async return(): Promise<IteratorResult<T>> {

@@ -15,55 +15,72 @@ const AUTH_GRACE_MS = 5_000;
  * taken from the store once. The device never polls.
  */
 export function linkStatusEvents(links: MagicLinkService, requestId: string, listenToken: string): AsyncIterableIterator<MagicLinkEvent> {
-  let events: AsyncIterableIterator<LinkEvent> | undefined;
-  const stream = statusStream(links, requestId, listenToken, (e) => (events = e));
+  return new LinkStatusEvents(links, requestId, listenToken);
+}
+
+/** A class, not an object of closures: a device may wait on one for minutes, thousands at a time. */
+class LinkStatusEvents implements AsyncIterableIterator<MagicLinkEvent> {
+  /** The bus iterator, once listening. */
+  events?: AsyncIterableIterator<LinkEvent>;
+  private readonly stream: AsyncGenerator<MagicLinkEvent>;
+
+  constructor(links: MagicLinkService, requestId: string, listenToken: string) {
+    this.stream = statusStream(links, requestId, listenToken, this);
+  }
+
+  next(): Promise<IteratorResult<MagicLinkEvent>> {
+    return this.stream.next();
+  }
+
   // A client that leaves must free its subscription at once, not when the link expires: a
   // generator's return() waits for its pending await, so end the bus iterator first.
-  return {
-    next: () => stream.next(),
-    return: async (value?: unknown) => {
-      await events?.return?.();
-      return stream.return(value as never);
-    },
-    throw: (error?: unknown) => stream.throw(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  async return(value?: unknown): Promise<IteratorResult<MagicLinkEvent>> {
+    await this.events?.return?.();
+    return this.stream.return(value as never);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<MagicLinkEvent>> {
+    return this.stream.throw(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
+
+const event = (requestId: string, state: LinkState, auth: AuthPayload | null = null): MagicLinkEvent => ({ requestId, state: MagicLinkState[state], auth });
 
 async function* statusStream(
   links: MagicLinkService,
   requestId: string,
   listenToken: string,
-  onSubscribed: (events: AsyncIterableIterator<LinkEvent>) => void,
+  listening: { events?: AsyncIterableIterator<LinkEvent> },
 ): AsyncGenerator<MagicLinkEvent> {
   // A wrong listenToken: an error, no events. Only the expiry is kept while the device waits.
   const { expiresAt } = await links.watch(requestId, listenToken);
   const events = await links.events(requestId); // listening before the state is read: nothing falls in between
-  onSubscribed(events);
-  const event = (state: LinkState, auth: AuthPayload | null = null): MagicLinkEvent => ({ requestId, state: MagicLinkState[state], auth });
+  listening.events = events;
   try {
     const current = (await links.state(requestId))?.state ?? "EXPIRED";
     if (current === "CONFIRMED") {
-      yield event("CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
+      yield event(requestId, "CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
       return;
     }
-    yield event(current);
+    yield event(requestId, current);
     if (TERMINAL.has(current)) return;
     for (;;) {
       const next = await nextBefore(events, expiresAt);
       if (next === "timeout") {
-        yield event("EXPIRED");
+        yield event(requestId, "EXPIRED");
         return;
       }
       if (next.done) return;
       const { state } = next.value;
       if (state === "CONFIRMED") {
-        yield event("CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
+        yield event(requestId, "CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
         return;
       }
-      yield event(state);
+      yield event(requestId, state);
       if (TERMINAL.has(state)) return;
     }
   } finally {
@@ -86,15 +103,22 @@ async function authWithin(links: MagicLinkService, requestId: string, events: As
   }
 }
 
-/** The next event, or "timeout" at `deadline` (ms epoch). */
-async function nextBefore<T>(events: AsyncIterableIterator<T>, deadline: number): Promise<IteratorResult<T> | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+/**
+ * The next event, or "timeout" at `deadline` (ms epoch). One promise and one timer, no
+ * race of two: a device may wait here for minutes, thousands at a time.
+ */
+function nextBefore<T>(events: AsyncIterableIterator<T>, deadline: number): Promise<IteratorResult<T> | "timeout"> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+    events.next().then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([events.next(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
