@@ -301,7 +301,18 @@ function runClients(): void {
 }
 
 /** Link requests asked on A; their subscriptions opened on C (a fresh instance, so earlier load is not in its RSS). */
-async function waitingSubscriptionsRss(a: Proc, c: Proc, smtp: TestSmtpServer, n: number): Promise<{ before: number; after: number }> {
+const sumCommitted = (m: MemoryReading) => Object.values(m.spaces).reduce((sum, s) => sum + s.committed, 0);
+
+/** What bench/event-loop.probe answers to "memory:read". */
+interface MemoryReading {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, { committed: number; used: number }>;
+}
+
+async function waitingSubscriptionsRss(a: Proc, c: Proc, smtp: TestSmtpServer, n: number): Promise<{ before: number; after: number; heapBefore: MemoryReading; heapAfter: MemoryReading }> {
   const requests: Array<[string, string]> = [];
   const mailsBefore = smtp.messages.length;
   for (let i = 0; i < n; i += 50) {
@@ -314,6 +325,7 @@ async function waitingSubscriptionsRss(a: Proc, c: Proc, smtp: TestSmtpServer, n
   await pollFor(() => (smtp.messages.length >= mailsBefore + n ? true : undefined), "the link emails", 300_000);
   await new Promise((r) => setTimeout(r, 1000));
   const before = rssOf(c.child.pid!);
+  const heapBefore = await ask<MemoryReading>(c.child, "memory:read");
   const child = fork(__filename, ["clients"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   try {
     child.send({ url: c.url, requests });
@@ -324,8 +336,9 @@ async function waitingSubscriptionsRss(a: Proc, c: Proc, smtp: TestSmtpServer, n
     if (ready.pending !== n) throw new Error(`${ready.pending}/${n} subscriptions got PENDING: ${ready.errors.join("; ")}`);
     await new Promise((r) => setTimeout(r, 1000));
     const after = rssOf(c.child.pid!);
+    const heapAfter = await ask<MemoryReading>(c.child, "memory:read");
     await ask(child, "close");
-    return { before, after };
+    return { before, after, heapBefore, heapAfter };
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
   }
@@ -474,7 +487,7 @@ async function main(): Promise<void> {
       confirmed = await clickToConfirmed(LATENCY_N, a, b, smtp);
     }
 
-    let memory: { before: number; after: number } | undefined;
+    let memory: Awaited<ReturnType<typeof waitingSubscriptionsRss>> | undefined;
     if (wants("subscriptions")) {
       note("waiting subscriptions");
       const c = await startGateway("gateway-c", env);
@@ -515,6 +528,15 @@ async function main(): Promise<void> {
       );
     }
     console.log(table.join("\n"));
+    if (memory) {
+      const { heapBefore: b, heapAfter: a } = memory;
+      const mib = (x: number) => (x / 1024 / 1024).toFixed(1);
+      const space = (name: string) => `${mib(a.spaces[name].committed - b.spaces[name].committed)} committed, ${mib(a.spaces[name].used - b.spaces[name].used)} used`;
+      console.log(
+        `\nWaiting subscriptions, where the RSS went (MiB, growth): V8 heap used ${mib(a.heapUsed - b.heapUsed)} (old space ${space("old_space")}; new space ${space("new_space")}), ` +
+          `outside the heap ${mib(a.rss - b.rss - (sumCommitted(a) - sumCommitted(b)))}`,
+      );
+    }
     if (rows.length) {
       console.log("\nCPU per answer (ms, all of the process's threads; steadier than req/s when the machine is shared):");
       for (const r of rows) console.log(`  ${r.name}: gateway ${r.gw.cpuMs?.toFixed(2)}, reference ${r.ref.cpuMs?.toFixed(2)}`);

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { loadSettings, SettingsError, settingsProblems } from "./settings";
+import { loadSettings, settingsProblems } from "./settings";
 
 const pemOf = (type: "ec" | "rsa", opts: { namedCurve?: string; modulusLength?: number }) => {
   const { privateKey, publicKey } = generateKeyPairSync(type as "ec", opts as { namedCurve: string });

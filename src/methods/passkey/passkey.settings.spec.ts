@@ -1,4 +1,4 @@
-import { loadSettings, SettingsError, settingsProblems } from "../../config/settings";
+import { loadSettings, settingsProblems } from "../../config/settings";
 import { relyingParty } from "./passkey.settings";
 
 const problemsOf = settingsProblems;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { loadSettings, SettingsError, settingsProblems } from "../../config/settings";
+import { loadSettings, settingsProblems } from "../../config/settings";
 
 const problemsOf = settingsProblems;
 const appleKey = () => generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
