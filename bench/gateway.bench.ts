@@ -380,6 +380,7 @@ async function main(): Promise<void> {
     MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0",
     MAGIC_LINK_MAX_REQUESTS_PER_IP_PER_HOUR: "100000",
     WS_MAX_SUBSCRIPTIONS_PER_IP: String(SUBSCRIPTIONS * 2 + 100),
+    WS_MAX_CONNECTIONS_PER_IP: String(SUBSCRIPTIONS * 2 + 100),
   };
   const procs: Proc[] = [];
   const store = createRedisStore({ url: REDIS_URL, keyPrefix: prefix });

@@ -341,6 +341,7 @@ async function main(): Promise<void> {
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION_CAP),
     // Every benchmark client comes from 127.0.0.1; room for both rounds even if the first is not released.
     WS_MAX_SUBSCRIPTIONS_PER_IP: String(Math.max(100, SUBSCRIPTIONS * 3)),
+    WS_MAX_CONNECTIONS_PER_IP: String(Math.max(100, SUBSCRIPTIONS * 3)),
   };
   // Warnings and errors also to stderr: a benchmark that hides failures measures nothing.
   const a = await startTestGateway({ env, logDestination: process.stderr });

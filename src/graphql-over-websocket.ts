@@ -32,7 +32,20 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
     path: "/graphql",
     maxPayload: 64 * 1024,
     // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
-    verifyClient: ({ origin }: { origin?: string }) => !origin || settings.allowedOrigins.includes(origin),
+    // Then the address's cap: 429 before the upgrade. ws completes an accepted upgrade in the
+    // same tick, so the check and the count (on "connection") cannot be raced.
+    verifyClient: ({ origin, req }: { origin?: string; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void) => {
+      if (origin && !settings.allowedOrigins.includes(origin)) return done(false, 401);
+      if (connections.full(addressOf(req))) return done(false, 429, "Too many connections from one address", { "Retry-After": "60" });
+      done(true);
+    },
+  });
+  const addressOf = (req: http.IncomingMessage) => ipLimitKey(forwardedClientIp(req, settings.trustProxy));
+  const connections = perAddressCount(settings.graphql.maxConnectionsPerIp);
+  wsServer.on("connection", (socket, req) => {
+    const address = addressOf(req);
+    connections.add(address);
+    socket.once("close", () => connections.remove(address));
   });
   // Shared ASTs for repeated subscriptions, with the HTTP side's limits (and no introspection in production).
   const documents = documentCache({ extraRules: [...limitRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])], maxTokens });
@@ -94,30 +107,40 @@ type WsConnectionState = {
  * `retryAfter` is when a slot is sure to be free: the longest an operation lives.
  */
 function subscriptionCaps(perConnection: number, perIp: number, longestOperationSeconds: number) {
-  const byIp = new Map<string, number>();
+  const byIp = perAddressCount(perIp);
   const refuse = (message: string) => [
     new GraphQLError(message, { originalError: new AuthError("RATE_LIMITED", message, { retryAfter: longestOperationSeconds }) }),
   ];
   const release = (conn: WsConnectionState, id: string): void => {
     if (!conn.active?.delete(id)) return;
-    const ip = conn.ip ?? "unknown";
-    const left = (byIp.get(ip) ?? 1) - 1;
-    if (left > 0) byIp.set(ip, left);
-    else byIp.delete(ip);
+    byIp.remove(conn.ip ?? "unknown");
   };
   return {
     admit(conn: WsConnectionState, ip: string, id: string): readonly GraphQLError[] | void {
       const active = (conn.active ??= new Map());
       if (active.size >= perConnection) return refuse(`At most ${perConnection} operations at once on one connection.`);
-      const count = byIp.get(ip) ?? 0;
-      if (count >= perIp) return refuse(`At most ${perIp} operations at once from one address.`);
+      if (byIp.full(ip)) return refuse(`At most ${perIp} operations at once from one address.`);
       conn.ip = ip;
       active.set(id, keptRequestId());
-      byIp.set(ip, count + 1);
+      byIp.add(ip);
     },
     release,
     releaseAll(conn: WsConnectionState): void {
       for (const id of [...(conn.active?.keys() ?? [])]) release(conn, id);
+    },
+  };
+}
+
+/** Counts per address (open connections, live operations), against a cap. */
+function perAddressCount(max: number) {
+  const open = new Map<string, number>();
+  return {
+    full: (address: string) => (open.get(address) ?? 0) >= max,
+    add: (address: string) => void open.set(address, (open.get(address) ?? 0) + 1),
+    remove(address: string) {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
     },
   };
 }

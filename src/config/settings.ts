@@ -164,6 +164,8 @@ const spineSettings = settingsSection(
       maxAuthMutationsPerOperation: variable("MAX_AUTH_MUTATIONS_PER_OPERATION", int(5, 1, 50)),
       maxSubscriptionsPerConnection: variable("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", int(10, 1, 10000)),
       maxSubscriptionsPerIp: variable("WS_MAX_SUBSCRIPTIONS_PER_IP", int(100, 1, 1000000)),
+      /** Open WebSocket connections per client address, idle ones too (each holds a socket and a few KiB). */
+      maxConnectionsPerIp: variable("WS_MAX_CONNECTIONS_PER_IP", int(100, 1, 1000000)),
       /** Per operation, HTTP and WebSocket alike (graphql/limits.ts). */
       maxTokens: variable("MAX_TOKENS", int(1000, 200, 100_000)),
       maxDepth: variable("MAX_DEPTH", int(8, 2, 100)),

@@ -129,3 +129,34 @@ describe("live WebSocket operations per address", () => {
     await Promise.all([holder.close(), sameBlock.close(), otherBlock.close()]);
   });
 });
+
+describe("open WebSocket connections per address", () => {
+  let capped: TestGateway;
+  beforeAll(async () => {
+    capped = await startTestGateway({ env: { TRUST_PROXY: "1", WS_MAX_CONNECTIONS_PER_IP: "2" } });
+  });
+  afterAll(() => capped.close());
+
+  /** A raw socket from `xff`: open, or the HTTP answer that refused the upgrade. */
+  const connectFrom = (xff: string) =>
+    new Promise<{ socket?: WebSocket; status?: number; retryAfter?: string }>((resolve) => {
+      const socket = new WebSocket(capped.url.replace("http", "ws") + "/graphql", "graphql-transport-ws", { headers: { "x-forwarded-for": xff } });
+      socket.once("open", () => resolve({ socket }));
+      socket.once("unexpected-response", (_req, res) => resolve({ status: res.statusCode, retryAfter: res.headers["retry-after"] }));
+    });
+  const closed = (socket: WebSocket) => new Promise((resolve) => (socket.once("close", resolve), socket.close()));
+
+  it("refuses the upgrade past the cap with 429 and Retry-After, idle sockets counted, per address; a closed one frees its place", async () => {
+    const first = await connectFrom("6.6.6.1, 198.51.100.31");
+    const second = await connectFrom("198.51.100.31");
+    expect(first.socket && second.socket).toBeTruthy();
+    // The forged part changes nothing: the address is the one the proxy appended.
+    expect(await connectFrom("6.6.6.2, 198.51.100.31")).toEqual({ status: 429, retryAfter: "60" });
+    const other = await connectFrom("198.51.100.32");
+    expect(other.socket).toBeTruthy();
+    await closed(first.socket!);
+    const again = await connectFrom("198.51.100.31");
+    expect(again.socket).toBeTruthy();
+    await Promise.all([second.socket!, other.socket!, again.socket!].map(closed));
+  });
+});
