@@ -45,6 +45,12 @@ const ROOT = path.resolve(__dirname, "../..");
 /** BENCH_MAIN: another build's main.js, to compare two versions on the same machine. */
 const MAIN = path.resolve(process.env.BENCH_MAIN ?? path.join(ROOT, "dist/src/main.js"));
 const PROBE = path.join(__dirname, "event-loop.probe.js");
+/**
+ * BENCH_WORKER=1: the gateways run with DELIVERY_WORKER=false and one `node dist/src/worker.js`
+ * sends (the split a production deployment may choose); CPU per answer then counts both.
+ */
+const SPLIT_WORKER = process.env.BENCH_WORKER === "1";
+const WORKER_MAIN = path.join(path.dirname(MAIN), "worker.js");
 const WATCHDOG_MS = 15 * 60_000;
 
 // ---------------------------------------------------------------------------------------
@@ -147,9 +153,10 @@ function cpuOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function load(url: string, body: () => string, opts: { headers?: Record<string, string>; onBody?: (body: string) => void; seconds?: number; pid?: number } = {}): Promise<Figures> {
+async function load(url: string, body: () => string, opts: { headers?: Record<string, string>; onBody?: (body: string) => void; seconds?: number; pids?: number[] } = {}): Promise<Figures> {
   let gqlErrors = 0;
-  const cpuBefore = opts.pid ? cpuOf(opts.pid) : 0;
+  const cpuNow = () => (opts.pids ?? []).reduce((sum, pid) => sum + cpuOf(pid), 0);
+  const cpuBefore = cpuNow();
   const result = await autocannon({
     url: `${url}/graphql`,
     connections: CONNECTIONS,
@@ -167,7 +174,7 @@ async function load(url: string, body: () => string, opts: { headers?: Record<st
       },
     ],
   });
-  const cpuMs = opts.pid ? (cpuOf(opts.pid) - cpuBefore) / Math.max(1, result.requests.total) : undefined;
+  const cpuMs = opts.pids ? (cpuNow() - cpuBefore) / Math.max(1, result.requests.total) : undefined;
   return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, gqlErrors, cpuMs };
 }
 
@@ -381,6 +388,7 @@ async function main(): Promise<void> {
     MAGIC_LINK_MAX_REQUESTS_PER_IP_PER_HOUR: "100000",
     WS_MAX_SUBSCRIPTIONS_PER_IP: String(SUBSCRIPTIONS * 2 + 100),
     WS_MAX_CONNECTIONS_PER_IP: String(SUBSCRIPTIONS * 2 + 100),
+    ...(SPLIT_WORKER && { DELIVERY_WORKER: "false" }),
   };
   const procs: Proc[] = [];
   const store = createRedisStore({ url: REDIS_URL, keyPrefix: prefix });
@@ -390,6 +398,12 @@ async function main(): Promise<void> {
     note("servers up, warming");
     const a = await startGateway("gateway-a", env);
     procs.push(a);
+    const gatewayPids = [a.child.pid!];
+    if (SPLIT_WORKER) {
+      const worker = await spawnServer("worker", [WORKER_MAIN], env, (line) => (line.includes('"delivery worker ready"') ? 1 : undefined));
+      procs.push(worker);
+      gatewayPids.push(worker.child.pid!);
+    }
 
     // Challenges made as the gateway makes them (its key, its Redis keys), so each verifyOtp consumes a fresh one.
     const challenges = new OtpChallengeStore(store, systemClock, deriveSecret(signingKeyFromPem(pem), "otp-challenge"));
@@ -416,7 +430,7 @@ async function main(): Promise<void> {
     const hello = () => '{"query":"{hello}"}';
     const withReference = async (name: string, target: number, gateway: () => Promise<Figures>) => {
       const gw = await gateway();
-      const ref = await load(reference.url, hello, { pid: reference.child.pid });
+      const ref = await load(reference.url, hello, { pids: [reference.child.pid!] });
       rows.push({ name, gw, ref, target });
     };
 
@@ -424,13 +438,13 @@ async function main(): Promise<void> {
     if (wants("otp")) {
       note("requestOtp");
       await withReference("requestOtp (email, sign-in)", 0.5, () =>
-        load(a.url, () => JSON.stringify({ query: "mutation($i:RequestOtpInput!){requestOtp(input:$i){challengeId}}", variables: { i: { channel: "EMAIL", destination: `b${n++}@bench.test` } } }), { pid: a.child.pid }),
+        load(a.url, () => JSON.stringify({ query: "mutation($i:RequestOtpInput!){requestOtp(input:$i){challengeId}}", variables: { i: { channel: "EMAIL", destination: `b${n++}@bench.test` } } }), { pids: gatewayPids }),
       );
 
       note("verifyOtp");
       const forVerify = await prepare(Math.ceil(rows[0].gw.rps * DURATION_S * 1.2) + 1000);
       await withReference("verifyOtp (creates user + session, signs a JWT)", 0.3, () =>
-        load(a.url, () => JSON.stringify({ query: VERIFY, variables: { i: { challengeId: forVerify.pop(), code: CODE } } }), { pid: a.child.pid }),
+        load(a.url, () => JSON.stringify({ query: VERIFY, variables: { i: { challengeId: forVerify.pop(), code: CODE } } }), { pids: gatewayPids }),
       );
     }
 
@@ -446,7 +460,7 @@ async function main(): Promise<void> {
             const next = /"refreshToken":"([^"]+)"/.exec(text)?.[1];
             if (next) pool.push(next);
           },
-          pid: a.child.pid,
+          pids: gatewayPids,
         }),
       );
     }
@@ -454,7 +468,7 @@ async function main(): Promise<void> {
     if (wants("me")) {
       note("me");
       await withReference("`me { id email }` with a bearer token", 0.7, () =>
-        load(a.url, () => '{"query":"{me{id email}}"}', { headers: { authorization: `Bearer ${accessToken}` }, pid: a.child.pid }),
+        load(a.url, () => '{"query":"{me{id email}}"}', { headers: { authorization: `Bearer ${accessToken}` }, pids: gatewayPids }),
       );
     }
 
@@ -498,7 +512,7 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------------------------------
     const cpu = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`;
-    console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s per figure; gateway: node dist/src/main.js (NODE_ENV=production), Postgres, Redis, SMTP; Node ${process.version}; ${cpu}`);
+    console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s per figure; gateway: node dist/src/main.js (NODE_ENV=production${SPLIT_WORKER ? ", DELIVERY_WORKER=false, and one node dist/src/worker.js sending" : ""}), Postgres, Redis, SMTP; Node ${process.version}; ${cpu}`);
     console.log("reference: bare Apollo Server 5 + Express 5, `{ hello }`, measured right after each gateway figure\n");
     const table: string[] = [];
     table.push("| operation | gateway req/s | p99 ms | reference req/s | p99 ms | ratio | target |");

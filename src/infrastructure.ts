@@ -59,6 +59,7 @@ export async function openInfrastructure(settings: Settings, log: Logger, option
     metrics,
     redisUrl: redis === "in-process" ? undefined : redis.url,
     redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
+    work: settings.deliveryWorker,
     queuePrefix: `${redis === "in-process" ? settings.redisKeyPrefix : redis.keyPrefix}delivery`,
     retry: options.retry,
     clock: options.clock,

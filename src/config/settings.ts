@@ -122,6 +122,8 @@ const spineSettings = settingsSection(
     /** A Redis Cluster instead of one Redis (REDIS_URL): its nodes, host:port or URLs, comma-separated. */
     redisClusterNodes: variable("REDIS_CLUSTER_NODES", redisClusterNodes),
     /** Before every Redis key, channel and queue name: deployments sharing a Redis stay apart. */
+    /** False: this instance queues messages and another process (`node dist/src/worker.js`) sends them. */
+    deliveryWorker: variable("DELIVERY_WORKER", flag(true)),
     redisKeyPrefix: variable("REDIS_KEY_PREFIX", z.string().regex(/^[\w:.-]{0,64}$/, "letters, digits, _ : . - only").default("")),
     // A partitioned Redis or Postgres must not hold requests: past these, UNAVAILABLE.
     /** Longest wait for any Redis command (and connection) before it fails as UNAVAILABLE. */
@@ -221,6 +223,9 @@ const spineSettings = settingsSection(
       const problems: string[] = [];
       if (s.redisUrl && s.redisClusterNodes) {
         problems.push("REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
+      }
+      if (!s.deliveryWorker && !s.redisUrl && !s.redisClusterNodes) {
+        problems.push("DELIVERY_WORKER: false needs REDIS_URL or REDIS_CLUSTER_NODES (without Redis the queue is in this process, and nothing else could send its messages)");
       }
       // Activity is seen when a client refreshes, i.e. about once per access-token lifetime:
       // a shorter idle time would end (or downgrade) sessions that are in use.

@@ -7,6 +7,8 @@ import { postGraphql, type GqlOptions, type GqlReply } from "./graphql";
 export const ROOT = path.resolve(__dirname, "../..");
 /** Built by `npm test`'s pretest step (tsc), as `npm start` builds it. */
 export const MAIN = path.join(ROOT, "dist/src/main.js");
+/** The delivery worker on its own (DELIVERY_WORKER=false gateways queue, it sends). */
+export const WORKER = path.join(ROOT, "dist/src/worker.js");
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -21,9 +23,18 @@ export interface GatewayProcess {
 }
 
 /** Starts `node dist/src/main.js` with exactly `env` (plus PATH), on a free port; waits until it is ready. */
-export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
-  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p tsconfig.json\` (npm test does)`);
-  const child = spawn(process.execPath, [MAIN], {
+export function startGatewayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
+  return startProcess(MAIN, env, timeoutMs);
+}
+
+/** Starts `node dist/src/worker.js` with exactly `env` (plus PATH); waits for "delivery worker ready" (its url is meaningless). */
+export function startWorkerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
+  return startProcess(WORKER, env, timeoutMs);
+}
+
+async function startProcess(entry: string, env: Record<string, string>, timeoutMs: number): Promise<GatewayProcess> {
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npx tsc -p tsconfig.json\` (npm test does)`);
+  const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -49,9 +60,9 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
         buffer = buffer.slice(i + 1);
         lines.push(line);
         const parsed = JSON.parse(line) as { msg?: string; port?: number };
-        if (parsed.msg?.startsWith("gateway ready") && parsed.port) {
+        if ((parsed.msg?.startsWith("gateway ready") && parsed.port) || parsed.msg === "delivery worker ready") {
           clearTimeout(timer);
-          resolve(parsed.port);
+          resolve(parsed.port ?? 0);
         }
       }
     });

@@ -21,6 +21,8 @@ export interface BullDeliveryQueueOptions {
   queueName?: string;
   /** Sends at the same time in this process's worker. */
   concurrency?: number;
+  /** False: this process only enqueues; another process's worker sends (DELIVERY_WORKER=false). */
+  work?: boolean;
   /** How long enqueue waits for a Redis connection that is not up yet (e.g. at start). */
   connectWaitMs?: number;
   /** Enqueue's commands fail after this long (REDIS_COMMAND_TIMEOUT_MS); never the worker's blocking ones. */
@@ -79,9 +81,9 @@ export const bracedQueuePrefix = (prefix: string): string => `{${prefix}}`;
 export class BullDeliveryQueue implements DeliveryQueue {
   readonly kind = "bullmq" as const;
   private readonly producerConnection: RedisClient;
-  private readonly workerConnection: RedisClient;
+  private readonly workerConnection?: RedisClient;
   private readonly queue: Queue<DeliveryJob>;
-  private readonly worker: Worker<DeliveryJob>;
+  private readonly worker?: Worker<DeliveryJob>;
   private readonly connectWaitMs: number;
   private readonly payloadKey: Buffer;
   private closing?: Promise<void>;
@@ -105,7 +107,6 @@ export class BullDeliveryQueue implements DeliveryQueue {
     // A partition (no answer, no close) is bounded by the command timeout, on the producer
     // only: the worker's blocking commands wait longer by design.
     this.producerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false, ...requestTimeouts(options.commandTimeoutMs) }, onError);
-    this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null }, onError);
 
     this.queue = new Queue<DeliveryJob>(name, {
       connection: this.producerConnection,
@@ -119,18 +120,21 @@ export class BullDeliveryQueue implements DeliveryQueue {
         removeOnFail: true,
       },
     });
-    this.worker = new Worker<DeliveryJob>(name, (job) => this.process(job), {
-      connection: this.workerConnection,
-      prefix,
-      concurrency: options.concurrency ?? 5,
-      settings: {
-        // Anything but our RetryLater is not retried: the processor already decided.
-        backoffStrategy: (_attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : -1),
-      },
-    });
+    if (options.work !== false) {
+      this.workerConnection = connectRedis(options.redisUrl, { maxRetriesPerRequest: null }, onError);
+      this.worker = new Worker<DeliveryJob>(name, (job) => this.process(job), {
+        connection: this.workerConnection,
+        prefix,
+        concurrency: options.concurrency ?? 5,
+        settings: {
+          // Anything but our RetryLater is not retried: the processor already decided.
+          backoffStrategy: (_attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : -1),
+        },
+      });
+      this.worker.on("error", (err) => log.warn({ err }, "delivery worker: Redis error"));
+    }
     this.queue.on("error", (err) => log.warn({ err }, "delivery queue: Redis error"));
-    this.worker.on("error", (err) => log.warn({ err }, "delivery worker: Redis error"));
-    const wrappers = [this.queue, this.worker].flatMap((holder) => {
+    const wrappers = [this.queue, ...(this.worker ? [this.worker] : [])].flatMap((holder) => {
       const { connection, blockingConnection } = holder as unknown as Record<"connection" | "blockingConnection", EventEmitter | undefined>;
       return [connection, blockingConnection];
     });
@@ -172,9 +176,9 @@ export class BullDeliveryQueue implements DeliveryQueue {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.worker.close();
+      await this.worker?.close();
       await this.queue.close();
-      await Promise.all([closeRedis(this.producerConnection), closeRedis(this.workerConnection)]);
+      await Promise.all([this.producerConnection, this.workerConnection].map((c) => c && closeRedis(c)));
     })();
     return this.closing;
   }

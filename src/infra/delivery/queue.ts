@@ -13,6 +13,8 @@ export interface DeliveryQueueOptions extends DeliveryAttemptsOptions {
   /** BullMQ key prefix, so test files (or deployments sharing a Redis) stay apart. */
   queuePrefix?: string;
   concurrency?: number;
+  /** BullMQ only: false when another process sends (DELIVERY_WORKER=false); this one only enqueues. */
+  work?: boolean;
   /** BullMQ only: how long enqueue waits for a Redis connection still coming up. */
   connectWaitMs?: number;
   /** BullMQ only: enqueue's Redis commands fail after this long (REDIS_COMMAND_TIMEOUT_MS). */
@@ -31,6 +33,6 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): BullDelivery
   if (!options.redisUrl) return new InProcessDeliveryQueue(attempts, { concurrency: options.concurrency });
   // A job in Redis holds the code until sent: never store one in clear.
   if (!options.payloadKey) throw new Error("payloadKey is required with redisUrl: BullMQ jobs are sealed at rest");
-  const { redisUrl, queuePrefix: prefix, concurrency, connectWaitMs, payloadKey, redisCommandTimeoutMs: commandTimeoutMs } = options;
-  return new BullDeliveryQueue(attempts, { redisUrl, prefix, concurrency, connectWaitMs, commandTimeoutMs, payloadKey }, options.log);
+  const { redisUrl, queuePrefix: prefix, concurrency, work, connectWaitMs, payloadKey, redisCommandTimeoutMs: commandTimeoutMs } = options;
+  return new BullDeliveryQueue(attempts, { redisUrl, prefix, concurrency, work, connectWaitMs, commandTimeoutMs, payloadKey }, options.log);
 }
