@@ -38,6 +38,7 @@ import { isDependencyOutage } from "./core/outage";
 import type { Principal } from "./core/auth";
 import { httpDrain } from "./http-drain";
 import { graphqlOverWebSocket } from "./graphql-over-websocket";
+import { listenOn, metricsListener } from "./metrics-listener";
 
 /** Everything the gateway runs on, opened by main.ts (or a test) and closed by it too. */
 export interface Infrastructure {
@@ -208,7 +209,7 @@ function contextBuilder(settings: Settings, infra: Infrastructure, sessions: Ses
   };
   const helpers = lazyRequestHelpers(infra.repositories.users);
   // An HTTP context's log too is made when first read (request-logs LAZY_LOG).
-  const httpContext = Object.create(helpers, Object.getOwnPropertyDescriptors(LAZY_LOG)) as object;
+  const httpContext = Object.freeze(Object.create(helpers, Object.getOwnPropertyDescriptors(LAZY_LOG))) as object;
   return {
     http: async ({ req, res }: { req: express.Request; res: express.Response }): Promise<GatewayContext> => {
       const operation = operationOf(req);
@@ -353,41 +354,6 @@ async function graphqlOverHttp(
     expressMiddleware(apollo, { context: contexts.http }),
   );
   return { apollo, documents: httpDocuments, persistedQueries };
-}
-
-function listenOn(server: http.Server, port: number, host?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as { port: number }).port);
-    });
-  });
-}
-
-/**
- * GET /metrics (Prometheus text) on a listener of its own, like Kratos' admin port and
- * Keycloak's management port: the public port never serves it, and METRICS_HOST keeps it
- * on 127.0.0.1 unless the operator opens it to a scraper's network.
- */
-function metricsListener(infra: Infrastructure, log: Logger): http.Server {
-  infra.metrics.collectDefaults();
-  const { delivery } = infra;
-  if (delivery.backlog) infra.metrics.watchDeliveryQueue({ backlog: () => delivery.backlog!() }, (err) => log.warn({ err }, "metrics: could not read the delivery queue"));
-  return http.createServer((req, res) => {
-    const path = (req.url ?? "").split("?")[0];
-    if (req.method !== "GET" || path !== "/metrics") {
-      res.writeHead(404, { "Content-Type": "text/plain" }).end("Not found: GET /metrics\n");
-      return;
-    }
-    infra.metrics.scrape().then(
-      ({ contentType, body }) => res.writeHead(200, { "Content-Type": contentType }).end(body),
-      (err) => {
-        log.error({ err }, "metrics: scrape failed");
-        res.writeHead(500, { "Content-Type": "text/plain" }).end("scrape failed\n");
-      },
-    );
-  });
 }
 
 /**

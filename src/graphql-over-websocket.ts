@@ -33,7 +33,8 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
     maxPayload: 64 * 1024,
     // Cross-site WebSocket hijacking: a browser page from another origin may not connect.
     // Then the address's cap: 429 before the upgrade. ws completes an accepted upgrade in the
-    // same tick, so the check and the count (on "connection") cannot be raced.
+    // same tick, so the check and the count (on "connection") cannot be raced: done() must
+    // stay synchronous (no await in here).
     verifyClient: ({ origin, req }: { origin?: string; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void) => {
       if (origin && !settings.allowedOrigins.includes(origin)) return done(false, 401);
       if (connections.full(addressOf(req))) return done(false, 429, "Too many connections from one address", { "Retry-After": "60" });

@@ -17,7 +17,8 @@ export const WS_KEEP_ALIVE_MS = 12_000;
  */
 export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E extends Record<PropertyKey, unknown>>(
   wss: WebSocketServer,
-  options: ServerOptions<P, E>,
+  /** graphql-ws's options; not jsonMessageReviver (messages are parsed here). */
+  options: Omit<ServerOptions<P, E>, "jsonMessageReviver">,
   extraOf: (socket: WebSocket, request: http.IncomingMessage) => E,
   log: Logger,
   keepAliveMs = WS_KEEP_ALIVE_MS,
@@ -78,9 +79,11 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
       try {
         message = JSON.parse(String(data));
       } catch {
-        return socket.close(CloseCode.BadRequest, "Invalid message received");
+        message = undefined;
       }
-      handle?.(message as string).catch((err: unknown) => internalError(socket, err, "WebSocket message handling failed"));
+      // An object or nothing: a JSON string would be parsed again by graphql-ws.
+      if (typeof message !== "object" || message === null || Array.isArray(message)) return socket.close(CloseCode.BadRequest, "Invalid message received");
+      handle?.(message as unknown as string).catch((err: unknown) => internalError(socket, err, "WebSocket message handling failed"));
     });
     socket.once("close", (code, reason) => {
       closed(code, String(reason)).catch((err: unknown) => log.error({ err }, "WebSocket close handling failed"));

@@ -21,6 +21,10 @@ declare module "node:http" {
  * request; `req.log` is made on first use, and most requests log nothing but that line.
  */
 export function requestLogs(log: Logger): express.RequestHandler {
+  // The request line's fields are fixed and hold nothing secret (the URL without query
+  // values): written without pino's redaction, which costs ~40 µs a line (5 without), on
+  // every request. Every other line, req.log's included, is redacted as before.
+  const lines = log.child({}, { redact: [] });
   return (req, res, next) => {
     const given = req.headers["x-request-id"];
     const id = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -36,9 +40,9 @@ export function requestLogs(log: Logger): express.RequestHandler {
     // "close" comes after "finish", and alone when the client left before the answer.
     res.once("close", () => {
       const line = { req: fields, res: { statusCode: res.statusCode }, responseTime: Math.round(performance.now() - started), ...operationOf(req) };
-      if (!res.writableFinished) log.info(line, "request aborted");
-      else if (res.statusCode >= 500) log.error(line, "request errored");
-      else log.info(line, "request completed");
+      if (!res.writableFinished) lines.info(line, "request aborted");
+      else if (res.statusCode >= 500) lines.error(line, "request errored");
+      else lines.info(line, "request completed");
     });
     next();
   };

@@ -121,9 +121,9 @@ const spineSettings = settingsSection(
     redisUrl: variable("REDIS_URL", urlWith(["redis:", "rediss:"])),
     /** A Redis Cluster instead of one Redis (REDIS_URL): its nodes, host:port or URLs, comma-separated. */
     redisClusterNodes: variable("REDIS_CLUSTER_NODES", redisClusterNodes),
-    /** Before every Redis key, channel and queue name: deployments sharing a Redis stay apart. */
     /** False: this instance queues messages and another process (`node dist/src/worker.js`) sends them. */
     deliveryWorker: variable("DELIVERY_WORKER", flag(true)),
+    /** Before every Redis key, channel and queue name: deployments sharing a Redis stay apart. */
     redisKeyPrefix: variable("REDIS_KEY_PREFIX", z.string().regex(/^[\w:.-]{0,64}$/, "letters, digits, _ : . - only").default("")),
     // A partitioned Redis or Postgres must not hold requests: past these, UNAVAILABLE.
     /** Longest wait for any Redis command (and connection) before it fails as UNAVAILABLE. */

@@ -36,4 +36,20 @@ describe("lazyRequestHelpers", () => {
     await b.memo("k", async () => ++computed);
     expect(computed).toBe(2);
   });
+
+  it("a context copied after a read (as Apollo may copy one) keeps what was read, and copying does not throw", () => {
+    const { repo } = usersRepo();
+    const proto = lazyRequestHelpers(repo);
+    const a = Object.create(proto) as ReturnType<typeof lazyRequestHelpers>;
+    const loader = a.users;
+    const copy = Object.assign(Object.create(proto) as ReturnType<typeof lazyRequestHelpers>, a);
+    expect(copy.users).toBe(loader);
+  });
+
+  it("is never made on the shared prototype itself (it would be every request's)", () => {
+    const { repo } = usersRepo();
+    const proto = lazyRequestHelpers(repo);
+    expect(() => proto.users).toThrow("made per context");
+    expect(() => Object.create(Object.freeze(Object.create(proto))).memo).not.toThrow();
+  });
 });

@@ -48,16 +48,28 @@ export function userLoader(users: UserRepo): DataLoader<string, UserRecord | nul
  * with Object.assign, which would read a getter of its own once and keep the value).
  */
 export function lazyRequestHelpers(users: UserRepo): Pick<GatewayContext, "users" | "memo"> {
-  return Object.create(Object.prototype, {
-    users: { get: keptOn("users", () => userLoader(users)) },
-    memo: { get: keptOn("memo", requestMemo) },
-  }) as Pick<GatewayContext, "users" | "memo">;
+  // Frozen, and made only on a context: one made on a prototype would be every request's.
+  return Object.freeze(
+    Object.create(Object.prototype, {
+      users: keptOn("users", () => userLoader(users)),
+      memo: keptOn("memo", requestMemo),
+    }),
+  ) as Pick<GatewayContext, "users" | "memo">;
 }
 
-function keptOn<T>(key: string, make: () => T) {
-  return function (this: object): T {
-    const value = make();
-    Object.defineProperty(this, key, { value, enumerable: true });
+/** A getter that makes the value and keeps it as the context's own; a setter that does the same with a given one (Object.assign copying a context that has it). */
+function keptOn<T>(key: string, make: () => T): PropertyDescriptor {
+  const keep = (target: object, value: T): T => {
+    if (Object.isFrozen(target)) throw new Error(`${key} is made per context, not on a shared prototype`);
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
     return value;
+  };
+  return {
+    get(this: object): T {
+      return keep(this, make());
+    },
+    set(this: object, value: T) {
+      keep(this, value);
+    },
   };
 }

@@ -79,9 +79,9 @@ async function startProcess(entry: string, env: Record<string, string>, timeoutM
  * Runs main.js to its end (for settings that must refuse to start). A gateway that starts
  * instead is killed after `killAfterMs` (code null), so the test fails rather than hangs.
  */
-export function runGatewayToExit(env: Record<string, string>, killAfterMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runGatewayToExit(env: Record<string, string>, killAfterMs = 60_000, entry = MAIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn(process.execPath, [entry], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
     const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     let stdout = "";
     let stderr = "";

@@ -59,6 +59,10 @@ describe("graphql-ws transport", () => {
     const c = await t.connect();
     c.socket.send("{ not json");
     expect(await c.closed).toEqual({ code: 4400, reason: "Invalid message received" });
+    // A message sent as a JSON string of JSON is no message either.
+    const twice = await t.connect();
+    twice.socket.send(JSON.stringify(JSON.stringify({ type: "connection_init" })));
+    expect(await twice.closed).toEqual({ code: 4400, reason: "Invalid message received" });
     await t.close();
   });
 
