@@ -187,10 +187,6 @@ export class MagicLinkService {
     return request;
   }
 
-  state(requestId: string): Promise<LinkRequest | null> {
-    return this.d.links.state(requestId);
-  }
-
   /** Resolves once listening, so a state read afterwards misses no change. */
   events(requestId: string): Promise<AsyncIterableIterator<LinkEvent>> {
     return this.d.bus.listen<LinkEvent>(linkTopic(requestId));

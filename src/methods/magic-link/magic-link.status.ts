@@ -56,12 +56,13 @@ async function* statusStream(
   listenToken: string,
   listening: { events?: AsyncIterableIterator<LinkEvent> },
 ): AsyncGenerator<MagicLinkEvent> {
-  // A wrong listenToken: an error, no events. Only the expiry is kept while the device waits.
-  const { expiresAt } = await links.watch(requestId, listenToken);
-  const events = await links.events(requestId); // listening before the state is read: nothing falls in between
+  // Listening before the request is read: nothing falls in between. One read checks the
+  // listen token and gives the state (a wrong token: an error, no events, the channel let go).
+  const events = await links.events(requestId);
   listening.events = events;
   try {
-    const current = (await links.state(requestId))?.state ?? "EXPIRED";
+    // Only the expiry and the state are kept while the device waits.
+    const { expiresAt, state: current } = await links.watch(requestId, listenToken);
     if (current === "CONFIRMED") {
       yield event(requestId, "CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
       return;
