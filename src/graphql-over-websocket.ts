@@ -43,11 +43,6 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
   });
   const addressOf = (req: http.IncomingMessage) => ipLimitKey(forwardedClientIp(req, settings.trustProxy));
   const connections = perAddressCount(settings.graphql.maxConnectionsPerIp);
-  wsServer.on("connection", (socket, req) => {
-    const address = addressOf(req);
-    connections.add(address);
-    socket.once("close", () => connections.remove(address));
-  });
   // Shared ASTs for repeated subscriptions, with the HTTP side's limits (and no introspection in production).
   const documents = documentCache({ extraRules: [...limitRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])], maxTokens });
   // The longest a live operation holds its slot: a magic-link status ends when its link expires.
@@ -62,7 +57,7 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
       onSubscribe: (ctx, id, payload) => {
         const prepared = prepareOperation(documents, schema, payload);
         if (Array.isArray(prepared)) return prepared;
-        const refused = caps.admit(ctx.extra, ipLimitKey(ctx.extra.client.ip), id);
+        const refused = caps.admit(ctx.extra, id);
         if (refused) return refused;
         // graphql-ws keeps the subscribe message while the operation lives: it holds the
         // cached document's text, not its own copy of the same text.
@@ -86,8 +81,15 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
       },
     },
     // What the upgrade request tells, kept; the request itself (headers and all) is let go:
-    // a device may wait on its socket for minutes, thousands at a time.
-    (_socket, request) => ({ client: clientInfo(forwardedClientIp(request, settings.trustProxy), request.headers["user-agent"]) }),
+    // a device may wait on its socket for minutes, thousands at a time. The connection
+    // counts against its address until it closes.
+    (socket, request) => {
+      const client = clientInfo(forwardedClientIp(request, settings.trustProxy), request.headers["user-agent"]);
+      const address = ipLimitKey(client.ip);
+      connections.add(address);
+      socket.once("close", () => connections.remove(address));
+      return { client, address };
+    },
     log,
   );
   return { documents, dispose: () => wsCleanup.dispose() };
@@ -97,9 +99,10 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
 type WsConnectionState = {
   /** Who connected, read from the upgrade request. */
   client: ClientInfo;
-  /** Operation ids holding a slot, each with its request id (for the log); and the address they count against. */
+  /** What connections and operations count against (an IPv6 client by its /64). */
+  address: string;
+  /** Operation ids holding a slot, each with its request id (for the log). */
   active?: Map<string, string>;
-  ip?: string;
 };
 
 /**
@@ -114,16 +117,15 @@ function subscriptionCaps(perConnection: number, perIp: number, longestOperation
   ];
   const release = (conn: WsConnectionState, id: string): void => {
     if (!conn.active?.delete(id)) return;
-    byIp.remove(conn.ip ?? "unknown");
+    byIp.remove(conn.address);
   };
   return {
-    admit(conn: WsConnectionState, ip: string, id: string): readonly GraphQLError[] | void {
+    admit(conn: WsConnectionState, id: string): readonly GraphQLError[] | void {
       const active = (conn.active ??= new Map());
       if (active.size >= perConnection) return refuse(`At most ${perConnection} operations at once on one connection.`);
-      if (byIp.full(ip)) return refuse(`At most ${perIp} operations at once from one address.`);
-      conn.ip = ip;
+      if (byIp.full(conn.address)) return refuse(`At most ${perIp} operations at once from one address.`);
       active.set(id, keptRequestId());
-      byIp.add(ip);
+      byIp.add(conn.address);
     },
     release,
     releaseAll(conn: WsConnectionState): void {

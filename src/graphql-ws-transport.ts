@@ -4,7 +4,7 @@ import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "./infra/log/logger";
 
 /** How often every socket is pinged; one that has not answered the last ping by then is dropped. */
-export const WS_KEEP_ALIVE_MS = 12_000;
+const WS_KEEP_ALIVE_MS = 12_000;
 
 /**
  * graphql-ws's protocol server (makeServer) on `ws` sockets, as graphql-ws/use/ws wires it,

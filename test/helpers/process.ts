@@ -22,6 +22,16 @@ export interface GatewayProcess {
   request: <TData, TVars>(doc: TypedDocumentNode<TData, TVars> | string, variables?: TVars, opts?: GqlOptions) => Promise<GqlReply<TData>>;
 }
 
+/** Kills (SIGKILL) whichever of these still run and waits for them: a test's teardown. */
+export async function killRunning(processes: Array<GatewayProcess | undefined>): Promise<void> {
+  for (const p of processes) {
+    if (p && p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill("SIGKILL");
+      await p.exited;
+    }
+  }
+}
+
 /** Starts `node dist/src/main.js` with exactly `env` (plus PATH), on a free port; waits until it is ready. */
 export function startGatewayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
   return startProcess(MAIN, env, timeoutMs);

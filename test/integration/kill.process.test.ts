@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { openDatabase } from "../../src/infra/db";
 import { createTestDatabaseUrl, MIGRATIONS_DIR, type EmptyPostgresDatabase } from "../helpers/database";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/process";
+import { killRunning, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { waitFor } from "../helpers/wait";
@@ -46,12 +46,7 @@ describe("SIGKILL right after requestOtp answered", () => {
   const prefix = `kill-${randomUUID().slice(0, 8)}:`;
 
   afterAll(async () => {
-    for (const gw of processes) {
-      if (gw.child.exitCode === null && gw.child.signalCode === null) {
-        gw.child.kill("SIGKILL");
-        await gw.exited;
-      }
-    }
+    await killRunning(processes);
     await smtp?.close();
     await pgDb?.drop();
     await deleteKeysUnder(process.env.REDIS_URL!, prefix);

@@ -9,7 +9,7 @@ import { generateKeyEntry } from "../../src/core/secret-box";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument } from "../__generated__/graphql";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/process";
+import { killRunning, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 import { waitFor } from "../helpers/wait";
 
 /**
@@ -43,12 +43,7 @@ describe("a magic link across two gateway processes sharing Redis and Postgres",
 
   afterAll(async () => {
     await ws?.dispose();
-    for (const gw of processes) {
-      if (gw.child.exitCode === null && gw.child.signalCode === null) {
-        gw.child.kill("SIGKILL");
-        await gw.exited;
-      }
-    }
+    await killRunning(processes);
     await pg?.drop();
     await deleteKeysUnder(process.env.REDIS_URL!, deploymentPrefix);
     for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });

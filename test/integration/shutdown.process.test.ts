@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/process";
+import { killRunning, startGatewayProcess, type GatewayProcess } from "../helpers/process";
 
 const SIGN_UP = `mutation($i: SignUpInput!) { signUp(input: $i) { status } }`;
 
@@ -64,10 +64,7 @@ describe("SIGTERM under keep-alive load", () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gw-drain-"));
   });
   afterEach(async () => {
-    if (gw && gw.child.exitCode === null) {
-      gw.child.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killRunning([gw]);
     await pgDb?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });

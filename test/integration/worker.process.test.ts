@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTestDatabaseUrl, type EmptyPostgresDatabase } from "../helpers/database";
-import { runGatewayToExit, startGatewayProcess, startWorkerProcess, WORKER, type GatewayProcess } from "../helpers/process";
+import { killRunning, runGatewayToExit, startGatewayProcess, startWorkerProcess, WORKER, type GatewayProcess } from "../helpers/process";
 import { deleteKeysUnder } from "../helpers/redis-keyspace";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server";
 import { waitFor } from "../helpers/wait";
@@ -21,12 +21,7 @@ describe("the delivery worker as a process of its own (DELIVERY_WORKER=false on 
   let smtp: TestSmtpServer;
 
   afterAll(async () => {
-    for (const p of processes) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill("SIGKILL");
-        await p.exited;
-      }
-    }
+    await killRunning(processes);
     await smtp?.close();
     await pgDb?.drop();
     await deleteKeysUnder(process.env.REDIS_URL!, prefix);
