@@ -92,9 +92,10 @@ export function secondFactorsFor(factors: readonly SecondFactor[], repositories:
 /** How many distinct ways in an account has, across every method (unlinkIdentity keeps one). */
 export type WaysIn = (user: UserRecord) => Promise<number>;
 
-/** `settings` holds every method's sections (as for enabledSecondFactors). */
 /** `count` distinct ways of one kind, for waysIn: `kind:0` … `kind:count-1`. */
 export const numberedWays = (kind: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${kind}:${i}`);
+
+/** `settings` holds every method's sections (as for enabledSecondFactors). */
 
 export function waysInFor(methods: ReadonlyArray<Pick<AuthMethod<unknown, any>, "waysIn">>, repositories: Repositories, settings: object): WaysIn {
   return async (user) => {

@@ -63,9 +63,14 @@ export class PrismaAuditLog implements AuditLog {
       await this.sql(insertStatement(rows.length), params);
     } catch (error) {
       // A database that is down fails every row alike. Anything else may be one row's
-      // fault (its user deleted meanwhile): each row alone, so only that caller fails.
+      // fault (its user deleted meanwhile): each row alone, so only that caller fails. One
+      // after another: a batch a bad row spoiled must not take a connection per row.
       if (isDependencyOutage(error)) throw error;
-      return Promise.allSettled(rows.map((data) => this.prisma.authEvent.create({ data, select: { id: true } })));
+      const settled: PromiseSettledResult<unknown>[] = [];
+      for (const data of rows) {
+        settled.push(...(await Promise.allSettled([this.prisma.authEvent.create({ data, select: { id: true } })])));
+      }
+      return settled;
     }
   }
 }

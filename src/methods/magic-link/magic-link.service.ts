@@ -112,9 +112,13 @@ export class MagicLinkService {
     if (!account) throw linkNotValid();
     // One account, two sessions at once: the waiting device hears CONFIRMED one sign-in sooner.
     const waitingDevice = async () => {
-      // Its own login row, from the browser and IP it asked with (as a sign-in of its own wrote).
-      await this.d.audit.record({ type: "login.magic_link", ok: true, userId: account.user.id, client: waitingClientOf(request) });
-      return this.startWaitingSession(request, account);
+      // Its own login row, from the browser and IP it asked with (as a sign-in of its own
+      // wrote), stored together with its session: both before anyone is answered.
+      const [, session] = await Promise.all([
+        this.d.audit.record({ type: "login.magic_link", ok: true, userId: account.user.id, client: waitingClientOf(request) }),
+        this.startWaitingSession(request, account),
+      ]);
+      return session;
     };
     const [here] = await Promise.all([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched && waitingDevice()]);
     await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");

@@ -88,7 +88,9 @@ export class SocialService {
   async startLink(principal: Principal, input: StartInput, client: ClientInfo): Promise<string> {
     const user = await this.d.users.findById(principal.userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
-    await this.d.sessions.assertMayChangeAccount(principal, user, "link another way to sign in", { type: "identity.linked", client, detail: { provider: input.provider } });
+    // A known provider first: its id, not whatever the client sent, goes into the audit row.
+    const provider = this.upstream(input.provider).config.id;
+    await this.d.sessions.assertMayChangeAccount(principal, user, "link another way to sign in", { type: "identity.linked", client, detail: { provider } });
     return this.authorize("link", input, client, principal);
   }
 
