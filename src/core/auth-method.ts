@@ -95,8 +95,13 @@ export type WaysIn = (user: UserRecord) => Promise<number>;
 /** `count` distinct ways of one kind, for waysIn: `kind:0` … `kind:count-1`. */
 export const numberedWays = (kind: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${kind}:${i}`);
 
-/** `settings` holds every method's sections (as for enabledSecondFactors). */
+/**
+ * How often a removal of a way in counts them again when another removal landed between its
+ * count and its write (the user's waysInVersion moved): each round, one racing removal lands.
+ */
+export const WAY_REMOVAL_ATTEMPTS = 8;
 
+/** `settings` holds every method's sections (as for enabledSecondFactors). */
 export function waysInFor(methods: ReadonlyArray<Pick<AuthMethod<unknown, any>, "waysIn">>, repositories: Repositories, settings: object): WaysIn {
   return async (user) => {
     const ways = await Promise.all(methods.map((m) => m.waysIn?.(user, repositories, settings as SettingsOf<any>) ?? []));

@@ -91,6 +91,8 @@ export interface UserRecord {
   totpEnabled: boolean;
   /** Raised by a claim; a sign-in checked under an older value makes no session. */
   credentialsVersion: number;
+  /** Raised by every removal of a way in; a removal counted under an older value counts again. */
+  waysInVersion: number;
   createdAt: Date;
 }
 

@@ -72,6 +72,7 @@ const user: UserRecord = {
   passwordHash: null,
   totpEnabled: true,
   credentialsVersion: 0,
+  waysInVersion: 0,
   createdAt: new Date(),
 };
 const client = { ip: null, userAgent: null };

@@ -12,6 +12,7 @@ import {
   RenamePasskeyDocument,
   RequestOtpDocument,
   SignUpDocument,
+  UnlinkIdentityDocument,
   VerifyOtpDocument,
   VerifyPasskeyDocument,
   VerifyTotpDocument,
@@ -560,6 +561,30 @@ describe("me.passkeys, renamePasskey, removePasskey", () => {
     expect(fieldOf(refused)).toBe("id");
     expect(refused.errors![0].message).toMatch(/last way to sign in/);
     expect(await gw.db.db.prisma.passkey.count({ where: { userId: u.userId } })).toBe(1);
+  });
+
+  it("never removes the last way in when a passkey and an identity are removed at once (each would count the other)", async () => {
+    const u = await accountWithPasskey();
+    // Its ways in: the passkey and an identity (the password and the email's proof taken away directly).
+    await gw.db.db.prisma.user.update({ where: { id: u.userId }, data: { passwordHash: null, emailVerified: false } });
+    const identity = await gw.db.db.prisma.identity.create({ data: { userId: u.userId, provider: "acme", subject: `both-${u.userId}` } });
+    // The unlink lands between the passkey removal's count (two ways in) and its write.
+    let unlinked: GqlResult<{ unlinkIdentity: boolean }> | undefined;
+    beforePasskeyWrite = async () => {
+      beforePasskeyWrite = null;
+      unlinked = await request(UnlinkIdentityDocument, { id: identity.id }, { token: u.token });
+    };
+    try {
+      const removed = await request(RemovePasskeyDocument, { id: u.passkey.id }, { token: u.token });
+      expect(unlinked!.data?.unlinkIdentity).toBe(true);
+      expect(errorCode(removed)).toBe("BAD_USER_INPUT");
+      expect(removed.errors![0].message).toMatch(/last way to sign in/);
+    } finally {
+      beforePasskeyWrite = null;
+    }
+    expect(await gw.db.db.prisma.passkey.count({ where: { userId: u.userId } })).toBe(1);
+    expect(await gw.db.db.prisma.identity.count({ where: { userId: u.userId } })).toBe(0);
+    expect(await events(u.userId, "passkey.removed")).toMatchObject([{ ok: false, detail: { reason: "last_way_in" } }]);
   });
 });
 

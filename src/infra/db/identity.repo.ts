@@ -1,6 +1,6 @@
 import type { IdentityRecord, IdentityRepo, LinkOutcome, ProviderProfile } from "../../methods/social/identity.repo";
 import type { PrismaClient } from "./generated/client";
-import { lockLiveSession } from "./live-session";
+import { lockForWayRemoval, lockLiveSession } from "./live-session";
 import { isUniqueViolation } from "./prisma-errors";
 
 
@@ -48,12 +48,12 @@ export class PrismaIdentityRepo implements IdentityRepo {
     }
   }
 
-  async remove(id: string, userId: string, opts: { liveSession: string; expectedCount: number }): Promise<"removed" | "missing" | "changed"> {
+  async remove(id: string, userId: string, opts: { liveSession: string; waysInVersion: number }): Promise<"removed" | "missing" | "changed"> {
     return this.prisma.$transaction(async (tx) => {
-      // The user's row lock serializes unlinks (and claims) of this account.
-      await lockLiveSession(tx, userId, opts.liveSession);
+      // The user's row lock serializes unlinks (and claims, and passkey removals) of this
+      // account; taken only if no way in was removed since the caller counted them.
+      if (!(await lockForWayRemoval(tx, userId, opts.liveSession, opts.waysInVersion))) return "changed";
       if ((await tx.identity.count({ where: { id, userId } })) !== 1) return "missing";
-      if ((await tx.identity.count({ where: { userId } })) !== opts.expectedCount) return "changed";
       await tx.identity.delete({ where: { id } });
       return "removed";
     });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { NewPasskey, PasskeyRecord, PasskeyRepo } from "../../methods/passkey/passkey.repo";
 import type { Passkey, PrismaClient } from "./generated/client";
-import { lockLiveSession } from "./live-session";
+import { lockForWayRemoval, lockLiveSession } from "./live-session";
 import { isUuid } from "./uuid";
 import { isUniqueViolation } from "./prisma-errors";
 
@@ -77,12 +77,13 @@ export class PrismaPasskeyRepo implements PasskeyRepo {
     });
   }
 
-  async remove(userId: string, id: string, opts: { keepOne: boolean; liveSession: string }): Promise<"removed" | "not_found" | "last"> {
+  async remove(userId: string, id: string, opts: { keepOne: boolean; liveSession: string; waysInVersion: number }): Promise<"removed" | "not_found" | "last" | "changed"> {
     if (!isUuid(id)) return "not_found";
     return this.prisma.$transaction(async (tx) => {
       // The user row's lock serializes removals (and additions, and claims) for one user: the
       // count below stays true until commit, and a logout or claim that ended the session wins.
-      await lockLiveSession(tx, userId, opts.liveSession);
+      // It is taken only if no other way in was removed since the caller counted them.
+      if (!(await lockForWayRemoval(tx, userId, opts.liveSession, opts.waysInVersion))) return "changed";
       const mine = await tx.passkey.count({ where: { id, userId } });
       if (mine !== 1) return "not_found";
       if (opts.keepOne && (await tx.passkey.count({ where: { userId } })) < 2) return "last";

@@ -18,7 +18,8 @@ const columns = (c: Contact) =>
 
 /** A UserRecord's columns, for the reads every request makes (hand-written: see sql.ts). */
 const USER_COLUMNS = `id::text AS id, email, email_verified AS "emailVerified", phone, phone_verified AS "phoneVerified",
-  password_hash AS "passwordHash", totp_enabled AS "totpEnabled", credentials_version AS "credentialsVersion", created_at AS "createdAt"`;
+  password_hash AS "passwordHash", totp_enabled AS "totpEnabled", credentials_version AS "credentialsVersion",
+  ways_in_version AS "waysInVersion", created_at AS "createdAt"`;
 
 /** A contact's address and verified-flag columns, by their SQL names. */
 const sqlColumns = (c: Contact) => (c.kind === "email" ? { address: "email", verified: "email_verified" } : { address: "phone", verified: "phone_verified" });
@@ -114,6 +115,8 @@ export class PrismaUserRepo implements UserRepo {
             totpEnabled: false,
             // A sign-in that checked the creator's password before this commits gets no session.
             credentialsVersion: { increment: 1 },
+            // It takes the password and the identities: a removal counted before this counts again.
+            waysInVersion: { increment: 1 },
           },
         });
         if (count !== 1) throw new Conflict();

@@ -46,9 +46,10 @@ export interface PasskeyRepo {
   /**
    * Removes one of the user's passkeys while `liveSession` is live; with `keepOne`, only while
    * another passkey of the user remains (decided under the user row's lock, so two removals
-   * cannot take the last two).
+   * cannot take the last two). "changed" when a way in was removed since the user's
+   * `waysInVersion` (the value `keepOne` was decided under): decide again.
    */
-  remove(userId: string, id: string, opts: { keepOne: boolean; liveSession: string }): Promise<"removed" | "not_found" | "last">;
+  remove(userId: string, id: string, opts: { keepOne: boolean; liveSession: string; waysInVersion: number }): Promise<"removed" | "not_found" | "last" | "changed">;
 }
 
 declare module "../../core/ports" {

@@ -7,7 +7,7 @@ import {
   type AuthenticatorTransportFuture,
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
-import type { Factor, WaysIn } from "../../core/auth-method";
+import { WAY_REMOVAL_ATTEMPTS, type Factor, type WaysIn } from "../../core/auth-method";
 import type { AuthResult, IssuedTokens, Principal } from "../../core/auth";
 import { ipLimitKey } from "../../core/client-info";
 import { AuthError, badInput } from "../../core/errors";
@@ -296,22 +296,28 @@ export class PasskeyService {
 
   /** Removes a passkey (a recent sign-in), never the account's last way in. */
   async remove(principal: Principal, id: string, client: ClientInfo): Promise<boolean> {
-    const user = await this.changeableUser(principal, client, "passkey.removed", { toAdd: false });
-    const passkeys = await this.d.passkeys.listByUser(user.id);
-    const passkey = passkeys.find((p) => p.id === id);
-    if (!passkey) throw noSuchPasskey();
-    // Without another way in (a password, a proven address, an identity: the methods count
-    // them), the other passkeys are the only way back in.
-    const otherWayIn = (await this.d.waysIn(user)) - (this.d.enabled ? passkeys.length : 0) > 0;
-    const outcome = await this.d.passkeys.remove(user.id, id, { keepOne: !otherWayIn, liveSession: principal.sessionId });
-    if (outcome === "not_found") throw noSuchPasskey();
-    if (outcome === "last") {
-      await this.audit("passkey.removed", false, user.id, client, { passkeyId: id, reason: "last_way_in" });
-      throw badInput("id", "This is the account's last way to sign in: add a password, an email address or another passkey first.");
+    for (let attempt = 0; attempt < WAY_REMOVAL_ATTEMPTS; attempt++) {
+      const user = await this.changeableUser(principal, client, "passkey.removed", { toAdd: false });
+      const passkeys = await this.d.passkeys.listByUser(user.id);
+      const passkey = passkeys.find((p) => p.id === id);
+      if (!passkey) throw noSuchPasskey();
+      // Without another way in (a password, a proven address, an identity: the methods count
+      // them), the other passkeys are the only way back in.
+      const otherWayIn = (await this.d.waysIn(user)) - (this.d.enabled ? passkeys.length : 0) > 0;
+      const outcome = await this.d.passkeys.remove(user.id, id, { keepOne: !otherWayIn, liveSession: principal.sessionId, waysInVersion: user.waysInVersion });
+      if (outcome === "not_found") throw noSuchPasskey();
+      if (outcome === "last") {
+        await this.audit("passkey.removed", false, user.id, client, { passkeyId: id, reason: "last_way_in" });
+        throw badInput("id", "This is the account's last way to sign in: add a password, an email address or another passkey first.");
+      }
+      if (outcome === "removed") {
+        await this.audit("passkey.removed", true, user.id, client, { passkeyId: id });
+        await this.notify(user, (email) => passkeyRemovedMessage(email, this.d.appName, user.id, passkey.name));
+        return true;
+      }
+      // "changed": another way in was removed meanwhile (an identity unlinked, say); count again.
     }
-    await this.audit("passkey.removed", true, user.id, client, { passkeyId: id });
-    await this.notify(user, (email) => passkeyRemovedMessage(email, this.d.appName, user.id, passkey.name));
-    return true;
+    throw new Error("ways in changed concurrently too often");
   }
 
   /**

@@ -37,11 +37,11 @@ export interface IdentityRepo {
    */
   createWithUser(profile: ProviderProfile, now: Date): Promise<IdentityRecord | null>;
   /**
-   * Removes the user's identity while `liveSession` is live, only if the user still has
-   * `expectedCount` identities (the count the caller's "last way in" check saw): of two
-   * concurrent unlinks the second finds the count changed and checks again.
+   * Removes the user's identity while `liveSession` is live, only if no way in was removed
+   * since the user's `waysInVersion` (the value the caller's "last way in" count saw): of two
+   * concurrent removals, of any kind, the second finds it "changed" and counts again.
    */
-  remove(id: string, userId: string, opts: { liveSession: string; expectedCount: number }): Promise<"removed" | "missing" | "changed">;
+  remove(id: string, userId: string, opts: { liveSession: string; waysInVersion: number }): Promise<"removed" | "missing" | "changed">;
 }
 
 declare module "../../core/ports" {

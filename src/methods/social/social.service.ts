@@ -1,5 +1,5 @@
 import type { SpineSettings } from "../../config/settings";
-import type { Factor, WaysIn } from "../../core/auth-method";
+import { WAY_REMOVAL_ATTEMPTS, type Factor, type WaysIn } from "../../core/auth-method";
 import type { AuthResult, Principal } from "../../core/auth";
 import { ipLimitKey } from "../../core/client-info";
 import { normalizeEmail } from "../../core/contact";
@@ -223,26 +223,25 @@ export class SocialService {
   async unlink(principal: Principal, id: string, client: ClientInfo): Promise<boolean> {
     const noSuch = () => badInput("id", "No such identity on your account.");
     if (!UUID.test(id)) throw noSuch();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < WAY_REMOVAL_ATTEMPTS; attempt++) {
       const user = await this.d.users.findById(principal.userId);
       if (!user) throw new AuthError("UNAUTHENTICATED");
       await this.d.sessions.assertMayChangeAccount(principal, user, "unlink a way to sign in");
-      const identities = await this.d.identities.listByUser(user.id);
-      const identity = identities.find((i) => i.id === id);
+      const identity = (await this.d.identities.listByUser(user.id)).find((i) => i.id === id);
       if (!identity) throw noSuch();
       if ((await this.d.waysIn(user)) <= 1) {
         await this.d.audit.record({ type: "identity.unlinked", ok: false, userId: user.id, client, detail: { provider: identity.provider, reason: "last_way_in" } });
         throw badInput("id", "This is the only way to sign in to your account: add a password, a verified email or another provider first.");
       }
-      const removed = await this.d.identities.remove(id, user.id, { liveSession: principal.sessionId, expectedCount: identities.length });
+      const removed = await this.d.identities.remove(id, user.id, { liveSession: principal.sessionId, waysInVersion: user.waysInVersion });
       if (removed === "missing") throw noSuch();
       if (removed === "removed") {
         await this.d.audit.record({ type: "identity.unlinked", ok: true, userId: user.id, client, detail: { provider: identity.provider, identityId: id } });
         return true;
       }
-      // "changed": another unlink ran meanwhile; count the ways in again.
+      // "changed": a way in was removed meanwhile; count them again.
     }
-    throw new Error("identities changed concurrently too often");
+    throw new Error("ways in changed concurrently too often");
   }
 
   /**

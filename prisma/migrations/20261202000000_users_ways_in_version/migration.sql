@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "users" ADD COLUMN     "ways_in_version" INTEGER NOT NULL DEFAULT 0;
+
