@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { URI, type TOTP } from "otpauth";
@@ -552,10 +553,24 @@ describe("a provider that is down or slow", () => {
   let down: TestGateway;
   let hang: net.Server;
   const held: net.Socket[] = [];
+  // GitHub's API, each answer `apiDelayMs` late (Infinity: never).
+  let slowApi: http.Server;
+  let apiDelayMs = Infinity;
+  const apiAsked: string[] = [];
   beforeAll(async () => {
     // Accepts connections and never answers.
     hang = net.createServer((socket) => void held.push(socket));
     await new Promise<void>((resolve) => hang.listen(0, "127.0.0.1", resolve));
+    slowApi = http.createServer((req, res) => {
+      apiAsked.push(req.url!);
+      if (apiDelayMs === Infinity) return;
+      setTimeout(() => {
+        fetch(new URL(req.url!, github.apiUrl), { headers: { authorization: req.headers.authorization!, "user-agent": "test" } })
+          .then(async (answer) => void res.writeHead(answer.status, { "content-type": answer.headers.get("content-type")! }).end(await answer.text()))
+          .catch(() => res.destroy()); // GitHub closed after the test
+      }, apiDelayMs);
+    });
+    await new Promise<void>((resolve) => slowApi.listen(0, "127.0.0.1", resolve));
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const closedPort = (closed.address() as AddressInfo).port;
@@ -576,7 +591,7 @@ describe("a provider that is down or slow", () => {
         GITHUB_CLIENT_ID: github.clientId,
         GITHUB_CLIENT_SECRET: github.clientSecret,
         GITHUB_URL: github.baseUrl,
-        GITHUB_API_URL: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+        GITHUB_API_URL: `http://127.0.0.1:${(slowApi.address() as AddressInfo).port}`,
       },
     });
   });
@@ -584,7 +599,10 @@ describe("a provider that is down or slow", () => {
     await down?.close();
     for (const socket of held) socket.destroy();
     await new Promise<void>((resolve) => hang.close(() => resolve()));
+    slowApi.closeAllConnections();
+    await new Promise<void>((resolve) => slowApi.close(() => resolve()));
   });
+  afterEach(() => void (apiDelayMs = Infinity));
 
   it("starts anyway (discovery is lazy) and answers UNAVAILABLE at startSocialSignIn", async () => {
     expect((await fetch(`${down.url}/readyz`)).status).toBe(200);
@@ -606,5 +624,15 @@ describe("a provider that is down or slow", () => {
     const logged = JSON.stringify(down.logs.filter((l) => l.msg === "social sign-in failed at the provider"));
     expect(logged).toMatch(/temporarily_unavailable/);
     expect(logged).not.toContain(callback.searchParams.get("code")!);
+  });
+
+  it("gives the whole callback one SOCIAL_PROVIDER_TIMEOUT_MS, not one per request (/user and /user/emails each in time, not both)", async () => {
+    apiDelayMs = 200; // each under the 300 ms timeout; together over it
+    const r = await down.request(StartSocialSignInDocument, { input: { provider: "github", redirectUrl: `${APP}/x`, state: "s" } });
+    const callback = await github.authorize(r.data!.startSocialSignIn.authorizationUrl);
+    const res = await fetch(`${down.url}${callback.pathname}${callback.search}`, { redirect: "manual" });
+    // With a timeout per request, both answers would have come in time and signed octocat in.
+    expect(Object.fromEntries(new URL(res.headers.get("location")!).searchParams)).toEqual({ error: "temporarily_unavailable", state: "s" });
+    expect(apiAsked.slice(-2)).toEqual(["/user", "/user/emails"]); // /user answered in time, then the deadline passed
   });
 });

@@ -94,6 +94,23 @@ function isUnreachable(e: unknown): boolean {
   return false;
 }
 
+/**
+ * One deadline for a provider step that makes several requests (discovery, token and
+ * userinfo; token, /user and /user/emails; discovery and JWKS): each request has the timeout
+ * too, but their sum must not wait longer. Past it the step fails as the provider not
+ * answering (a TimeoutError); a request still out ends on its own timeout, its answer unused.
+ */
+export function withinDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
+  return new Promise<T>((resolve, reject) => {
+    const expired = () => reject(signal.reason);
+    signal.addEventListener("abort", expired, { once: true });
+    work(signal)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener("abort", expired));
+  });
+}
+
 /** Providers' email_verified: a boolean, or Apple's "true" / "false" strings. */
 const isTrue = (v: unknown) => v === true || v === "true";
 const emailOf = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" && v.length <= 254 ? v.trim().toLowerCase() : null);
@@ -157,27 +174,31 @@ class OidcUpstream implements Upstream {
 
   async exchange(params: URLSearchParams, checks: AuthorizationChecks): Promise<ProviderProfile> {
     try {
-      const oidc = await openIdClient();
-      const config = await this.tokenConfiguration();
-      const callback = new URL(checks.redirectUri);
-      for (const [k, v] of params) callback.searchParams.append(k, v);
-      const tokens = await oidc.authorizationCodeGrant(config, callback, {
-        pkceCodeVerifier: checks.codeVerifier,
-        expectedState: checks.state,
-        expectedNonce: checks.nonce,
-        idTokenExpected: true,
-      });
-      const claims = tokens.claims() as (IDToken & Record<string, unknown>) | undefined;
-      if (!claims) throw new ProviderError("invalid_id_token", "The provider sent no id_token.", { provider: this.config.id });
-      let profile = profileOf(this.config.id, claims);
-      // Some providers keep the email out of the id_token: userinfo has it.
-      if (profile.email === null && config.serverMetadata().userinfo_endpoint && tokens.access_token) {
-        profile = profileOf(this.config.id, { ...(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)), sub: claims.sub });
-      }
-      return profile;
+      return await withinDeadline(this.timeoutMs, () => this.exchangeCode(params, checks));
     } catch (e) {
       throw providerFailure(e, this.config.id);
     }
+  }
+
+  private async exchangeCode(params: URLSearchParams, checks: AuthorizationChecks): Promise<ProviderProfile> {
+    const oidc = await openIdClient();
+    const config = await this.tokenConfiguration();
+    const callback = new URL(checks.redirectUri);
+    for (const [k, v] of params) callback.searchParams.append(k, v);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: checks.codeVerifier,
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      idTokenExpected: true,
+    });
+    const claims = tokens.claims() as (IDToken & Record<string, unknown>) | undefined;
+    if (!claims) throw new ProviderError("invalid_id_token", "The provider sent no id_token.", { provider: this.config.id });
+    let profile = profileOf(this.config.id, claims);
+    // Some providers keep the email out of the id_token: userinfo has it.
+    if (profile.email === null && config.serverMetadata().userinfo_endpoint && tokens.access_token) {
+      profile = profileOf(this.config.id, { ...(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)), sub: claims.sub });
+    }
+    return profile;
   }
 
   /** The discovered configuration; for Apple with the current signed client secret. */
@@ -228,7 +249,14 @@ export class IdTokenVerifier {
     private readonly timeoutMs: number,
   ) {}
 
-  async verify(idToken: string, nonce: string, nowMs: number): Promise<VerifiedIdToken> {
+  /** Discovery and the JWKS within one SOCIAL_PROVIDER_TIMEOUT_MS (withinDeadline). */
+  verify(idToken: string, nonce: string, nowMs: number): Promise<VerifiedIdToken> {
+    return withinDeadline(this.timeoutMs, () => this.check(idToken, nonce, nowMs)).catch((e) => {
+      throw providerFailure(e, this.config.id);
+    });
+  }
+
+  private async check(idToken: string, nonce: string, nowMs: number): Promise<VerifiedIdToken> {
     const metadata = (await this.discovered()).serverMetadata();
     if (!metadata.jwks_uri) throw new ProviderError("server_error", "The provider publishes no keys (jwks_uri).", { provider: this.config.id });
     if (this.jwks?.uri !== metadata.jwks_uri) {
@@ -306,29 +334,34 @@ class GithubUpstream implements Upstream {
 
   async exchange(params: URLSearchParams, checks: AuthorizationChecks): Promise<ProviderProfile> {
     try {
-      const oidc = await openIdClient();
-      const callback = new URL(checks.redirectUri);
-      for (const [k, v] of params) callback.searchParams.append(k, v);
-      const tokens = await oidc.authorizationCodeGrant(await this.configuration(), callback, { pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state });
-      const user = (await this.api("/user", tokens.access_token)) as { id?: unknown; email?: unknown };
-      if (typeof user.id !== "number" && typeof user.id !== "string") throw new ProviderError("server_error", "GitHub's /user has no id.", { provider: "github" });
-      const emails = await this.api("/user/emails", tokens.access_token).catch((e) => {
-        // Without the user:email scope GitHub answers 404: no verified email then.
-        if (e instanceof GithubApiError && e.status === 404) return [];
-        throw e;
-      });
-      const primary = Array.isArray(emails) ? (emails as Array<{ email?: unknown; primary?: unknown; verified?: unknown }>).find((e) => e.primary === true) : undefined;
-      const email = emailOf(primary?.email) ?? emailOf(user.email);
-      return { provider: "github", subject: String(user.id), email, emailVerified: email !== null && primary?.verified === true && emailOf(primary.email) === email };
+      return await withinDeadline(this.timeoutMs, (signal) => this.exchangeCode(params, checks, signal));
     } catch (e) {
       throw providerFailure(e, "github");
     }
   }
 
-  private async api(path: string, token: string): Promise<unknown> {
+  private async exchangeCode(params: URLSearchParams, checks: AuthorizationChecks, signal: AbortSignal): Promise<ProviderProfile> {
+    const oidc = await openIdClient();
+    const callback = new URL(checks.redirectUri);
+    for (const [k, v] of params) callback.searchParams.append(k, v);
+    const tokens = await oidc.authorizationCodeGrant(await this.configuration(), callback, { pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state });
+    const user = (await this.api("/user", tokens.access_token, signal)) as { id?: unknown; email?: unknown };
+    if (typeof user.id !== "number" && typeof user.id !== "string") throw new ProviderError("server_error", "GitHub's /user has no id.", { provider: "github" });
+    const emails = await this.api("/user/emails", tokens.access_token, signal).catch((e) => {
+      // Without the user:email scope GitHub answers 404: no verified email then.
+      if (e instanceof GithubApiError && e.status === 404) return [];
+      throw e;
+    });
+    const primary = Array.isArray(emails) ? (emails as Array<{ email?: unknown; primary?: unknown; verified?: unknown }>).find((e) => e.primary === true) : undefined;
+    const email = emailOf(primary?.email) ?? emailOf(user.email);
+    return { provider: "github", subject: String(user.id), email, emailVerified: email !== null && primary?.verified === true && emailOf(primary.email) === email };
+  }
+
+  /** `signal`: the exchange's deadline, so a slow API is let go (not left running) when it passes. */
+  private async api(path: string, token: string, signal: AbortSignal): Promise<unknown> {
     const response = await fetch(`${this.config.apiUrl}${path}`, {
       headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json", "user-agent": "graphql-auth-gateway", "x-github-api-version": "2022-11-28" },
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal,
     });
     if (response.status >= 500) throw new ProviderError("temporarily_unavailable", `GitHub answered ${response.status}.`, { provider: "github", status: response.status });
     if (!response.ok) throw new GithubApiError(response.status);
