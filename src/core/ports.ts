@@ -196,9 +196,11 @@ export interface NewSession {
 
 export interface SessionRepo {
   /**
-   * Creates the session with its first refresh token; null when the user's
-   * credentialsVersion is no longer the one the factors were checked under (a claim
-   * happened meanwhile). Serialized with claims, so none can miss the new session.
+   * Creates the session with its first refresh token and its `session.created` audit event
+   * (detail: sessionId, aal, amr), together: no session without its row in the trail, and
+   * one round trip for both. Null when the user's credentialsVersion is no longer the one
+   * the factors were checked under (a claim happened meanwhile). Serialized with claims,
+   * so none can miss the new session.
    */
   create(session: NewSession): Promise<SessionRecord | null>;
   findById(id: string): Promise<SessionRecord | null>;

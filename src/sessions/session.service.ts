@@ -188,7 +188,7 @@ export class SessionService {
       await this.d.audit.record({ type: "session.refused", ok: false, userId: user.id, client, detail: { reason: "account_claimed", amr } });
       throw accountChanged();
     }
-    await this.d.audit.record({ type: "session.created", ok: true, userId: user.id, client, detail: { sessionId: session.id, aal, amr } });
+    // Its session.created event was stored with it (SessionRepo.create).
     return { status: "AUTHENTICATED", tokens: this.issue(session, refreshToken), user, mfaMethods: [], isNewUser };
   }
 

@@ -71,6 +71,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
     /** The request as the store should hand it back, in state `state`. */
     const expected = (r: NewLinkRequest, state: LinkRequest["state"], createdAt: number): LinkRequest => ({
       requestId: r.requestId,
+      tag: magicLinkEmailTag(r.email),
       email: r.email,
       state,
       createdAt,
@@ -113,6 +114,15 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         await links.create(r);
         await store.run(dropField, [requestKey(r)], ["clientState"]);
         expect(await links.consume(r.token, null)).toEqual({ status: "OK", request: { ...expected(r, "CONSUMED", createdAt), clientState: null }, matched: false });
+      });
+
+      it("uses a link whose token index holds the request id alone (issued before the tag was kept beside it)", async () => {
+        const r = request();
+        const createdAt = clock.now().getTime();
+        await links.create(r);
+        await store.set(magicLinkTokenKey(r.token), r.requestId, TTL_SECONDS * 1000);
+        expect(await links.peek(r.token)).toEqual(expected(r, "PENDING", createdAt));
+        expect(await links.consume(r.token, MATCH)).toEqual({ status: "OK", request: expected(r, "CONFIRMED", createdAt), matched: true });
       });
 
       it("keeps request and token index for the grace period, the email pointer for the link's TTL", async () => {
@@ -455,6 +465,22 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         await links.putAuth(id, "sealed-session");
         expect(await inspect(magicLinkTagKey(id))).toEqual([0, -2, []]);
         expect(await links.takeAuth(id)).toBeNull();
+        // Nor with a tag given (the request gone, its tag known).
+        const tag = magicLinkEmailTag("gone@example.com");
+        await links.putAuth(id, "sealed-session", tag);
+        expect(await inspect(magicLinkRequestKey(tag, id))).toEqual([0, -2, []]);
+        expect(await links.takeAuth(id, tag)).toBeNull();
+      });
+
+      it("is put and taken by the request's tag (from a read) as by its id alone", async () => {
+        const r = request();
+        await links.create(r);
+        const consumed = await links.consume(r.token, MATCH);
+        if (consumed.status !== "OK") throw new Error(consumed.status);
+        expect(consumed.request.tag).toBe(magicLinkEmailTag(r.email));
+        await links.putAuth(r.requestId, "sealed-session", consumed.request.tag);
+        expect(await links.takeAuth(r.requestId, consumed.request.tag)).toBe("sealed-session");
+        expect(await links.takeAuth(r.requestId)).toBeNull();
       });
     });
 

@@ -196,6 +196,22 @@ describe("a session created while a claim commits", () => {
     expect(created).toBeNull();
     expect(await gw.db.db.prisma.session.count({ where: { userId } })).toBe(1);
     expect(await gw.db.db.prisma.refreshToken.count({ where: { tokenHash: hashToken(`late-${userId}`) } })).toBe(0);
+    // Nor a session.created row: only the first session's.
+    expect(await gw.db.db.prisma.authEvent.count({ where: { userId, type: "session.created" } })).toBe(1);
+  });
+});
+
+describe("the audit trail", () => {
+  it("holds each session's session.created row, stored with the session: its id, aal, amr, IP and browser", async () => {
+    const a = await newAccount("jest-audit-a");
+    await loginAgain(a.email, "jest-audit-b");
+    const sessions = await gw.db.db.prisma.session.findMany({ where: { userId: a.userId }, orderBy: { createdAt: "asc" } });
+    const rows = await gw.db.db.prisma.authEvent.findMany({ where: { userId: a.userId, type: "session.created" }, orderBy: { at: "asc" } });
+    expect(rows.map(({ ok, ip, userAgent, detail }) => ({ ok, ip, userAgent, detail }))).toEqual(
+      sessions.map((s) => ({ ok: true, ip: s.ip, userAgent: s.userAgent, detail: { sessionId: s.id, aal: "aal1", amr: ["pwd"] } })),
+    );
+    expect(sessions.map((s) => s.userAgent)).toEqual(["jest-audit-a", "jest-audit-b"]);
+    for (const [i, row] of rows.entries()) expect(row.at).toEqual(sessions[i].createdAt);
   });
 });
 

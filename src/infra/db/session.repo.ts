@@ -26,6 +26,11 @@ const CREATE = `
   ), t AS (
     INSERT INTO refresh_tokens (id, session_id, token_hash, created_at)
     SELECT $13::uuid, s.id, $14::text, $9::timestamptz FROM s
+  ), e AS (
+    INSERT INTO auth_events (id, user_id, type, ok, ip, user_agent, detail, at)
+    SELECT $15::uuid, s.user_id, 'session.created', true, s.ip, s.user_agent,
+      jsonb_build_object('sessionId', s.id::text, 'aal', s.aal, 'amr', to_jsonb(s.amr)), $9::timestamptz
+    FROM s
   )
   SELECT ${sessionColumns("s")} FROM s`;
 
@@ -68,7 +73,7 @@ export class PrismaSessionRepo implements SessionRepo {
     const { client } = s;
     const aal2At = s.aal === "aal2" ? s.now : null;
     const session = [randomUUID(), s.aal, s.amr, s.firstFactorAmr, client.ip, client.userAgent, new Date(), s.now, aal2At, s.expiresAt];
-    const [row] = await this.sql<Session>(CREATE, [s.userId, s.credentialsVersion, ...session, randomUUID(), s.refreshTokenHash]);
+    const [row] = await this.sql<Session>(CREATE, [s.userId, s.credentialsVersion, ...session, randomUUID(), s.refreshTokenHash, randomUUID()]);
     return row ? toRecord(row) : null;
   }
 

@@ -43,6 +43,8 @@ export interface MagicLinkServiceDeps {
 export interface LinkEvent {
   requestId: string;
   state: LinkState;
+  /** With CONFIRMED: the request's store tag, so the waiting device takes its tokens in one read. */
+  tag?: string;
 }
 
 export const linkTopic = (requestId: string) => `magic-link:${requestId}`;
@@ -110,18 +112,19 @@ export class MagicLinkService {
     const { request, matched } = await this.useLink(input.token, matchCode, client);
     const account = await this.d.accounts.accountForProvenContact({ kind: "email", address: request.email }, client, this.accountOptions());
     if (!account) throw linkNotValid();
-    // One account, two sessions at once: the waiting device hears CONFIRMED one sign-in sooner.
+    // One account, two sessions at once; the waiting device hears CONFIRMED as soon as its
+    // own is stored, not after this one's.
     const waitingDevice = async () => {
       // Its own login row, from the browser and IP it asked with (as a sign-in of its own
       // wrote), stored together with its session: both before anyone is answered.
-      const [, session] = await Promise.all([
+      await Promise.all([
         this.d.audit.record({ type: "login.magic_link", ok: true, userId: account.user.id, client: waitingClientOf(request) }),
         this.startWaitingSession(request, account),
       ]);
-      return session;
+      await this.publish(request.requestId, "CONFIRMED", request.tag);
     };
-    const [here] = await Promise.all([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched && waitingDevice()]);
-    await this.publish(request.requestId, matched ? "CONFIRMED" : "CONSUMED");
+    const [here] = await Promise.all([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched ? waitingDevice() : null]);
+    if (!matched) await this.publish(request.requestId, "CONSUMED");
     return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
   }
 
@@ -136,7 +139,7 @@ export class MagicLinkService {
     const { request } = await this.useLink(input.token, matchCode, client);
     const waiting = await this.signInWaitingDevice(request);
     if (!waiting) throw linkNotValid();
-    await this.publish(request.requestId, "CONFIRMED");
+    await this.publish(request.requestId, "CONFIRMED", request.tag);
     return { status: waiting.status };
   }
 
@@ -172,7 +175,7 @@ export class MagicLinkService {
   /** The waiting device's sign-in, sealed in the store for its subscription to take once. */
   private async startWaitingSession(request: LinkRequest, account: ProvenAccount): Promise<AuthResult> {
     const waiting = await this.d.sessions.completeFirstFactor(account.user, FACTOR, waitingClientOf(request), account.isNewUser);
-    await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId));
+    await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId), request.tag);
     return waiting;
   }
 
@@ -197,16 +200,16 @@ export class MagicLinkService {
   }
 
   /** The waiting device's sign-in, once: the stored copy is deleted as it is read. */
-  async takeAuth(requestId: string): Promise<AuthResult | null> {
-    const sealed = await this.d.links.takeAuth(requestId);
+  async takeAuth(requestId: string, tag?: string): Promise<AuthResult | null> {
+    const sealed = await this.d.links.takeAuth(requestId, tag);
     if (!sealed) return null;
     const result = JSON.parse(this.d.box.open(sealed, requestId).toString("utf8")) as AuthResult;
     if (result.status === "AUTHENTICATED") result.user.createdAt = new Date(result.user.createdAt);
     return result;
   }
 
-  private async publish(requestId: string, state: LinkState): Promise<void> {
-    await this.d.bus.publish(linkTopic(requestId), { requestId, state } satisfies LinkEvent);
+  private async publish(requestId: string, state: LinkState, tag?: string): Promise<void> {
+    await this.d.bus.publish(linkTopic(requestId), (tag ? { requestId, state, tag } : { requestId, state }) satisfies LinkEvent);
   }
 }
 

@@ -62,9 +62,9 @@ async function* statusStream(
   listening.events = events;
   try {
     // Only the expiry and the state are kept while the device waits.
-    const { expiresAt, state: current } = await links.watch(requestId, listenToken);
+    const { expiresAt, state: current, tag } = await links.watch(requestId, listenToken);
     if (current === "CONFIRMED") {
-      yield event(requestId, "CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
+      yield event(requestId, "CONFIRMED", await authWithin(links, requestId, tag, events, AUTH_GRACE_MS));
       return;
     }
     yield event(requestId, current);
@@ -78,7 +78,7 @@ async function* statusStream(
       if (next.done) return;
       const { state } = next.value;
       if (state === "CONFIRMED") {
-        yield event(requestId, "CONFIRMED", await authWithin(links, requestId, events, AUTH_GRACE_MS));
+        yield event(requestId, "CONFIRMED", await authWithin(links, requestId, next.value.tag, events, AUTH_GRACE_MS));
         return;
       }
       yield event(requestId, state);
@@ -90,15 +90,15 @@ async function* statusStream(
 }
 
 /** The stored tokens, once; when a CONFIRMED event is still on its way, waits for it briefly. */
-async function authWithin(links: MagicLinkService, requestId: string, events: AsyncIterableIterator<LinkEvent>, ms: number): Promise<AuthPayload | null> {
-  const taken = await links.takeAuth(requestId);
+async function authWithin(links: MagicLinkService, requestId: string, tag: string | undefined, events: AsyncIterableIterator<LinkEvent>, ms: number): Promise<AuthPayload | null> {
+  const taken = await links.takeAuth(requestId, tag);
   if (taken) return toAuthPayload(taken);
   const deadline = Date.now() + ms;
   for (;;) {
     const next = await nextBefore(events, deadline);
     if (next === "timeout" || next.done) return null;
     if (next.value.state === "CONFIRMED") {
-      const late = await links.takeAuth(requestId);
+      const late = await links.takeAuth(requestId, next.value.tag ?? tag);
       return late ? toAuthPayload(late) : null;
     }
   }

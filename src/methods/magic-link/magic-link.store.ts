@@ -34,7 +34,10 @@ export const magicLinkRequestKey = (tag: string, requestId: string): string => `
 export const magicLinkEmailKey = (email: string): string => pointerKey(magicLinkEmailTag(email));
 const pointerKey = (tag: string): string => `ml:{${tag}}:current`;
 
-/** Names the request a link's token belongs to; keyed by the token's hash, never the token. */
+/**
+ * Names the request a link's token belongs to; keyed by the token's hash, never the token.
+ * Its value: "requestId tag" (a link issued before the tag was added holds the id alone).
+ */
 export const magicLinkTokenKey = (token: string): string => `ml:token:${hashToken(token)}`;
 
 /** Names the tag a request id lives under: the waiting device knows the id alone. */
@@ -44,6 +47,8 @@ export type LinkState = "PENDING" | "OPENED" | "CONFIRMED" | "CONSUMED" | "DENIE
 
 export interface LinkRequest {
   requestId: string;
+  /** Its hash tag (magicLinkEmailTag of its email): names its key without a lookup. */
+  tag: string;
   email: string;
   state: LinkState;
   /** ms since the epoch, by the store's clock. */
@@ -136,7 +141,7 @@ export class MagicLinkStore {
     // In other slots than the request, so not in its script: written first, a failure
     // before the script leaves only indexes naming no request (UNKNOWN).
     // Both at once: neither depends on the other (one round trip, not two).
-    await Promise.all([this.store.set(magicLinkTagKey(r.requestId), tag, keptMs), this.store.set(magicLinkTokenKey(r.token), r.requestId, keptMs)]);
+    await Promise.all([this.store.set(magicLinkTagKey(r.requestId), tag, keptMs), this.store.set(magicLinkTokenKey(r.token), `${r.requestId} ${tag}`, keptMs)]);
     await this.store.run(createLinkRequest, [magicLinkRequestKey(tag, r.requestId), pointerKey(tag)], [r.requestId, ttlMs, keptMs, ...Object.entries(fields).flat()]);
   }
 
@@ -146,7 +151,7 @@ export class MagicLinkStore {
     if (!target) return { status: "UNKNOWN" };
     const reply = await this.store.run(openLink, target.keys, target.args);
     if (reply[0] !== "OK") return { status: reply[0] };
-    return { status: "OK", request: toRequest(target.requestId, reply[2]), changed: reply[1] === 1 };
+    return { status: "OK", request: toRequest(target.requestId, target.tag, reply[2]), changed: reply[1] === 1 };
   }
 
   /**
@@ -161,7 +166,7 @@ export class MagicLinkStore {
     const reply = await this.store.run(consumeLink, target.keys, [...target.args, ...match]);
     switch (reply[0]) {
       case "OK":
-        return { status: "OK", request: toRequest(target.requestId, reply[2]), matched: reply[1] === 1 };
+        return { status: "OK", request: toRequest(target.requestId, target.tag, reply[2]), matched: reply[1] === 1 };
       case "WRONG_MATCH":
         return { status: "WRONG_MATCH", attemptsRemaining: reply[1], requestId: target.requestId };
       case "DENIED":
@@ -183,43 +188,48 @@ export class MagicLinkStore {
   async watch(requestId: string, listenToken: string): Promise<LinkRequest | null> {
     const found = await this.read(requestId);
     if (!found || !safeEqual(found.listenHash, hashToken(listenToken))) return null;
-    return this.asOfNow(toRequest(requestId, found.snapshot));
+    return this.asOfNow(toRequest(requestId, found.tag, found.snapshot));
   }
 
   /** The request as it stands, EXPIRED once its link has expired unused; null when unknown. */
   async state(requestId: string): Promise<LinkRequest | null> {
     const found = await this.read(requestId);
-    return found && this.asOfNow(toRequest(requestId, found.snapshot));
+    return found && this.asOfNow(toRequest(requestId, found.tag, found.snapshot));
   }
 
   /** The request a link's token names, read without opening it; null when unknown. */
   async peek(token: string): Promise<LinkRequest | null> {
-    const requestId = await this.store.get(magicLinkTokenKey(token));
-    return requestId === null ? null : this.state(requestId);
+    const indexed = await this.store.get(magicLinkTokenKey(token));
+    return indexed === null ? null : this.state(indexed.split(" ")[0]);
   }
 
-  /** Keeps the sealed session for the waiting device until taken or the request expires. */
-  async putAuth(requestId: string, sealed: string): Promise<void> {
-    // False when the request is gone: there is nobody left to deliver it to.
-    const key = await this.requestKeyOf(requestId);
+  /**
+   * Keeps the sealed session for the waiting device until taken or the request expires
+   * (nothing when the request is gone: there is nobody left to deliver it to). `tag`, when
+   * known (LinkRequest.tag), spares the lookup of the request's key.
+   */
+  async putAuth(requestId: string, sealed: string, tag?: string): Promise<void> {
+    const key = await this.requestKeyOf(requestId, tag);
     if (key !== null) await this.store.run(putLinkAuth, [key], [sealed]);
   }
 
-  /** The sealed session, once: a second call gets null. */
-  async takeAuth(requestId: string): Promise<string | null> {
-    const key = await this.requestKeyOf(requestId);
+  /** The sealed session, once: a second call gets null. `tag` as for putAuth. */
+  async takeAuth(requestId: string, tag?: string): Promise<string | null> {
+    const key = await this.requestKeyOf(requestId, tag);
     return key === null ? null : this.store.run(takeLinkAuth, [key], []);
   }
 
-  /** The request's key, found through its id's tag; null when the id is unknown. */
-  private async requestKeyOf(requestId: string): Promise<string | null> {
-    const tag = await this.store.get(magicLinkTagKey(requestId));
+  /** The request's key, through its id's tag (looked up unless given); null when the id is unknown. */
+  private async requestKeyOf(requestId: string, known?: string): Promise<string | null> {
+    const tag = known ?? (await this.store.get(magicLinkTagKey(requestId)));
     return tag === null ? null : magicLinkRequestKey(tag, requestId);
   }
 
-  private async read(requestId: string): Promise<{ listenHash: string; snapshot: RequestSnapshot } | null> {
-    const key = await this.requestKeyOf(requestId);
-    return key === null ? null : this.store.run(readLinkRequest, [key], []);
+  private async read(requestId: string): Promise<{ tag: string; listenHash: string; snapshot: RequestSnapshot } | null> {
+    const tag = await this.store.get(magicLinkTagKey(requestId));
+    if (tag === null) return null;
+    const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(tag, requestId)], []);
+    return found && { tag, ...found };
   }
 
   /**
@@ -227,12 +237,13 @@ export class MagicLinkStore {
    * and the request's tag never change for a request id, so these reads cannot go
    * stale; the scripts re-check existence, and the token's hash against the request.
    */
-  private async resolve(token: string): Promise<{ requestId: string; keys: string[]; args: Array<string | number> } | null> {
-    const requestId = await this.store.get(magicLinkTokenKey(token));
-    if (requestId === null) return null;
-    const tag = await this.store.get(magicLinkTagKey(requestId));
+  private async resolve(token: string): Promise<{ requestId: string; tag: string; keys: string[]; args: Array<string | number> } | null> {
+    const indexed = await this.store.get(magicLinkTokenKey(token));
+    if (indexed === null) return null;
+    const [requestId, indexedTag] = indexed.split(" ");
+    const tag = indexedTag ?? (await this.store.get(magicLinkTagKey(requestId)));
     if (tag === null) return null;
-    return { requestId, keys: [magicLinkRequestKey(tag, requestId), pointerKey(tag)], args: [hashToken(token), requestId, this.clock.now().getTime()] };
+    return { requestId, tag, keys: [magicLinkRequestKey(tag, requestId), pointerKey(tag)], args: [hashToken(token), requestId, this.clock.now().getTime()] };
   }
 
   /** Reading writes nothing: a live request past its expiry is reported EXPIRED. */
@@ -242,12 +253,13 @@ export class MagicLinkStore {
   }
 }
 
-function toRequest(requestId: string, snapshot: RequestSnapshot): LinkRequest {
+function toRequest(requestId: string, tag: string, snapshot: RequestSnapshot): LinkRequest {
   // `?? ""`: a request stored before a field was added has none (see LATER_FIELDS).
   const field = (name: (typeof SNAPSHOT_FIELDS)[number]): string => snapshot[SNAPSHOT_FIELDS.indexOf(name)] ?? "";
   const orNull = (value: string): string | null => (value === "" ? null : value);
   return {
     requestId,
+    tag,
     email: field("email"),
     state: field("state") as LinkState,
     createdAt: Number(field("createdAt")),
