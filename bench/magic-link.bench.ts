@@ -262,7 +262,8 @@ function snapshot(name: string): void {
 async function memoryPerSubscription(a: Instance, d: Deployment, n: number, perConnection: number): Promise<MemoryFigures> {
   const requests = await pendingRequests(a, d, n);
   const redis = new Redis(d.redisUrl);
-  const channels = async () => ((await redis.pubsub("CHANNELS", `${d.prefix}magic-link:*`)) as string[]).length;
+  // Listeners on A's bus (one pattern subscription in Redis carries them all).
+  const channels = async () => a.bus.listenerCount();
   const redisMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))![1]);
   try {
     // Whatever an earlier round left subscribed is part of the baseline.
@@ -277,8 +278,8 @@ async function memoryPerSubscription(a: Instance, d: Deployment, n: number, perC
       if (ready.errors.length || ready.pending !== requests.length) {
         throw new Error(`${ready.pending}/${requests.length} subscriptions got PENDING; errors: ${ready.errors.join("; ")}`);
       }
-      // Each subscription listens on its own channel once its SUBSCRIBE is acknowledged.
-      await pollFor(async () => ((await channels()) >= channelsBefore + n ? true : undefined), `${n} more Redis channels`, 30_000);
+      // Each subscription listens on its own topic.
+      await pollFor(async () => ((await channels()) >= channelsBefore + n ? true : undefined), `${n} more listeners`, 30_000);
       const after = await settledMemory();
       snapshot(`after-${perConnection}`);
       const redisAfter = await redisMemory();
@@ -286,7 +287,8 @@ async function memoryPerSubscription(a: Instance, d: Deployment, n: number, perC
       await nextMessage(child, 60_000);
       // Reported, not awaited forever: a subscription A keeps after its client left is a finding.
       await pollFor(async () => ((await channels()) <= channelsBefore ? true : undefined), "", RELEASE_WAIT_MS).catch(() => undefined);
-      const heldAfterDisconnect = (await channels()) - channelsBefore;      return {
+      const heldAfterDisconnect = (await channels()) - channelsBefore;
+      return {
         label: perConnection === 1 ? "1 subscription per socket" : `${perConnection} subscriptions per socket`,
         sockets: Math.ceil(n / perConnection),
         subscriptions: n,

@@ -73,8 +73,6 @@ export interface AtomicScript<T> {
 /** Topic-based pub/sub: Redis pub/sub across instances, or in-process. */
 export interface EventBus {
   publish(topic: string, payload: object): Promise<void>;
-  /** Lazy: may start listening only at the first `next()`. */
-  subscribe<T>(topic: string): AsyncIterableIterator<T>;
   /** Resolves once listening: nothing published afterwards is missed. */
   listen<T>(topic: string): Promise<AsyncIterableIterator<T>>;
   close(): Promise<void>;

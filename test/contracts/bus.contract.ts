@@ -3,11 +3,6 @@ import type { EventBus } from "../../src/core/ports";
 
 export interface BusUnderTest {
   bus: EventBus;
-  /**
-   * Resolves once subscriptions to `topic` that have been started (first `next()` called)
-   * receive messages. Redis pub/sub drops what is published before SUBSCRIBE lands.
-   */
-  subscribed: (topic: string) => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -36,9 +31,8 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("delivers a subscriber's messages in the order they were published", async () => {
       const t = topic("order");
-      const messages = bus.subscribe<Numbered>(t);
+      const messages = await bus.listen<Numbered>(t);
       const first = messages.next();
-      await subject.subscribed(t);
       for (const n of [1, 2, 3]) await bus.publish(t, { n });
       expect(await first).toEqual({ value: { n: 1 }, done: false });
       expect(await messages.next()).toEqual({ value: { n: 2 }, done: false });
@@ -46,7 +40,7 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
       await messages.return?.();
     });
 
-    it("delivers every message to every subscriber of the topic", async () => {
+    it("delivers every message to every subscriber of the topic, each its own copy", async () => {
       const t = topic("fan-out");
       // listen() resolves once listening, so no wait is needed before publishing.
       const a = await bus.listen<Numbered>(t);
@@ -58,10 +52,12 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
         { value: { n: 1 }, done: false },
         { value: { n: 2 }, done: false },
       ]);
-      expect([await firstB, await b.next()]).toEqual([
+      const fromB = [await firstB, await b.next()];
+      expect(fromB).toEqual([
         { value: { n: 1 }, done: false },
         { value: { n: 2 }, done: false },
       ]);
+      expect(fromB[0].value).not.toBe((await firstA).value);
       await Promise.all([a.return?.(), b.return?.()]);
     });
 
@@ -77,9 +73,8 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("sends payloads as JSON", async () => {
       const t = topic("json");
-      const messages = bus.subscribe<{ at: string; nested: { list: number[] } }>(t);
+      const messages = await bus.listen<{ at: string; nested: { list: number[] } }>(t);
       const first = messages.next();
-      await subject.subscribed(t);
       const payload = { at: new Date("2030-01-01T00:00:00Z"), nested: { list: [1, 2] }, dropped: undefined };
       await bus.publish(t, payload);
       expect((await first).value).toEqual({ at: "2030-01-01T00:00:00.000Z", nested: { list: [1, 2] } });
@@ -88,9 +83,8 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("keeps topics apart", async () => {
       const [mine, other] = [topic("mine"), topic("other")];
-      const messages = bus.subscribe<Numbered>(mine);
+      const messages = await bus.listen<Numbered>(mine);
       const first = messages.next();
-      await subject.subscribed(mine);
       await bus.publish(other, { n: 0 });
       await bus.publish(mine, { n: 1 });
       expect(await first).toEqual({ value: { n: 1 }, done: false });
@@ -99,10 +93,9 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("stops delivering to a subscription ended with return()", async () => {
       const t = topic("return");
-      const leaving = bus.subscribe<Numbered>(t);
-      const staying = bus.subscribe<Numbered>(t);
+      const leaving = await bus.listen<Numbered>(t);
+      const staying = await bus.listen<Numbered>(t);
       const [waitingLeaving, waitingStaying] = [leaving.next(), staying.next()];
-      await subject.subscribed(t);
 
       expect(await leaving.return?.()).toEqual({ value: undefined, done: true });
       // A next() that was waiting ends too, so a `for await` loop over it finishes.
@@ -116,7 +109,7 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("ends a for-await loop when the consumer breaks out of it", async () => {
       const t = topic("for-await");
-      const messages = bus.subscribe<Numbered>(t);
+      const messages = await bus.listen<Numbered>(t);
       const received: number[] = [];
       const loop = (async () => {
         for await (const message of messages) {
@@ -124,7 +117,6 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
           if (message.n === 2) break;
         }
       })();
-      await subject.subscribed(t);
       for (const n of [1, 2, 3]) await bus.publish(t, { n });
       await loop;
       expect(received).toEqual([1, 2]);
@@ -133,9 +125,8 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
 
     it("ends open subscriptions on close()", async () => {
       const t = topic("close");
-      const messages = bus.subscribe<Numbered>(t);
+      const messages = await bus.listen<Numbered>(t);
       const waiting = messages.next();
-      await subject.subscribed(t);
       await bus.close();
       expect(await waiting).toEqual({ value: undefined, done: true });
     });

@@ -3,6 +3,5 @@ import { describeBusContract } from "./bus.contract";
 
 describeBusContract("memory", async () => {
   const bus = new MemoryBus();
-  // Subscriptions listen from subscribe(); there is nothing to wait for.
-  return { bus, subscribed: async () => {}, cleanup: () => bus.close() };
+  return { bus, cleanup: () => bus.close() };
 });

@@ -12,6 +12,7 @@ import { openInfrastructure } from "../../src/infrastructure";
 import { createKeyRing, publicJwksFromPem, signingKeyFromPem, type KeyRing } from "../../src/sessions/signing-keys";
 import { generateKeyPairSync } from "node:crypto";
 import { openDatabase, type Database } from "../../src/infra/db";
+import type { MemoryBus, RedisBus } from "../../src/infra/pubsub";
 import { createTestDatabase, MIGRATIONS_DIR, type TestDatabase } from "./database";
 import type { TcpProxy } from "./tcp-proxy";
 import { postGraphql, type GqlOptions, type GqlReply, type GqlResult } from "./graphql";
@@ -55,6 +56,8 @@ export interface TestGateway {
   gateway: Gateway;
   db: TestDatabase;
   store: KeyValueStore;
+  /** Its event bus (RedisBus or MemoryBus: both count a topic's listeners). */
+  bus: RedisBus | MemoryBus;
   keyRing: KeyRing;
   /** This deployment's Redis key prefix (shared by its peers). */
   keyPrefix: string;
@@ -140,6 +143,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     gateway,
     db,
     store: base.store,
+    bus: base.bus as RedisBus | MemoryBus,
     keyRing,
     keyPrefix: prefix,
     logs,

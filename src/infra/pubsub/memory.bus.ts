@@ -20,7 +20,8 @@ export class MemoryBus implements EventBus {
     this.emitter.emit(topic, JSON.stringify(payload));
   }
 
-  subscribe<T>(topic: string): AsyncIterableIterator<T> {
+  /** In process, a subscription listens from the moment it is made. */
+  async listen<T>(topic: string): Promise<AsyncIterableIterator<T>> {
     const listener = (message: string) => iterator.push(JSON.parse(message) as T);
     const iterator: PushIterator<T> = new PushIterator<T>(() => {
       this.emitter.off(topic, listener);
@@ -31,9 +32,9 @@ export class MemoryBus implements EventBus {
     return iterator;
   }
 
-  /** In process, a subscription listens from the moment it is made. */
-  async listen<T>(topic: string): Promise<AsyncIterableIterator<T>> {
-    return this.subscribe<T>(topic);
+  /** How many listeners wait on `topic`, or on any topic (for tests and probes). */
+  listenerCount(topic?: string): number {
+    return topic !== undefined ? this.emitter.listenerCount(topic) : this.open.size;
   }
 
   /** Ends every subscription, so `for await` loops over them finish. */

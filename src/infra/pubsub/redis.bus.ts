@@ -22,15 +22,21 @@ export interface RedisBusOptions {
  * `EventBus` over Redis pub/sub, so an event published by one gateway instance reaches
  * subscribers on all of them. Payloads travel as JSON.
  *
- * A subscription starts listening at its first `next()` (graphql-redis-subscriptions'
- * behaviour), and Redis drops messages published before SUBSCRIBE is acknowledged.
+ * One pattern subscription (the prefix's, `prefix*`) carries every topic to this instance,
+ * and the instance hands each message to its own listeners of that topic. A listener then
+ * costs a map entry, not a Redis subscription of its own with its bookkeeping in ioredis
+ * and graphql-redis-subscriptions (thousands of devices wait on a link at once), and
+ * listening needs no round trip once the pattern is subscribed. Every instance hears
+ * every topic's events: a few per sign-in, each ignored where nobody listens.
  */
 export class RedisBus implements EventBus {
   private readonly pubsub: RedisPubSub;
   private readonly topicPrefix: string;
   private readonly publisher: RedisClient;
   private readonly connections: RedisClient[];
-  private readonly open = new Set<AsyncIterableIterator<unknown>>();
+  /** This instance's listeners by topic: one, or several (an array), each ended once. */
+  private readonly listeners = new Map<string, PushIterator<unknown> | Array<PushIterator<unknown>>>();
+  private subscribed?: Promise<void>;
   private closing?: Promise<void>;
 
   constructor(options: RedisBusOptions) {
@@ -41,58 +47,102 @@ export class RedisBus implements EventBus {
     const subscriber = connectRedis(options.url, { ...timeouts, enableReadyCheck: false }, options.onError);
     this.publisher = publisher;
     this.connections = [publisher, subscriber];
-    this.pubsub = new RedisPubSub({ publisher, subscriber });
+    // The message's channel names its topic: kept beside the text, parsed per listener.
+    const deserializer = (text: string | Buffer, { channel }: { channel: string }): Received => ({ channel, text: text.toString() });
+    this.pubsub = new RedisPubSub({ publisher, subscriber, deserializer });
     this.topicPrefix = options.topicPrefix ?? "";
   }
 
   async publish(topic: string, payload: object): Promise<void> {
-    // JSON, as RedisPubSub would send it (its subscriber side parses it back).
+    // JSON, as RedisPubSub would send it.
     await publishingConnection(this.publisher).publish(this.channel(topic), JSON.stringify(payload));
   }
 
-  subscribe<T>(topic: string): AsyncIterableIterator<T> {
-    const iterator: AsyncIterableIterator<T> = this.pubsub.asyncIterableIterator<T>(this.channel(topic));
-    // Remember it so close() can end it; forget it once it ends, or the set would grow
-    // with every subscription the process ever served.
-    const stop = iterator.return?.bind(iterator);
-    iterator.return = async (value?: unknown) => {
-      this.open.delete(iterator);
-      return stop ? stop(value) : { value: undefined, done: true };
-    };
-    this.open.add(iterator);
-    return iterator;
-  }
-
   /**
-   * Resolves once Redis has acknowledged the SUBSCRIBE: every message published after
-   * that arrives. (Redis drops what is published before; `subscribe` alone is lazy.)
+   * Resolves once Redis has acknowledged the pattern subscription: every message published
+   * after that arrives. (Redis drops what is published before.)
    */
   async listen<T>(topic: string): Promise<AsyncIterableIterator<T>> {
-    let subscription: number | undefined;
-    const iterator: PushIterator<T> = new PushIterator<T>(async () => {
-      this.open.delete(iterator);
-      if (subscription !== undefined) this.pubsub.unsubscribe(subscription);
-    });
-    this.open.add(iterator);
-    subscription = await this.pubsub.subscribe<T>(this.channel(topic), (message) => iterator.push(message));
+    const iterator: PushIterator<T> = new PushIterator<T>(() => this.forget(topic, iterator as PushIterator<unknown>));
+    const others = this.listeners.get(topic);
+    this.listeners.set(topic, others === undefined ? (iterator as PushIterator<unknown>) : [...(Array.isArray(others) ? others : [others]), iterator as PushIterator<unknown>]);
+    try {
+      await this.subscribePattern();
+    } catch (e) {
+      await iterator.return();
+      throw e;
+    }
     return iterator;
   }
 
-  /** Channel a topic travels on (the prefix included), e.g. for PUBSUB NUMSUB. */
+  /** Channel a topic travels on (the prefix included). */
   channel(topic: string): string {
     return this.topicPrefix + topic;
+  }
+
+  /** How many of this instance's listeners wait on `topic`, or on any topic (for tests and probes). */
+  listenerCount(topic?: string): number {
+    const count = (l: PushIterator<unknown> | Array<PushIterator<unknown>> | undefined) => (l === undefined ? 0 : Array.isArray(l) ? l.length : 1);
+    if (topic !== undefined) return count(this.listeners.get(topic));
+    let all = 0;
+    for (const l of this.listeners.values()) all += count(l);
+    return all;
   }
 
   /** Ends every subscription, so `for await` loops over them finish, then disconnects. */
   close(): Promise<void> {
     // A second QUIT on a closing connection fails and trips ioredis' fallback timer.
     this.closing ??= (async () => {
-      await Promise.all([...this.open].map((iterator) => iterator.return?.()));
+      const open = [...this.listeners.values()].flat();
+      await Promise.all(open.map((iterator) => iterator.return()));
       await Promise.all(this.connections.map(closeRedis));
     })();
     return this.closing;
   }
+
+  /** Once per bus; a failure is not kept, so the next listen tries again. */
+  private subscribePattern(): Promise<void> {
+    this.subscribed ??= this.pubsub.subscribe<Received>(`${globEscaped(this.topicPrefix)}*`, (m) => this.dispatch(m), { pattern: true }).then(
+      () => undefined,
+      (e: unknown) => {
+        this.subscribed = undefined;
+        throw e;
+      },
+    );
+    return this.subscribed;
+  }
+
+  private dispatch({ channel, text }: Received): void {
+    const listeners = this.listeners.get(channel.slice(this.topicPrefix.length));
+    if (listeners === undefined) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      return; // not one of ours: every channel under the prefix reaches here
+    }
+    if (!Array.isArray(listeners)) return listeners.push(payload);
+    // Each its own copy, as from Redis: no listener sees another's changes.
+    listeners.forEach((l, i) => l.push(i === 0 ? payload : JSON.parse(text)));
+  }
+
+  private forget(topic: string, iterator: PushIterator<unknown>): void {
+    const l = this.listeners.get(topic);
+    if (l === iterator) this.listeners.delete(topic);
+    else if (Array.isArray(l)) {
+      const rest = l.filter((x) => x !== iterator);
+      this.listeners.set(topic, rest.length === 1 ? rest[0] : rest);
+    }
+  }
 }
+
+interface Received {
+  channel: string;
+  text: string;
+}
+
+/** A prefix as a literal in a Redis glob pattern. */
+const globEscaped = (prefix: string): string => prefix.replace(/[\\*?[\]]/g, "\\$&");
 
 /**
  * Where PUBLISH goes. A cluster client sends a keyless command to a random node each
