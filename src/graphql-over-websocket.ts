@@ -91,6 +91,7 @@ export function graphqlOverWebSocket(httpServer: http.Server, schema: GraphQLSch
       return { client, address };
     },
     log,
+    settings.graphql.keepAliveSeconds * 1000,
   );
   return { documents, dispose: () => wsCleanup.dispose() };
 }

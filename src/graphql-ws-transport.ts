@@ -3,9 +3,6 @@ import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "grap
 import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "./infra/log/logger";
 
-/** How often every socket is pinged; one that has not answered the last ping by then is dropped. */
-const WS_KEEP_ALIVE_MS = 12_000;
-
 /**
  * graphql-ws's protocol server (makeServer) on `ws` sockets, as graphql-ws/use/ws wires it,
  * but holding less for each device that waits: use/ws hands every message to the protocol
@@ -21,7 +18,8 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   options: Omit<ServerOptions<P, E>, "jsonMessageReviver">,
   extraOf: (socket: WebSocket, request: http.IncomingMessage) => E,
   log: Logger,
-  keepAliveMs = WS_KEEP_ALIVE_MS,
+  /** How often every socket is pinged; one that has not answered the last ping by then is dropped. */
+  keepAliveMs: number,
 ) {
   const server = makeServer(options);
   wss.options.handleProtocols = handleProtocols;

@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { buildSchema } from "graphql";
 import WebSocket, { WebSocketServer } from "ws";
 import { serveGraphqlWs } from "../../src/graphql-ws-transport";
+import { loadSettings } from "../../src/config/settings";
+import { startTestGateway } from "../helpers/gateway";
 import { captureLogger } from "../helpers/log";
 
 const schema = buildSchema("type Query { hello: String }");
@@ -112,5 +114,28 @@ describe("graphql-ws transport", () => {
     await until(() => next.messages.some((m) => m.type === "connection_ack"));
     next.socket.close();
     await t.close();
+  });
+});
+
+describe("WS_KEEPALIVE_SECONDS", () => {
+  it("is how often the gateway pings a waiting socket (the default of 25 s would send none within the test's wait)", async () => {
+    const gw = await startTestGateway({ env: { WS_KEEPALIVE_SECONDS: "5" } });
+    const socket = new WebSocket(`${gw.url.replace("http", "ws")}/graphql`, "graphql-transport-ws");
+    try {
+      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+      let pings = 0;
+      socket.on("ping", () => pings++);
+      await until(() => pings > 0, 9_000);
+      expect(pings).toBe(1);
+    } finally {
+      socket.terminate();
+      await gw.close();
+    }
+  }, 20_000);
+
+  it("takes 5 to 300 seconds", () => {
+    expect(loadSettings({}).graphql.keepAliveSeconds).toBe(25);
+    expect(() => loadSettings({ WS_KEEPALIVE_SECONDS: "4" })).toThrow(/WS_KEEPALIVE_SECONDS/);
+    expect(() => loadSettings({ WS_KEEPALIVE_SECONDS: "301" })).toThrow(/WS_KEEPALIVE_SECONDS/);
   });
 });
