@@ -71,10 +71,21 @@ export interface AtomicScript<T> {
 }
 
 /** Topic-based pub/sub: Redis pub/sub across instances, or in-process. */
+/** What a bus listener gets after the bus lost and regained its broker. */
+export interface BusResync {
+  resync: true;
+}
+
+export const BUS_RESYNC: BusResync = Object.freeze({ resync: true });
+
 export interface EventBus {
   publish(topic: string, payload: object): Promise<void>;
-  /** Resolves once listening: nothing published afterwards is missed. */
-  listen<T>(topic: string): Promise<AsyncIterableIterator<T>>;
+  /**
+   * Resolves once listening: nothing published afterwards is missed, except while the bus
+   * is cut off from its broker; once it is back, every listener gets a `BusResync` (what
+   * was published meanwhile is lost: read the state again).
+   */
+  listen<T>(topic: string): Promise<AsyncIterableIterator<T | BusResync>>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { print } from "graphql";
 import WebSocket from "ws";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+import { hostAndPort, startTcpProxy } from "../helpers/tcp-proxy";
 import { waitFor } from "../helpers/wait";
 
 let gw: TestGateway;
@@ -303,4 +304,45 @@ describe("a waiting device that goes away", () => {
       await capped.close();
     }
   });
+});
+
+describe("a waiting device whose instance lost Redis for a while", () => {
+  it("still hears CONFIRMED, with its tokens, once Redis is back: the event sent meanwhile is lost, the state is read again", async () => {
+    const proxy = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
+    // A (the device waits here) reaches Redis through the proxy; B, the same deployment, directly.
+    const a = await startTestGateway({ peerOf: gw, through: { redis: proxy }, env: { MAGIC_LINK_RESEND_COOLDOWN_SECONDS: "0" } });
+    const client = createClient({ url: a.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const r = (await a.request(RequestMagicLinkDocument, { input: { email: "cut-off@example.com" } })).data!.requestMagicLink;
+      const events: StatusEvent[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        client.subscribe(
+          { query: print(MagicLinkStatusDocument), variables: { requestId: r.requestId, listenToken: r.listenToken } },
+          { next: (m) => void (m.data && events.push((m.data as { magicLinkStatus: StatusEvent }).magicLinkStatus)), error: reject, complete: resolve },
+        );
+      });
+      await until(() => events.length === 1);
+      const [mail] = await waitFor(() => {
+        const sent = [...(a.outbox?.list() ?? []), ...(gw.outbox?.list() ?? [])].filter((m) => m.to === "cut-off@example.com");
+        return sent.length > 0 && sent;
+      }, "the link email");
+      const token = mail.text.match(/token=([\w-]+)/)![1];
+      await proxy.refuse();
+      const consumed = await gw.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
+      expect(consumed.data!.consumeMagicLink.status).toBe("AUTHENTICATED");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(events.map((e) => e.state)).toEqual(["PENDING"]); // the CONFIRMED went by while A was cut off
+      await proxy.pass();
+      await done;
+      expect(events.map((e) => e.state)).toEqual(["PENDING", "CONFIRMED"]);
+      const auth = events[1].auth!;
+      expect(auth.status).toBe("AUTHENTICATED");
+      const me = await gw.request(MeDocument, {}, { token: auth.tokens!.accessToken });
+      expect(me.data!.me).toMatchObject({ email: "cut-off@example.com" });
+    } finally {
+      await client.dispose();
+      await a.close();
+      await proxy.close();
+    }
+  }, 30_000);
 });

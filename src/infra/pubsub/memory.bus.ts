@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { EventBus } from "../../core/ports";
+import type { BusResync, EventBus } from "../../core/ports";
 import { PushIterator } from "./push-iterator";
 
 /**
@@ -20,8 +20,8 @@ export class MemoryBus implements EventBus {
     this.emitter.emit(topic, JSON.stringify(payload));
   }
 
-  /** In process, a subscription listens from the moment it is made. */
-  async listen<T>(topic: string): Promise<AsyncIterableIterator<T>> {
+  /** In process, a subscription listens from the moment it is made (and is never cut off). */
+  async listen<T>(topic: string): Promise<AsyncIterableIterator<T | BusResync>> {
     const listener = (message: string) => iterator.push(JSON.parse(message) as T);
     const iterator: PushIterator<T> = new PushIterator<T>(() => {
       this.emitter.off(topic, listener);

@@ -1,6 +1,6 @@
 import { RedisPubSub } from "graphql-redis-subscriptions";
 import { Cluster } from "ioredis";
-import type { EventBus } from "../../core/ports";
+import { BUS_RESYNC, type BusResync, type EventBus } from "../../core/ports";
 import { closeRedis, connectRedis, requestTimeouts, type RedisClient, type RedisTarget } from "../store/redis-connection";
 import { PushIterator } from "./push-iterator";
 
@@ -22,12 +22,14 @@ export interface RedisBusOptions {
  * `EventBus` over Redis pub/sub, so an event published by one gateway instance reaches
  * subscribers on all of them. Payloads travel as JSON.
  *
- * One pattern subscription (the prefix's, `prefix*`) carries every topic to this instance,
- * and the instance hands each message to its own listeners of that topic. A listener then
- * costs a map entry, not a Redis subscription of its own with its bookkeeping in ioredis
- * and graphql-redis-subscriptions (thousands of devices wait on a link at once), and
- * listening needs no round trip once the pattern is subscribed. Every instance hears
- * every topic's events: a few per sign-in, each ignored where nobody listens.
+ * One pattern subscription per kind of topic (`<prefix>magic-link:*` for every
+ * `magic-link:<id>`) carries its topics to this instance, and the instance hands each
+ * message to its own listeners of that topic. A listener then costs a map entry, not a
+ * Redis subscription of its own with its bookkeeping in ioredis and
+ * graphql-redis-subscriptions (thousands of devices wait on a link at once), and listening
+ * needs no round trip once the pattern is acknowledged. Every instance hears every event of
+ * a kind it listens to: a few per sign-in, each ignored where nobody listens. Channel names
+ * are as they were (a rolling deploy's older instances publish and subscribe the same).
  */
 export class RedisBus implements EventBus {
   private readonly pubsub: RedisPubSub;
@@ -36,8 +38,13 @@ export class RedisBus implements EventBus {
   private readonly connections: RedisClient[];
   /** This instance's listeners by topic: one, or several (an array), each ended once. */
   private readonly listeners = new Map<string, PushIterator<unknown> | Array<PushIterator<unknown>>>();
-  private subscribed?: Promise<void>;
+  private readonly subscriber: RedisClient;
+  /** Patterns graphql-redis-subscriptions hands to dispatch (registered once each). */
+  private readonly registered = new Set<string>();
+  /** Each pattern's acknowledgement on the current connection; forgotten when it drops. */
+  private readonly acknowledged = new Map<string, Promise<void>>();
   private closing?: Promise<void>;
+  private cutOff = false;
 
   constructor(options: RedisBusOptions) {
     // A subscribed connection may only run subscriber commands, so two connections;
@@ -46,7 +53,20 @@ export class RedisBus implements EventBus {
     const publisher = connectRedis(options.url, timeouts, options.onError);
     const subscriber = connectRedis(options.url, { ...timeouts, enableReadyCheck: false }, options.onError);
     this.publisher = publisher;
+    this.subscriber = subscriber;
     this.connections = [publisher, subscriber];
+    // ioredis subscribes again after a reconnect; until Redis acknowledges that, a new
+    // listener must wait. What was published in between is lost: once the patterns are
+    // back, every listener is told to read the state again (BUS_RESYNC).
+    subscriber.on("close", () => {
+      this.acknowledged.clear();
+      this.cutOff = true;
+    });
+    subscriber.on("ready", () => {
+      if (!this.cutOff) return;
+      this.cutOff = false;
+      void this.resync();
+    });
     // The message's channel names its topic: kept beside the text, parsed per listener.
     const deserializer = (text: string | Buffer, { channel }: { channel: string }): Received => ({ channel, text: text.toString() });
     this.pubsub = new RedisPubSub({ publisher, subscriber, deserializer });
@@ -62,12 +82,13 @@ export class RedisBus implements EventBus {
    * Resolves once Redis has acknowledged the pattern subscription: every message published
    * after that arrives. (Redis drops what is published before.)
    */
-  async listen<T>(topic: string): Promise<AsyncIterableIterator<T>> {
+  async listen<T>(topic: string): Promise<AsyncIterableIterator<T | BusResync>> {
+    if (this.closing) throw new Error("the event bus is closed");
     const iterator: PushIterator<T> = new PushIterator<T>(() => this.forget(topic, iterator as PushIterator<unknown>));
     const others = this.listeners.get(topic);
     this.listeners.set(topic, others === undefined ? (iterator as PushIterator<unknown>) : [...(Array.isArray(others) ? others : [others]), iterator as PushIterator<unknown>]);
     try {
-      await this.subscribePattern();
+      await this.patternFor(topic);
     } catch (e) {
       await iterator.return();
       throw e;
@@ -100,16 +121,43 @@ export class RedisBus implements EventBus {
     return this.closing;
   }
 
-  /** Once per bus; a failure is not kept, so the next listen tries again. */
-  private subscribePattern(): Promise<void> {
-    this.subscribed ??= this.pubsub.subscribe<Received>(`${globEscaped(this.topicPrefix)}*`, (m) => this.dispatch(m), { pattern: true }).then(
+  /**
+   * The topic's pattern, acknowledged on the subscriber's current connection: registered
+   * once with graphql-redis-subscriptions, subscribed again (PSUBSCRIBE is idempotent, and
+   * its reply comes after ioredis' own resubscription) after a reconnect. A failure is not
+   * kept: the next listen tries again.
+   */
+  private patternFor(topic: string): Promise<void> {
+    return this.acknowledge(patternOf(this.topicPrefix, topic));
+  }
+
+  private acknowledge(pattern: string): Promise<void> {
+    let acknowledged = this.acknowledged.get(pattern);
+    if (acknowledged) return acknowledged;
+    const first = !this.registered.has(pattern);
+    this.registered.add(pattern);
+    acknowledged = (
+      first ? this.pubsub.subscribe<Received>(pattern, (m) => this.dispatch(m), { pattern: true }) : this.subscriber.psubscribe(pattern)
+    ).then(
       () => undefined,
       (e: unknown) => {
-        this.subscribed = undefined;
+        this.acknowledged.delete(pattern);
+        if (first) this.registered.delete(pattern);
         throw e;
       },
     );
-    return this.subscribed;
+    this.acknowledged.set(pattern, acknowledged);
+    return acknowledged;
+  }
+
+  /** After a reconnect: the patterns acknowledged again, then every listener resynchronised. */
+  private async resync(): Promise<void> {
+    try {
+      await Promise.all([...this.registered].map((pattern) => this.acknowledge(pattern)));
+    } catch {
+      return; // cut off again: the next "ready" tries again
+    }
+    for (const listener of [...this.listeners.values()].flat()) listener.push(BUS_RESYNC);
   }
 
   private dispatch({ channel, text }: Received): void {
@@ -119,8 +167,10 @@ export class RedisBus implements EventBus {
     try {
       payload = JSON.parse(text);
     } catch {
-      return; // not one of ours: every channel under the prefix reaches here
+      return; // not one of ours: every channel the pattern matches reaches here
     }
+    // Ours are objects (publish takes one); anything else on the channel is someone else's.
+    if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return;
     if (!Array.isArray(listeners)) return listeners.push(payload);
     // Each its own copy, as from Redis: no listener sees another's changes.
     listeners.forEach((l, i) => l.push(i === 0 ? payload : JSON.parse(text)));
@@ -141,8 +191,14 @@ interface Received {
   text: string;
 }
 
-/** A prefix as a literal in a Redis glob pattern. */
-const globEscaped = (prefix: string): string => prefix.replace(/[\\*?[\]]/g, "\\$&");
+/** Text as a literal in a Redis glob pattern. */
+const globEscaped = (text: string): string => text.replace(/[\\*?[\]]/g, "\\$&");
+
+/** The pattern a topic is heard through: its kind (`magic-link:`) under the prefix, or the topic itself when it has none. */
+function patternOf(prefix: string, topic: string): string {
+  const kind = topic.indexOf(":");
+  return kind < 0 ? globEscaped(prefix + topic) : `${globEscaped(prefix + topic.slice(0, kind + 1))}*`;
+}
 
 /**
  * Where PUBLISH goes. A cluster client sends a keyless command to a random node each

@@ -4,7 +4,7 @@ import { normalizeEmail } from "../../core/contact";
 import { AuthError, badInput } from "../../core/errors";
 import { ipLimitKey } from "../../core/client-info";
 import { checkClientState, checkRedirectUrl } from "../../core/redirect";
-import type { AuditLog, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
+import type { AuditLog, BusResync, ClientInfo, Clock, DeliveryQueue, EventBus, UserRepo } from "../../core/ports";
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { SecretBox } from "../../core/secret-box";
 import type { AuthResult } from "../../core/auth";
@@ -194,9 +194,14 @@ export class MagicLinkService {
     return request;
   }
 
-  /** Resolves once listening, so a state read afterwards misses no change. */
-  events(requestId: string): Promise<AsyncIterableIterator<LinkEvent>> {
+  /** Resolves once listening, so a state read afterwards misses no change (a BusResync: read it again). */
+  events(requestId: string): Promise<AsyncIterableIterator<LinkEvent | BusResync>> {
     return this.d.bus.listen<LinkEvent>(linkTopic(requestId));
+  }
+
+  /** The request as it stands, for a waiting device that proved its listen token already; null when gone. */
+  current(requestId: string): Promise<LinkRequest | null> {
+    return this.d.links.state(requestId);
   }
 
   /** The waiting device's sign-in, once: the stored copy is deleted as it is read. */

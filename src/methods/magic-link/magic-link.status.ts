@@ -1,6 +1,7 @@
 import type { AuthPayload } from "../../graphql/types";
 import { toAuthPayload } from "../../graphql/auth-payload";
 import type { LinkState } from "./magic-link.store";
+import type { BusResync } from "../../core/ports";
 import type { LinkEvent, MagicLinkService } from "./magic-link.service";
 import { MagicLinkState, type MagicLinkEvent } from "./magic-link.types";
 
@@ -21,7 +22,7 @@ export function linkStatusEvents(links: MagicLinkService, requestId: string, lis
 /** A class, not an object of closures: a device may wait on one for minutes, thousands at a time. */
 class LinkStatusEvents implements AsyncIterableIterator<MagicLinkEvent> {
   /** The bus iterator, once listening. */
-  events?: AsyncIterableIterator<LinkEvent>;
+  events?: AsyncIterableIterator<LinkEvent | BusResync>;
   private readonly stream: AsyncGenerator<MagicLinkEvent>;
 
   constructor(links: MagicLinkService, requestId: string, listenToken: string) {
@@ -54,7 +55,7 @@ async function* statusStream(
   links: MagicLinkService,
   requestId: string,
   listenToken: string,
-  listening: { events?: AsyncIterableIterator<LinkEvent> },
+  listening: { events?: AsyncIterableIterator<LinkEvent | BusResync> },
 ): AsyncGenerator<MagicLinkEvent> {
   // Listening before the request is read: nothing falls in between. One read checks the
   // listen token and gives the state (a wrong token: an error, no events, the channel let go).
@@ -69,6 +70,7 @@ async function* statusStream(
     }
     yield event(requestId, current);
     if (TERMINAL.has(current)) return;
+    let last: LinkState = current;
     for (;;) {
       const next = await nextBefore(events, expiresAt);
       if (next === "timeout") {
@@ -76,13 +78,21 @@ async function* statusStream(
         return;
       }
       if (next.done) return;
-      const { state } = next.value;
+      // The bus was cut off and is back: what it carried meanwhile is lost, so read the state.
+      const now = "resync" in next.value ? await links.current(requestId) : next.value;
+      if (now === null) {
+        yield event(requestId, "EXPIRED"); // forgotten: long past its link
+        return;
+      }
+      const { state } = now;
+      if (state === last) continue;
       if (state === "CONFIRMED") {
-        yield event(requestId, "CONFIRMED", await authWithin(links, requestId, next.value.tag, events, AUTH_GRACE_MS));
+        yield event(requestId, "CONFIRMED", await authWithin(links, requestId, now.tag, events, AUTH_GRACE_MS));
         return;
       }
       yield event(requestId, state);
       if (TERMINAL.has(state)) return;
+      last = state;
     }
   } finally {
     await events.return?.();
@@ -90,16 +100,20 @@ async function* statusStream(
 }
 
 /** The stored tokens, once; when a CONFIRMED event is still on its way, waits for it briefly. */
-async function authWithin(links: MagicLinkService, requestId: string, tag: string | undefined, events: AsyncIterableIterator<LinkEvent>, ms: number): Promise<AuthPayload | null> {
+async function authWithin(links: MagicLinkService, requestId: string, tag: string | undefined, events: AsyncIterableIterator<LinkEvent | BusResync>, ms: number): Promise<AuthPayload | null> {
   const taken = await links.takeAuth(requestId, tag);
   if (taken) return toAuthPayload(taken);
   const deadline = Date.now() + ms;
   for (;;) {
     const next = await nextBefore(events, deadline);
     if (next === "timeout" || next.done) return null;
-    if (next.value.state === "CONFIRMED") {
-      const late = await links.takeAuth(requestId, next.value.tag ?? tag);
-      return late ? toAuthPayload(late) : null;
+    // A resync may stand for the CONFIRMED the bus lost: try again.
+    const heard = next.value;
+    const resync = "resync" in heard;
+    if (resync || heard.state === "CONFIRMED") {
+      const late = await links.takeAuth(requestId, resync ? tag : (heard.tag ?? tag));
+      if (late) return toAuthPayload(late);
+      if (!resync) return null;
     }
   }
 }
