@@ -9,6 +9,7 @@ import {
   magicLinkRequestKey,
   magicLinkTagKey,
   magicLinkTokenKey,
+  magicLinkTokenRefKey,
   type LinkRequest,
   type NewLinkRequest,
 } from "../../src/methods/magic-link/magic-link.store";
@@ -116,11 +117,13 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         expect(await links.consume(r.token, null)).toEqual({ status: "OK", request: { ...expected(r, "CONSUMED", createdAt), clientState: null }, matched: false });
       });
 
-      it("uses a link whose token index holds the request id alone (issued before the tag was kept beside it)", async () => {
+      it("uses a link issued before the tag was kept beside its id (a token index of the id alone), and keeps writing that one for older instances", async () => {
         const r = request();
         const createdAt = clock.now().getTime();
         await links.create(r);
-        await store.set(magicLinkTokenKey(r.token), r.requestId, TTL_SECONDS * 1000);
+        // What an older release reads, and all it wrote.
+        expect(await store.get(magicLinkTokenKey(r.token))).toBe(r.requestId);
+        expect(await store.del(magicLinkTokenRefKey(r.token))).toBe(1);
         expect(await links.peek(r.token)).toEqual(expected(r, "PENDING", createdAt));
         expect(await links.consume(r.token, MATCH)).toEqual({ status: "OK", request: expected(r, "CONFIRMED", createdAt), matched: true });
       });
@@ -132,6 +135,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         for (const [key, ttl] of [
           [requestKey(r), kept],
           [magicLinkTokenKey(r.token), kept],
+          [magicLinkTokenRefKey(r.token), kept],
           [magicLinkTagKey(r.requestId), kept],
           [magicLinkEmailKey(r.email), TTL_SECONDS * 1000],
         ] as const) {
@@ -490,7 +494,7 @@ export function describeMagicLinkContract(name: string, makeStore: () => Promise
         await links.create(r);
         await links.open(r.token);
         await links.consume(r.token, WRONG);
-        const keys = [requestKey(r), magicLinkTokenKey(r.token), magicLinkEmailKey(r.email), magicLinkTagKey(r.requestId)];
+        const keys = [requestKey(r), magicLinkTokenKey(r.token), magicLinkTokenRefKey(r.token), magicLinkEmailKey(r.email), magicLinkTagKey(r.requestId)];
         const values: string[] = [];
         for (const key of keys) {
           const [exists, , stored] = await inspect(key);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createRedisStore } from "../../src/infra/store";
 import { useRedisKeyspace } from "../helpers/redis-keyspace";
-import { MagicLinkStore, magicLinkEmailKey, magicLinkEmailTag, magicLinkRequestKey, magicLinkTagKey, magicLinkTokenKey } from "../../src/methods/magic-link/magic-link.store";
+import { MagicLinkStore, magicLinkEmailKey, magicLinkEmailTag, magicLinkRequestKey, magicLinkTagKey, magicLinkTokenKey, magicLinkTokenRefKey } from "../../src/methods/magic-link/magic-link.store";
 import { describeMagicLinkContract } from "./magic-link.contract";
 import { ManualClock } from "./otp-challenge.contract";
 
@@ -30,7 +30,7 @@ describe("MagicLinkStore on Redis", () => {
       await links.putAuth(requestId, "sealed-session");
       const created = (await keysUnder()).filter((k) => !before.has(k));
       expect(created.sort()).toEqual(
-        [magicLinkRequestKey(magicLinkEmailTag(email), requestId), magicLinkTokenKey(token), magicLinkEmailKey(email), magicLinkTagKey(requestId)]
+        [magicLinkRequestKey(magicLinkEmailTag(email), requestId), magicLinkTokenKey(token), magicLinkTokenRefKey(token), magicLinkEmailKey(email), magicLinkTagKey(requestId)]
           .map((k) => `${keyPrefix}${k}`)
           .sort(),
       );

@@ -34,11 +34,16 @@ export const magicLinkRequestKey = (tag: string, requestId: string): string => `
 export const magicLinkEmailKey = (email: string): string => pointerKey(magicLinkEmailTag(email));
 const pointerKey = (tag: string): string => `ml:{${tag}}:current`;
 
-/**
- * Names the request a link's token belongs to; keyed by the token's hash, never the token.
- * Its value: "requestId tag" (a link issued before the tag was added holds the id alone).
- */
+/** Names the request a link's token belongs to; keyed by the token's hash, never the token. */
 export const magicLinkTokenKey = (token: string): string => `ml:token:${hashToken(token)}`;
+
+/**
+ * The same, with the request's tag beside its id ("requestId tag"): a click finds the
+ * request without looking its tag up. Written beside magicLinkTokenKey, which releases
+ * before this one read (a rolling deploy: a link one instance sends, another opens); a
+ * link issued before has only that one.
+ */
+export const magicLinkTokenRefKey = (token: string): string => `ml:token-ref:${hashToken(token)}`;
 
 /** Names the tag a request id lives under: the waiting device knows the id alone. */
 export const magicLinkTagKey = (requestId: string): string => `ml:tag:${requestId}`;
@@ -141,7 +146,11 @@ export class MagicLinkStore {
     // In other slots than the request, so not in its script: written first, a failure
     // before the script leaves only indexes naming no request (UNKNOWN).
     // Both at once: neither depends on the other (one round trip, not two).
-    await Promise.all([this.store.set(magicLinkTagKey(r.requestId), tag, keptMs), this.store.set(magicLinkTokenKey(r.token), `${r.requestId} ${tag}`, keptMs)]);
+    await Promise.all([
+      this.store.set(magicLinkTagKey(r.requestId), tag, keptMs),
+      this.store.set(magicLinkTokenKey(r.token), r.requestId, keptMs),
+      this.store.set(magicLinkTokenRefKey(r.token), `${r.requestId} ${tag}`, keptMs),
+    ]);
     await this.store.run(createLinkRequest, [magicLinkRequestKey(tag, r.requestId), pointerKey(tag)], [r.requestId, ttlMs, keptMs, ...Object.entries(fields).flat()]);
   }
 
@@ -199,8 +208,8 @@ export class MagicLinkStore {
 
   /** The request a link's token names, read without opening it; null when unknown. */
   async peek(token: string): Promise<LinkRequest | null> {
-    const indexed = await this.store.get(magicLinkTokenKey(token));
-    return indexed === null ? null : this.state(indexed.split(" ")[0]);
+    const requestId = await this.store.get(magicLinkTokenKey(token));
+    return requestId === null ? null : this.state(requestId);
   }
 
   /**
@@ -238,12 +247,16 @@ export class MagicLinkStore {
    * stale; the scripts re-check existence, and the token's hash against the request.
    */
   private async resolve(token: string): Promise<{ requestId: string; tag: string; keys: string[]; args: Array<string | number> } | null> {
-    const indexed = await this.store.get(magicLinkTokenKey(token));
-    if (indexed === null) return null;
-    const [requestId, indexedTag] = indexed.split(" ");
-    const tag = indexedTag ?? (await this.store.get(magicLinkTagKey(requestId)));
-    if (tag === null) return null;
+    const ref = await this.store.get(magicLinkTokenRefKey(token));
+    const [requestId, tag] = ref !== null ? ref.split(" ") : await this.legacyResolve(token);
+    if (!requestId || !tag) return null;
     return { requestId, tag, keys: [magicLinkRequestKey(tag, requestId), pointerKey(tag)], args: [hashToken(token), requestId, this.clock.now().getTime()] };
+  }
+
+  /** A link issued before magicLinkTokenRefKey: its id, then its tag, one read each. */
+  private async legacyResolve(token: string): Promise<[string | null, string | null]> {
+    const requestId = await this.store.get(magicLinkTokenKey(token));
+    return requestId === null ? [null, null] : [requestId, await this.store.get(magicLinkTagKey(requestId))];
   }
 
   /** Reading writes nothing: a live request past its expiry is reported EXPIRED. */
