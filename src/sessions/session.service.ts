@@ -188,7 +188,9 @@ export class SessionService {
       await this.d.audit.record({ type: "session.refused", ok: false, userId: user.id, client, detail: { reason: "account_claimed", amr } });
       throw accountChanged();
     }
-    // Its session.created event was stored with it (SessionRepo.create).
+    // Its session.created event was stored with it (SessionRepo.create), past the audit
+    // log's counter: counted here.
+    (this.d.metrics ?? noMetrics).auditEvent({ type: "session.created", ok: true, userId: user.id, client, detail: { sessionId: session.id, aal, amr } });
     return { status: "AUTHENTICATED", tokens: this.issue(session, refreshToken), user, mfaMethods: [], isNewUser };
   }
 

@@ -54,6 +54,8 @@ describe("GET /metrics", () => {
     expect(moved(before, after, "auth_gateway_rate_limited_total", { limit: "login:account" })).toBe(1);
     expect(moved(before, after, "auth_gateway_audit_events_total", { type: "login.password", ok: "false" })).toBe(4);
     expect(moved(before, after, "auth_gateway_audit_events_total", { type: "user.signed_up", ok: "true" })).toBe(1);
+    // The sign-up's session and the login's: their rows are written with them, and counted all the same.
+    expect(moved(before, after, "auth_gateway_audit_events_total", { type: "session.created", ok: "true" })).toBe(2);
   });
 
   it("counts codes requested and sent by channel, and wrong codes as failed sign-ins", async () => {

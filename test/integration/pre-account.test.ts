@@ -110,8 +110,9 @@ describe("an unproven address on an account someone proved something on", () => 
     expect(victim).toMatchObject({ status: "AUTHENTICATED", isNewUser: true, user: { email: victimEmail, emailVerified: true, phone: null } });
     expect(victim.user!.id).not.toBe(attacker.userId);
 
-    // The attacker's account keeps its phone and loses the address it never proved.
-    expect(await users.byId(attacker.userId)).toMatchObject({ email: null, emailVerified: false, phone: attackerPhone, phoneVerified: true });
+    // The attacker's account keeps its phone and loses the address it never proved, and with
+    // it the password's way in: a removal of a way in that counted it counts again.
+    expect(await users.byId(attacker.userId)).toMatchObject({ email: null, emailVerified: false, phone: attackerPhone, phoneVerified: true, waysInVersion: 1 });
     const again = await signInByCode("SMS", attackerPhone);
     expect(again.user!.id).toBe(attacker.userId);
     const theirSessions = (await gw.request(SessionsDocument, {}, { token: again.tokens!.accessToken })).data!.sessions;

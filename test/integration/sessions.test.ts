@@ -208,9 +208,8 @@ describe("the audit trail", () => {
     const sessions = await gw.db.db.prisma.session.findMany({ where: { userId: a.userId }, orderBy: { createdAt: "asc" } });
     const rows = await gw.db.db.prisma.authEvent.findMany({ where: { userId: a.userId, type: "session.created" }, orderBy: { at: "asc" } });
     expect(rows.map(({ ok, ip, userAgent, detail }) => ({ ok, ip, userAgent, detail }))).toEqual(
-      sessions.map((s) => ({ ok: true, ip: s.ip, userAgent: s.userAgent, detail: { sessionId: s.id, aal: "aal1", amr: ["pwd"] } })),
+      ["jest-audit-a", "jest-audit-b"].map((userAgent, i) => ({ ok: true, ip: "127.0.0.1", userAgent, detail: { sessionId: sessions[i].id, aal: "aal1", amr: ["pwd"] } })),
     );
-    expect(sessions.map((s) => s.userAgent)).toEqual(["jest-audit-a", "jest-audit-b"]);
     for (const [i, row] of rows.entries()) expect(row.at).toEqual(sessions[i].createdAt);
   });
 });

@@ -553,9 +553,9 @@ describe("a provider that is down or slow", () => {
   let down: TestGateway;
   let hang: net.Server;
   const held: net.Socket[] = [];
-  // GitHub's API, each answer `apiDelayMs` late (Infinity: never).
+  // GitHub's API, each path's answer that late (null: never).
   let slowApi: http.Server;
-  let apiDelayMs = Infinity;
+  let apiDelayMs: Record<string, number> | null = null;
   const apiAsked: string[] = [];
   beforeAll(async () => {
     // Accepts connections and never answers.
@@ -563,12 +563,13 @@ describe("a provider that is down or slow", () => {
     await new Promise<void>((resolve) => hang.listen(0, "127.0.0.1", resolve));
     slowApi = http.createServer((req, res) => {
       apiAsked.push(req.url!);
-      if (apiDelayMs === Infinity) return;
+      if (apiDelayMs === null) return;
+      const delay = apiDelayMs[req.url!] ?? 0;
       setTimeout(() => {
         fetch(new URL(req.url!, github.apiUrl), { headers: { authorization: req.headers.authorization!, "user-agent": "test" } })
           .then(async (answer) => void res.writeHead(answer.status, { "content-type": answer.headers.get("content-type")! }).end(await answer.text()))
           .catch(() => res.destroy()); // GitHub closed after the test
-      }, apiDelayMs);
+      }, delay);
     });
     await new Promise<void>((resolve) => slowApi.listen(0, "127.0.0.1", resolve));
     const closed = net.createServer();
@@ -602,7 +603,7 @@ describe("a provider that is down or slow", () => {
     slowApi.closeAllConnections();
     await new Promise<void>((resolve) => slowApi.close(() => resolve()));
   });
-  afterEach(() => void (apiDelayMs = Infinity));
+  afterEach(() => void (apiDelayMs = null));
 
   it("starts anyway (discovery is lazy) and answers UNAVAILABLE at startSocialSignIn", async () => {
     expect((await fetch(`${down.url}/readyz`)).status).toBe(200);
@@ -627,7 +628,7 @@ describe("a provider that is down or slow", () => {
   });
 
   it("gives the whole callback one SOCIAL_PROVIDER_TIMEOUT_MS, not one per request (/user and /user/emails each in time, not both)", async () => {
-    apiDelayMs = 200; // each under the 300 ms timeout; together over it
+    apiDelayMs = { "/user": 150, "/user/emails": 250 }; // each under the 300 ms timeout; together over it
     const r = await down.request(StartSocialSignInDocument, { input: { provider: "github", redirectUrl: `${APP}/x`, state: "s" } });
     const callback = await github.authorize(r.data!.startSocialSignIn.authorizationUrl);
     const res = await fetch(`${down.url}${callback.pathname}${callback.search}`, { redirect: "manual" });

@@ -142,7 +142,8 @@ export class PrismaUserRepo implements UserRepo {
         if (toId !== null && opts.liveSession !== undefined) await lockLiveSession(tx, toId, opts.liveSession);
         const { count } = await tx.user.updateMany({
           where: { id: fromId, [col.address]: contact.address, [col.verified]: false },
-          data: { [col.address]: null, [col.verified]: false },
+          // An email leaving takes the password's way in with it (it signs in by email).
+          data: { [col.address]: null, [col.verified]: false, waysInVersion: { increment: 1 } },
         });
         if (count !== 1) throw new Conflict();
         const proven = { [col.address]: contact.address, [col.verified]: true };
