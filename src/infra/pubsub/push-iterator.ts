@@ -16,6 +16,11 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
     else this.queued.push(value);
   }
 
+  /** push(), unless `value` is already waiting to be pulled (a reminder need not stack up). */
+  pushUnlessQueued(value: T): void {
+    if (!this.queued.includes(value)) this.push(value);
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.queued.length > 0) return Promise.resolve({ value: this.queued.shift() as T, done: false });
     if (this.done) return Promise.resolve({ value: undefined, done: true });

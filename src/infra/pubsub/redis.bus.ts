@@ -39,12 +39,12 @@ export class RedisBus implements EventBus {
   /** This instance's listeners by topic: one, or several (an array), each ended once. */
   private readonly listeners = new Map<string, PushIterator<unknown> | Array<PushIterator<unknown>>>();
   private readonly subscriber: RedisClient;
-  /** Patterns graphql-redis-subscriptions hands to dispatch (registered once each). */
-  private readonly registered = new Set<string>();
-  /** Each pattern's acknowledgement on the current connection; forgotten when it drops. */
+  /** Each pattern's registration with graphql-redis-subscriptions (which hands its messages to dispatch); kept once it succeeded. */
+  private readonly registrations = new Map<string, Promise<void>>();
+  /** Each pattern's acknowledgement on the current connection; forgotten when it may have dropped. */
   private readonly acknowledged = new Map<string, Promise<void>>();
   private closing?: Promise<void>;
-  private cutOff = false;
+  private resyncing?: Promise<void>;
 
   constructor(options: RedisBusOptions) {
     // A subscribed connection may only run subscriber commands, so two connections;
@@ -57,16 +57,14 @@ export class RedisBus implements EventBus {
     this.connections = [publisher, subscriber];
     // ioredis subscribes again after a reconnect; until Redis acknowledges that, a new
     // listener must wait. What was published in between is lost: once the patterns are
-    // back, every listener is told to read the state again (BUS_RESYNC).
-    subscriber.on("close", () => {
+    // back, every listener is told to read the state again (BUS_RESYNC). A cluster client
+    // moves its subscriber to another node without a "close" when a node leaves: "-node".
+    const cutOff = () => {
       this.acknowledged.clear();
-      this.cutOff = true;
-    });
-    subscriber.on("ready", () => {
-      if (!this.cutOff) return;
-      this.cutOff = false;
-      void this.resync();
-    });
+      this.resyncing ??= this.resync().finally(() => (this.resyncing = undefined));
+    };
+    subscriber.on("close", cutOff);
+    if (subscriber instanceof Cluster) subscriber.on("-node", cutOff);
     // The message's channel names its topic: kept beside the text, parsed per listener.
     const deserializer = (text: string | Buffer, { channel }: { channel: string }): Received => ({ channel, text: text.toString() });
     this.pubsub = new RedisPubSub({ publisher, subscriber, deserializer });
@@ -132,32 +130,46 @@ export class RedisBus implements EventBus {
   }
 
   private acknowledge(pattern: string): Promise<void> {
-    let acknowledged = this.acknowledged.get(pattern);
-    if (acknowledged) return acknowledged;
-    const first = !this.registered.has(pattern);
-    this.registered.add(pattern);
-    acknowledged = (
-      first ? this.pubsub.subscribe<Received>(pattern, (m) => this.dispatch(m), { pattern: true }) : this.subscriber.psubscribe(pattern)
-    ).then(
-      () => undefined,
-      (e: unknown) => {
-        this.acknowledged.delete(pattern);
-        if (first) this.registered.delete(pattern);
-        throw e;
-      },
-    );
+    const known = this.acknowledged.get(pattern);
+    if (known) return known;
+    const registration = this.registrations.get(pattern);
+    // Registered (or being registered): its PSUBSCRIBE again, after the registration.
+    const asked = registration ? registration.then(() => this.subscriber.psubscribe(pattern)).then(() => undefined) : this.register(pattern);
+    const acknowledged: Promise<void> = asked.catch((e: unknown) => {
+      if (this.acknowledged.get(pattern) === acknowledged) this.acknowledged.delete(pattern);
+      throw e;
+    });
     this.acknowledged.set(pattern, acknowledged);
     return acknowledged;
   }
 
-  /** After a reconnect: the patterns acknowledged again, then every listener resynchronised. */
+  private register(pattern: string): Promise<void> {
+    const registration = this.pubsub.subscribe<Received>(pattern, (m) => this.dispatch(m), { pattern: true }).then(
+      () => undefined,
+      (e: unknown) => {
+        this.registrations.delete(pattern);
+        throw e;
+      },
+    );
+    this.registrations.set(pattern, registration);
+    return registration;
+  }
+
+  /**
+   * After the subscriber may have lost its patterns: each acknowledged again (until it is,
+   * one try a second), then every listener told to read the state again, once.
+   */
   private async resync(): Promise<void> {
-    try {
-      await Promise.all([...this.registered].map((pattern) => this.acknowledge(pattern)));
-    } catch {
-      return; // cut off again: the next "ready" tries again
+    while (!this.closing) {
+      try {
+        await Promise.all([...this.registrations.keys()].map((pattern) => this.acknowledge(pattern)));
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS).unref());
+      }
     }
-    for (const listener of [...this.listeners.values()].flat()) listener.push(BUS_RESYNC);
+    if (this.closing) return;
+    for (const listener of [...this.listeners.values()].flat()) listener.pushUnlessQueued(BUS_RESYNC);
   }
 
   private dispatch({ channel, text }: Received): void {
@@ -190,6 +202,8 @@ interface Received {
   channel: string;
   text: string;
 }
+
+const RESYNC_RETRY_MS = 1_000;
 
 /** Text as a literal in a Redis glob pattern. */
 const globEscaped = (text: string): string => text.replace(/[\\*?[\]]/g, "\\$&");

@@ -1,6 +1,6 @@
 import type { AuthPayload } from "../../graphql/types";
 import { toAuthPayload } from "../../graphql/auth-payload";
-import type { LinkState } from "./magic-link.store";
+import type { LinkRequest, LinkState } from "./magic-link.store";
 import type { BusResync } from "../../core/ports";
 import type { LinkEvent, MagicLinkService } from "./magic-link.service";
 import { MagicLinkState, type MagicLinkEvent } from "./magic-link.types";
@@ -79,7 +79,8 @@ async function* statusStream(
       }
       if (next.done) return;
       // The bus was cut off and is back: what it carried meanwhile is lost, so read the state.
-      const now = "resync" in next.value ? await links.current(requestId) : next.value;
+      const now = "resync" in next.value ? await reread(links, requestId) : next.value;
+      if (now === undefined) continue; // Redis not answering yet: wait on (the next event, or resync)
       if (now === null) {
         yield event(requestId, "EXPIRED"); // forgotten: long past its link
         return;
@@ -111,11 +112,35 @@ async function authWithin(links: MagicLinkService, requestId: string, tag: strin
     const heard = next.value;
     const resync = "resync" in heard;
     if (resync || heard.state === "CONFIRMED") {
-      const late = await links.takeAuth(requestId, resync ? tag : (heard.tag ?? tag));
+      const late = await links.takeAuth(requestId, resync ? tag : (heard.tag ?? tag)).catch((e: unknown) => {
+        if (resync) return null; // still not answering: wait on
+        throw e;
+      });
       if (late) return toAuthPayload(late);
       if (!resync) return null;
     }
   }
+}
+
+/** How far apart the waiting devices' reads after a resync are spread, and how often one is tried. */
+const REREAD_SPREAD_MS = 1_000;
+const REREAD_TRIES = 3;
+
+/**
+ * The request as it stands, after the bus came back: thousands of devices may be told at
+ * once, so each waits a random moment first (they would all hit a Redis just back), and a
+ * read that fails is tried again. Undefined when none answered: the device waits on.
+ */
+async function reread(links: MagicLinkService, requestId: string): Promise<LinkRequest | null | undefined> {
+  for (let i = 0; i < REREAD_TRIES; i++) {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * REREAD_SPREAD_MS));
+    try {
+      return await links.current(requestId);
+    } catch {
+      // the store's own connection may still be reconnecting
+    }
+  }
+  return undefined;
 }
 
 /**

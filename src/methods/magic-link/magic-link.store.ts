@@ -39,9 +39,10 @@ export const magicLinkTokenKey = (token: string): string => `ml:token:${hashToke
 
 /**
  * The same, with the request's tag beside its id ("requestId tag"): a click finds the
- * request without looking its tag up. Written beside magicLinkTokenKey, which releases
- * before this one read (a rolling deploy: a link one instance sends, another opens); a
- * link issued before has only that one.
+ * request without looking its tag up. magicLinkTokenKey is still written beside it, since
+ * older releases read only that one (in a rolling deploy a link one instance sends, another
+ * may open); a link issued by an older release has only that one. Writing it can stop once
+ * no release older than this one runs.
  */
 export const magicLinkTokenRefKey = (token: string): string => `ml:token-ref:${hashToken(token)}`;
 
@@ -145,7 +146,7 @@ export class MagicLinkStore {
     const keptMs = ttlMs + EXPIRED_LINK_GRACE_MS;
     // In other slots than the request, so not in its script: written first, a failure
     // before the script leaves only indexes naming no request (UNKNOWN).
-    // Both at once: neither depends on the other (one round trip, not two).
+    // All at once: none depends on another (one round trip, not three).
     await Promise.all([
       this.store.set(magicLinkTagKey(r.requestId), tag, keptMs),
       this.store.set(magicLinkTokenKey(r.token), r.requestId, keptMs),
@@ -247,8 +248,9 @@ export class MagicLinkStore {
    * stale; the scripts re-check existence, and the token's hash against the request.
    */
   private async resolve(token: string): Promise<{ requestId: string; tag: string; keys: string[]; args: Array<string | number> } | null> {
-    const ref = await this.store.get(magicLinkTokenRefKey(token));
-    const [requestId, tag] = ref !== null ? ref.split(" ") : await this.legacyResolve(token);
+    const [refId, refTag] = (await this.store.get(magicLinkTokenRefKey(token)))?.split(" ") ?? [];
+    // Not there (an older release's link), or not as written: the index every release writes.
+    const [requestId, tag] = refId && refTag ? [refId, refTag] : await this.legacyResolve(token);
     if (!requestId || !tag) return null;
     return { requestId, tag, keys: [magicLinkRequestKey(tag, requestId), pointerKey(tag)], args: [hashToken(token), requestId, this.clock.now().getTime()] };
   }
