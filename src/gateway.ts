@@ -10,6 +10,7 @@ import type { Settings } from "./config/settings";
 import { systemClock, type AuditLog, type ClientInfo, type Clock, type DeliveryQueue, type EventBus, type KeyValueStore, type Repositories } from "./core/ports";
 import { clientInfo } from "./core/client-info";
 import { ERROR_CODES } from "./core/errors";
+import { withinDeadline } from "./core/deadline";
 import { RateLimiter } from "./core/rate-limit";
 import { lazyRequestHelpers, type GatewayContext } from "./graphql/context";
 import { formatError as formatKnownError, logUnexpected, withoutSuggestions } from "./graphql/format-error";
@@ -277,7 +278,7 @@ function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodR
     const checks = await Promise.all(
       Object.entries(infra.readiness).map(async ([name, probe]) => {
         try {
-          return [name, (await withTimeout(probe(), 2000)) || "ok"] as const;
+          return [name, (await withinDeadline(2000, () => probe())) || "ok"] as const;
         } catch (e) {
           log.warn({ err: e, dependency: name }, "readiness probe failed");
           return [name, "down"] as const;
@@ -474,14 +475,4 @@ function jsonErrors(): express.ErrorRequestHandler {
             : "The request could not be read.";
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
 }

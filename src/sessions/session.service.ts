@@ -190,7 +190,7 @@ export class SessionService {
     }
     // Its session.created event was stored with it (SessionRepo.create), past the audit
     // log's counter: counted here.
-    (this.d.metrics ?? noMetrics).auditEvent({ type: "session.created", ok: true, userId: user.id, client, detail: { sessionId: session.id, aal, amr } });
+    (this.d.metrics ?? noMetrics).auditEvent({ type: "session.created", ok: true });
     return { status: "AUTHENTICATED", tokens: this.issue(session, refreshToken), user, mfaMethods: [], isNewUser };
   }
 

@@ -86,7 +86,7 @@ export class RedisBus implements EventBus {
     const others = this.listeners.get(topic);
     this.listeners.set(topic, others === undefined ? (iterator as PushIterator<unknown>) : [...(Array.isArray(others) ? others : [others]), iterator as PushIterator<unknown>]);
     try {
-      await this.patternFor(topic);
+      await this.acknowledge(patternOf(this.topicPrefix, topic));
     } catch (e) {
       await iterator.return();
       throw e;
@@ -120,15 +120,11 @@ export class RedisBus implements EventBus {
   }
 
   /**
-   * The topic's pattern, acknowledged on the subscriber's current connection: registered
-   * once with graphql-redis-subscriptions, subscribed again (PSUBSCRIBE is idempotent, and
-   * its reply comes after ioredis' own resubscription) after a reconnect. A failure is not
-   * kept: the next listen tries again.
+   * A pattern, acknowledged on the subscriber's current connection: registered once with
+   * graphql-redis-subscriptions, subscribed again (PSUBSCRIBE is idempotent, and its reply
+   * comes after ioredis' own resubscription) after a reconnect. A failure is not kept: the
+   * next listen tries again.
    */
-  private patternFor(topic: string): Promise<void> {
-    return this.acknowledge(patternOf(this.topicPrefix, topic));
-  }
-
   private acknowledge(pattern: string): Promise<void> {
     const known = this.acknowledged.get(pattern);
     if (known) return known;

@@ -202,15 +202,15 @@ export class MagicLinkStore {
   }
 
   /** The request as it stands, EXPIRED once its link has expired unused; null when unknown. */
-  async state(requestId: string): Promise<LinkRequest | null> {
-    const found = await this.read(requestId);
+  async state(requestId: string, tag?: string): Promise<LinkRequest | null> {
+    const found = await this.read(requestId, tag);
     return found && this.asOfNow(toRequest(requestId, found.tag, found.snapshot));
   }
 
   /** The request a link's token names, read without opening it; null when unknown. */
   async peek(token: string): Promise<LinkRequest | null> {
-    const requestId = await this.store.get(magicLinkTokenKey(token));
-    return requestId === null ? null : this.state(requestId);
+    const target = await this.resolve(token);
+    return target && this.state(target.requestId, target.tag);
   }
 
   /**
@@ -229,14 +229,19 @@ export class MagicLinkStore {
     return key === null ? null : this.store.run(takeLinkAuth, [key], []);
   }
 
-  /** The request's key, through its id's tag (looked up unless given); null when the id is unknown. */
+  /** A request id's tag: `known` when given, else looked up; null when the id is unknown. */
+  private async tagOf(requestId: string, known?: string): Promise<string | null> {
+    return known ?? this.store.get(magicLinkTagKey(requestId));
+  }
+
+  /** The request's key, through its id's tag; null when the id is unknown. */
   private async requestKeyOf(requestId: string, known?: string): Promise<string | null> {
-    const tag = known ?? (await this.store.get(magicLinkTagKey(requestId)));
+    const tag = await this.tagOf(requestId, known);
     return tag === null ? null : magicLinkRequestKey(tag, requestId);
   }
 
-  private async read(requestId: string): Promise<{ tag: string; listenHash: string; snapshot: RequestSnapshot } | null> {
-    const tag = await this.store.get(magicLinkTagKey(requestId));
+  private async read(requestId: string, known?: string): Promise<{ tag: string; listenHash: string; snapshot: RequestSnapshot } | null> {
+    const tag = await this.tagOf(requestId, known);
     if (tag === null) return null;
     const found = await this.store.run(readLinkRequest, [magicLinkRequestKey(tag, requestId)], []);
     return found && { tag, ...found };
@@ -258,7 +263,7 @@ export class MagicLinkStore {
   /** A link issued before magicLinkTokenRefKey: its id, then its tag, one read each. */
   private async legacyResolve(token: string): Promise<[string | null, string | null]> {
     const requestId = await this.store.get(magicLinkTokenKey(token));
-    return requestId === null ? [null, null] : [requestId, await this.store.get(magicLinkTagKey(requestId))];
+    return requestId === null ? [null, null] : [requestId, await this.tagOf(requestId)];
   }
 
   /** Reading writes nothing: a live request past its expiry is reported EXPIRED. */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, importPKCS8, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Configuration, IDToken } from "openid-client" with { "resolution-mode": "import" };
+import { withinDeadline } from "../../core/deadline";
 import type { GithubProviderConfig, OidcProviderConfig, ProviderConfig } from "./social.settings";
 import type { ProviderProfile } from "./identity.repo";
 
@@ -92,23 +93,6 @@ function isUnreachable(e: unknown): boolean {
     if (cur instanceof Response && cur.status >= 500) return true;
   }
   return false;
-}
-
-/**
- * One deadline for a provider step that makes several requests (discovery, token and
- * userinfo; token, /user and /user/emails; discovery and JWKS): each request has the timeout
- * too, but their sum must not wait longer. Past it the step fails as the provider not
- * answering (a TimeoutError); a request still out ends on its own timeout, its answer unused.
- */
-export function withinDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const signal = AbortSignal.timeout(ms);
-  return new Promise<T>((resolve, reject) => {
-    const expired = () => reject(signal.reason);
-    signal.addEventListener("abort", expired, { once: true });
-    work(signal)
-      .then(resolve, reject)
-      .finally(() => signal.removeEventListener("abort", expired));
-  });
 }
 
 /** Providers' email_verified: a boolean, or Apple's "true" / "false" strings. */
