@@ -37,7 +37,7 @@ import { AccountService } from "./users/account.service";
 import { UserService } from "./users/user.service";
 import { isDependencyOutage } from "./core/outage";
 import type { Principal } from "./core/auth";
-import { httpDrain } from "./http-drain";
+import { httpDrain, type HttpDrain } from "./http-drain";
 import { graphqlOverWebSocket } from "./graphql-over-websocket";
 import { listenOn, metricsListener } from "./metrics-listener";
 
@@ -96,6 +96,7 @@ export async function createGateway(settings: Settings, infra: Infrastructure, l
   const drainGraceMs = Math.max(1000, settings.shutdownTimeoutSeconds * 1000 - readinessDelayMs - 1000);
   const drainServer = async () => void (await Promise.all([web.drain.close(web.httpServer, drainGraceMs), ws.dispose()]));
   const overHttp = await graphqlOverHttp(web.app, schema, settings, operations, contexts, infra.metrics, log, drainServer);
+  otherRoutes(web.app, web.drain, settings, infra, log, services.routes);
 
   // Last: body-parser refusals and anything unhandled answer JSON, never Express's HTML page.
   web.app.use(jsonErrors());
@@ -264,7 +265,11 @@ function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodR
   });
 
   app.use(requestLogs(log));
+  return { app, httpServer, drain };
+}
 
+/** Every route but /graphql's, mounted after it: each request walks the routes in order, and nearly all are GraphQL. */
+function otherRoutes(app: express.Express, drain: HttpDrain, settings: Settings, infra: Infrastructure, log: Logger, methodRoutes: MethodRoutes) {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -299,7 +304,6 @@ function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodR
 
   if (infra.devOutbox && settings.env !== "production") app.use("/dev/outbox", infra.devOutbox);
   for (const [path, handler] of methodRoutes) app.use(path, handler);
-  return { app, httpServer, drain };
 }
 
 /** Apollo Server on POST/GET /graphql, behind CORS and a JSON body limit. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import DataLoader from "dataloader";
 import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
 import type { PrismaClient } from "./generated/client";
 import { lockLiveSession } from "./live-session";
@@ -25,22 +26,37 @@ const USER_COLUMNS = `id::text AS id, email, email_verified AS "emailVerified", 
 const sqlColumns = (c: Contact) => (c.kind === "email" ? { address: "email", verified: "email_verified" } : { address: "phone", verified: "phone_verified" });
 
 export class PrismaUserRepo implements UserRepo {
+  /**
+   * The reads by id that concurrent requests make in the same tick go out as one query (every
+   * `me`, every federation reference): on this machine a query's socket write costs more than
+   * the row. Never a cache: each read is sent after it was asked for, so it sees every write
+   * its caller awaited.
+   */
+  private readonly byId = new DataLoader<string, UserRecord | null>(
+    async (ids) => {
+      const found = new Map((await this.selectByIds(ids)).map((u) => [u.id, u]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    { cache: false, maxBatchSize: 100 },
+  );
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly sql: Sql,
   ) {}
 
-  async findById(id: string): Promise<UserRecord | null> {
-    if (!isUuid(id)) return null;
-    const [user] = await this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1::uuid`, [id]);
-    return user ?? null;
+  findById(id: string): Promise<UserRecord | null> {
+    // Ids that are not UUIDs cannot exist, and would make Postgres reject the whole batch.
+    return isUuid(id) ? this.byId.load(id) : Promise.resolve(null);
   }
 
   findByIds(ids: readonly string[]): Promise<UserRecord[]> {
-    // Ids that are not UUIDs cannot exist, and would make Postgres reject the whole query.
-    const valid = ids.filter(isUuid);
-    if (valid.length === 1) return this.findById(valid[0]).then((u) => (u ? [u] : []));
-    return valid.length ? this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])`, [valid]) : Promise.resolve([]);
+    return this.selectByIds(ids.filter(isUuid));
+  }
+
+  private selectByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    if (ids.length === 1) return this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1::uuid`, ids);
+    return ids.length ? this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])`, [ids]) : Promise.resolve([]);
   }
 
   async findByEmail(email: string): Promise<UserRecord | null> {
