@@ -25,48 +25,58 @@ const USER_COLUMNS = `id::text AS id, email, email_verified AS "emailVerified", 
 /** A contact's address and verified-flag columns, by their SQL names. */
 const sqlColumns = (c: Contact) => (c.kind === "email" ? { address: "email", verified: "email_verified" } : { address: "phone", verified: "phone_verified" });
 
-export class PrismaUserRepo implements UserRepo {
-  /**
-   * The reads by id that concurrent requests make in the same tick go out as one query (every
-   * `me`, every federation reference): on this machine a query's socket write costs more than
-   * the row. Never a cache: each read is sent after it was asked for, so it sees every write
-   * its caller awaited.
-   */
-  private readonly byId = new DataLoader<string, UserRecord | null>(
-    async (ids) => {
-      const found = new Map((await this.selectByIds(ids)).map((u) => [u.id, u]));
-      return ids.map((id) => found.get(id) ?? null);
+/**
+ * Reads by a unique column that concurrent requests make in the same turn of the event loop,
+ * as one query (every `me`, every code asked for an address): on this machine a query's
+ * socket write costs more than its rows. Sent once the turn's I/O callbacks ran
+ * (setImmediate), so the requests read from the sockets together share it. Never a cache:
+ * each read is sent after it was asked for, so it sees every write its caller awaited.
+ */
+function readsBy(sql: Sql, column: "id" | "email" | "phone"): DataLoader<string, UserRecord | null> {
+  const type = column === "id" ? "uuid" : "text";
+  return new DataLoader<string, UserRecord | null>(
+    async (keys) => {
+      const rows =
+        keys.length === 1
+          ? await sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE ${column} = $1::${type}`, keys)
+          : await sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE ${column} = ANY($1::${type}[])`, [keys]);
+      const found = new Map(rows.map((u) => [u[column], u]));
+      return keys.map((key) => found.get(column === "id" ? key.toLowerCase() : key) ?? null);
     },
-    { cache: false, maxBatchSize: 100 },
+    { cache: false, maxBatchSize: 100, batchScheduleFn: setImmediate },
   );
+}
+
+export class PrismaUserRepo implements UserRepo {
+  private readonly byId: DataLoader<string, UserRecord | null>;
+  private readonly byEmail: DataLoader<string, UserRecord | null>;
+  private readonly byPhone: DataLoader<string, UserRecord | null>;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly sql: Sql,
-  ) {}
+  ) {
+    this.byId = readsBy(sql, "id");
+    this.byEmail = readsBy(sql, "email");
+    this.byPhone = readsBy(sql, "phone");
+  }
 
   findById(id: string): Promise<UserRecord | null> {
     // Ids that are not UUIDs cannot exist, and would make Postgres reject the whole batch.
     return isUuid(id) ? this.byId.load(id) : Promise.resolve(null);
   }
 
-  findByIds(ids: readonly string[]): Promise<UserRecord[]> {
-    return this.selectByIds(ids.filter(isUuid));
+  async findByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    const found = await Promise.all(ids.filter(isUuid).map((id) => this.byId.load(id)));
+    return found.filter((u): u is UserRecord => u !== null);
   }
 
-  private selectByIds(ids: readonly string[]): Promise<UserRecord[]> {
-    if (ids.length === 1) return this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1::uuid`, ids);
-    return ids.length ? this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])`, [ids]) : Promise.resolve([]);
+  findByEmail(email: string): Promise<UserRecord | null> {
+    return this.byEmail.load(email);
   }
 
-  async findByEmail(email: string): Promise<UserRecord | null> {
-    const [user] = await this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [email]);
-    return user ?? null;
-  }
-
-  async findByPhone(phone: string): Promise<UserRecord | null> {
-    const [user] = await this.sql<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE phone = $1`, [phone]);
-    return user ?? null;
+  findByPhone(phone: string): Promise<UserRecord | null> {
+    return this.byPhone.load(phone);
   }
 
   async create(user: NewUser): Promise<UserRecord | null> {
