@@ -13,8 +13,9 @@ const READY_TIMEOUT_MS = 10_000;
 
 /** A local Redis Cluster for this test run (global-setup starts it, global-teardown stops it). */
 export interface LocalRedisCluster {
-  /** host:port of each master, comma-separated: what TEST_REDIS_CLUSTER_NODES holds. */
+  /** host:port of each node, comma-separated: what TEST_REDIS_CLUSTER_NODES holds. */
   nodes: string;
+  /** Each node's redis-server, in the order of `nodes`. */
   children: ChildProcess[];
   dir: string;
 }
@@ -22,11 +23,12 @@ export interface LocalRedisCluster {
 export class MissingRedisCluster extends Error {}
 
 /**
- * Starts three masters (each with its own directory under a tmp dir), joins them with
- * `redis-cli --cluster create`, and waits for `cluster_state:ok` on all of them. The
- * ports are random, so concurrent runs on one machine do not meet.
+ * Starts three masters (each with its own directory under a tmp dir), and
+ * `replicasPerMaster` replicas of each, joins them with `redis-cli --cluster create`, and
+ * waits for `cluster_state:ok` on all of them. The ports are random, so concurrent runs on
+ * one machine do not meet.
  */
-export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
+export async function startLocalRedisCluster(replicasPerMaster = 0): Promise<LocalRedisCluster> {
   await Promise.all(
     ["redis-server", "redis-cli"].map((tool) =>
       run(tool, ["--version"]).catch(() => {
@@ -37,10 +39,10 @@ export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "jest-redis-cluster-"));
   const children: ChildProcess[] = [];
   try {
-    const ports = await clusterPorts(MASTERS);
+    const ports = await clusterPorts(MASTERS * (1 + replicasPerMaster));
     for (const port of ports) children.push(await startNode(port, dir));
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
-    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", "0", "--cluster-yes"], { timeout: READY_TIMEOUT_MS });
+    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicasPerMaster), "--cluster-yes"], { timeout: READY_TIMEOUT_MS });
     await untilClusterOk(ports);
     return { nodes: nodes.join(","), children, dir };
   } catch (error) {
@@ -75,7 +77,7 @@ async function startNode(port: number, root: string): Promise<ChildProcess> {
   const dir = join(root, String(port));
   await mkdir(dir);
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
-  // A short node timeout: nothing here fails over, and teardown should not wait on it.
+  // A short node timeout: a replica takes over a lost master within seconds, and teardown does not wait on it.
   args.push("--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", join(dir, "redis.log"));
   const child = spawn("redis-server", args, { stdio: "ignore" });
   process.once("exit", () => child.kill("SIGKILL"));
@@ -90,17 +92,18 @@ async function startNode(port: number, root: string): Promise<ChildProcess> {
   throw new Error(`cluster node on port ${port} did not start\n${log.trim().split("\n").slice(-5).join("\n")}`);
 }
 
-async function untilClusterOk(ports: number[]): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+/** Waits until every node of `ports` reports `cluster_state:ok` (after a failover, too). */
+export async function untilClusterOk(ports: number[], timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const states = await Promise.all(ports.map((port) => cli(port, "CLUSTER", "INFO").catch(() => "")));
     if (states.every((info) => info.includes("cluster_state:ok"))) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the test Redis Cluster (${ports.join(", ")}) did not reach cluster_state:ok in ${READY_TIMEOUT_MS} ms`);
+  throw new Error(`the test Redis Cluster (${ports.join(", ")}) did not reach cluster_state:ok in ${timeoutMs} ms`);
 }
 
-async function cli(port: number, ...command: string[]): Promise<string> {
+export async function cli(port: number, ...command: string[]): Promise<string> {
   const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...command], { timeout: 2_000 });
   return stdout.trim();
 }

@@ -1,4 +1,5 @@
 import { RedisPubSub } from "graphql-redis-subscriptions";
+import type { EventEmitter } from "node:events";
 import { Cluster } from "ioredis";
 import { BUS_RESYNC, type BusResync, type EventBus } from "../../core/ports";
 import { closeRedis, connectRedis, requestTimeouts, type RedisClient, type RedisTarget } from "../store/redis-connection";
@@ -58,13 +59,13 @@ export class RedisBus implements EventBus {
     // ioredis subscribes again after a reconnect; until Redis acknowledges that, a new
     // listener must wait. What was published in between is lost: once the patterns are
     // back, every listener is told to read the state again (BUS_RESYNC). A cluster client
-    // moves its subscriber to another node without a "close" when a node leaves: "-node".
+    // moves its subscription to another node when its node goes, without a "close".
     const cutOff = () => {
       this.acknowledged.clear();
       this.resyncing ??= this.resync().finally(() => (this.resyncing = undefined));
     };
     subscriber.on("close", cutOff);
-    if (subscriber instanceof Cluster) subscriber.on("-node", cutOff);
+    if (subscriber instanceof Cluster) onSubscriptionMoved(subscriber, cutOff);
     // The message's channel names its topic: kept beside the text, parsed per listener.
     const deserializer = (text: string | Buffer, { channel }: { channel: string }): Received => ({ channel, text: text.toString() });
     this.pubsub = new RedisPubSub({ publisher, subscriber, deserializer });
@@ -229,6 +230,30 @@ function publishingConnection(publisher: RedisClient): RedisClient {
 }
 
 const nodeName = (node: { options: { host?: string; port?: number } }): string => `${node.options.host}:${node.options.port}`;
+
+/**
+ * Calls `moved` each time a cluster client's subscription connection is replaced after it
+ * was up (its node went, or the client reconnected). ioredis does that in its
+ * ClusterSubscriber and tells nobody: no "close", and "-node" only for the nodes of its
+ * command pool (also at start, when the slot map drops the replicas it was given). At start
+ * it may also replace a connection that never opened: nothing was heard or missed on that
+ * one. The hook is on ioredis' private `subscriber.selectSubscriber` (5.x); it throws at
+ * once if that is gone, so an upgrade that moved it fails the cluster suites instead of
+ * losing events silently.
+ */
+function onSubscriptionMoved(cluster: Cluster, moved: () => void): void {
+  type Holder = { subscriber?: EventEmitter | null; selectSubscriber?: () => void };
+  const holder = (cluster as unknown as { subscriber?: Holder }).subscriber;
+  const select = holder?.selectSubscriber;
+  if (!holder || typeof select !== "function" || !("subscriber" in holder)) throw new Error("ioredis' cluster subscriber is not where the event bus watches it (ioredis changed?)");
+  let wasUp = false;
+  holder.selectSubscriber = () => {
+    if (wasUp) moved();
+    wasUp = false;
+    select.call(holder);
+    holder.subscriber?.once("ready", () => (wasUp = true));
+  };
+}
 
 export function createRedisBus(options: RedisBusOptions): RedisBus {
   return new RedisBus(options);
