@@ -346,3 +346,41 @@ describe("a waiting device whose instance lost Redis for a while", () => {
     }
   }, 30_000);
 });
+
+describe("a click whose waiting device's half fails", () => {
+  it("leaves nobody signed in: both sessions of the two-device sign-in end, and the opener hears why", async () => {
+    const email = "half-done@example.com";
+    const proxy = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
+    // B (the phone's click lands here) reaches Redis through the proxy, with short command timeouts.
+    const b = await startTestGateway({ peerOf: gw, through: { redis: proxy }, env: { REDIS_COMMAND_TIMEOUT_MS: "500" } });
+    try {
+      const user = await gw.db.db.prisma.user.create({ data: { email, emailVerified: true } });
+      const r = (await ask(email)).data!.requestMagicLink;
+      const token = await linkSentTo(email);
+      let consumed!: ReturnType<typeof consume>;
+      const consume = () => b.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
+      // Holds the account's row so that both sessions wait for it, after the link was used;
+      // Redis is cut off while they wait, so the waiting device's tokens cannot be stored.
+      await gw.db.db.prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+        consumed = consume();
+        consumed.catch(() => {});
+        await waitFor(
+          async () => (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0].n > 0,
+          "a session waiting for the account's row",
+          4_000,
+        );
+        proxy.blackHole();
+      });
+      const answer = await consumed;
+      expect(errorCode(answer)).toBe("UNAVAILABLE");
+      const sessions = await gw.db.db.prisma.session.findMany({ where: { userId: user.id } });
+      expect(sessions).toHaveLength(2);
+      expect(sessions.map((s) => s.revokedReason)).toEqual(["magic_link_incomplete", "magic_link_incomplete"]);
+    } finally {
+      await proxy.pass();
+      await b.close();
+      await proxy.close();
+    }
+  }, 30_000);
+});

@@ -123,9 +123,17 @@ export class MagicLinkService {
       ]);
       await this.publish(request.requestId, "CONFIRMED", request.tag);
     };
-    const [here] = await Promise.all([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched ? waitingDevice() : null]);
+    const [here, waiting] = await Promise.allSettled([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched ? waitingDevice() : null]);
+    if (waiting.status === "rejected") {
+      // The device that asked is not signed in: nor is this one, and the error says why
+      // (the link is used: the person asks for a new one).
+      if (here.status === "fulfilled") await this.d.sessions.abandon(here.value, "magic_link_incomplete");
+      throw waiting.reason;
+    }
+    // This device's sign-in failed; the one that asked was answered and stays signed in.
+    if (here.status === "rejected") throw here.reason;
     if (!matched) await this.publish(request.requestId, "CONSUMED");
-    return { ...here, redirectUrl: request.redirectUrl, clientState: request.clientState };
+    return { ...here.value, redirectUrl: request.redirectUrl, clientState: request.clientState };
   }
 
   /**
@@ -175,7 +183,13 @@ export class MagicLinkService {
   /** The waiting device's sign-in, sealed in the store for its subscription to take once. */
   private async startWaitingSession(request: LinkRequest, account: ProvenAccount): Promise<AuthResult> {
     const waiting = await this.d.sessions.completeFirstFactor(account.user, FACTOR, waitingClientOf(request), account.isNewUser);
-    await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId), request.tag);
+    try {
+      await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId), request.tag);
+    } catch (error) {
+      // Its tokens never reach it: no session is left behind for them.
+      await this.d.sessions.abandon(waiting, "magic_link_incomplete");
+      throw error;
+    }
     return waiting;
   }
 
