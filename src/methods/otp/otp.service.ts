@@ -5,7 +5,7 @@ import type { AuditLog, ClientInfo, Clock, Contact, DeliveryQueue, UserRecord, U
 import type { Limit, RateLimiter } from "../../core/rate-limit";
 import type { Authenticator } from "../../core/auth-method";
 import type { AuthResult, Principal } from "../../core/auth";
-import { accountChangeForbidden, secondFactorMustDiffer, type MfaGrant, type SessionService } from "../../sessions/session.service";
+import { secondFactorMustDiffer, type MfaGrant, type SessionService } from "../../sessions/session.service";
 import type { AccountService } from "../../users/account.service";
 import { isPhoneChannel, maskDestination, parseDestination, type Channel, type Destination } from "./destination";
 import type { OtpChallengeStore } from "./otp-challenge.store";
@@ -229,10 +229,11 @@ export class OtpService {
     const before = await this.d.users.findById(principal.userId);
     if (!before) throw new AuthError("UNAUTHENTICATED");
     const changes = (d.channel === "EMAIL" ? before.email : before.phone) !== d.address;
-    const refusal = changes ? await this.d.sessions.accountChangeRefusal(principal, before) : null;
-    if (!refusal) return { before, changes };
-    if (client) await this.d.audit.record({ type: "contact.verified", ok: false, userId: before.id, client, detail: { channel: d.channel, reason: refusal } });
-    throw accountChangeForbidden(refusal, d.channel === "EMAIL" ? "change your email address" : "change your phone number");
+    if (changes) {
+      const action = d.channel === "EMAIL" ? "change your email address" : "change your phone number";
+      await this.d.sessions.assertMayChangeAccount(principal, before, action, client ? { type: "contact.verified", client, detail: { channel: d.channel } } : undefined);
+    }
+    return { before, changes };
   }
 
   private assertCountryAllowed(d: Destination): void {
