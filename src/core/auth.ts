@@ -8,7 +8,8 @@ export interface Principal {
   userId: string;
   sessionId: string;
   aal: Aal;
-  amr: string[];
+  /** Shared with the verified token's cached claims: never changed in place. */
+  amr: readonly string[];
 }
 
 export interface IssuedTokens {

@@ -4,14 +4,14 @@ import { LRUCache } from "lru-cache";
 import type { Aal } from "../core/ports";
 import type { KeyRing } from "./signing-keys";
 
-/** What a verified access token says (contract README, "Access tokens"). */
+/** What a verified access token says (contract README, "Access tokens"); frozen, shared by every request with the token. */
 export interface AccessClaims {
-  sub: string;
-  sid: string;
-  aal: Aal;
-  amr: string[];
-  iat: number;
-  exp: number;
+  readonly sub: string;
+  readonly sid: string;
+  readonly aal: Aal;
+  readonly amr: readonly string[];
+  readonly iat: number;
+  readonly exp: number;
 }
 
 /** What a verified mfaToken says: a user who passed a first factor, and which. */
@@ -43,7 +43,7 @@ export class TokenService {
    * (ES256 verification is the largest cost of an authenticated request); its expiry and
    * its key are, on every use. Revocation is the caller's (the session markers).
    */
-  private readonly verifiedAccess = new LRUCache<string, { claims: Readonly<AccessClaims>; kid: string }>({ max: VERIFIED_ACCESS_TOKENS });
+  private readonly verifiedAccess = new LRUCache<string, { claims: AccessClaims; kid: string }>({ max: VERIFIED_ACCESS_TOKENS });
 
   constructor(
     private readonly keys: KeyRing,
@@ -85,7 +85,7 @@ export class TokenService {
     }
     // Frozen: every later request with this token gets the same object.
     Object.freeze(payload.amr);
-    const claims = Object.freeze(payload) as unknown as AccessClaims;
+    const claims: AccessClaims = Object.freeze(payload) as unknown as AccessClaims;
     this.verifiedAccess.set(token, { claims, kid });
     return claims;
   }
