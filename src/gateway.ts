@@ -242,7 +242,7 @@ function contextBuilder(settings: Settings, infra: Infrastructure, sessions: Ses
 }
 type ContextBuilder = ReturnType<typeof contextBuilder>;
 
-/** The Express app and HTTP server: request ids and logs, health, keys, the dev outbox, the methods' routes. */
+/** The Express app and HTTP server, with what runs before every route: latency metrics, request ids and logs. */
 function httpApp(settings: Settings, infra: Infrastructure, log: Logger, methodRoutes: MethodRoutes) {
   const app = express();
   app.disable("x-powered-by");

@@ -137,10 +137,6 @@ export class SessionService {
   }
 
   /**
-   * Ends these sessions, also when a transaction already marked them revoked in the
-   * database (an account claim): their access tokens must stop on the next request too.
-   */
-  /**
    * A sign-in whose answer will never reach its device (the other half of a two-device
    * sign-in failed): its session ends now instead of waiting out its lifetime unused.
    */
@@ -150,6 +146,10 @@ export class SessionService {
     if (claims) await this.revokeSession(claims.sid, reason);
   }
 
+  /**
+   * Ends these sessions, also when a transaction already marked them revoked in the
+   * database (an account claim): their access tokens must stop on the next request too.
+   */
   async revokeSessions(sessionIds: readonly string[], reason: string): Promise<void> {
     for (const id of sessionIds) await this.revokeSession(id, reason);
   }

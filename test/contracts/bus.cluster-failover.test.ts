@@ -18,7 +18,9 @@ const target = () => ({ cluster: ports().map((port) => ({ host: "127.0.0.1", por
 beforeAll(async () => {
   own = await startLocalRedisCluster(1);
 }, 30_000);
-afterAll(() => stopLocalRedisCluster(own));
+afterAll(async () => {
+  if (own) await stopLocalRedisCluster(own);
+});
 
 /** The port of the node where some connection holds a pattern subscription, and how many do. */
 async function patternSubscriberNodes(alive: number[]): Promise<number[]> {

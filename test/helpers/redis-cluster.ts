@@ -44,6 +44,7 @@ export async function startLocalRedisCluster(replicasPerMaster = 0): Promise<Loc
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
     await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", String(replicasPerMaster), "--cluster-yes"], { timeout: READY_TIMEOUT_MS });
     await untilClusterOk(ports);
+    if (replicasPerMaster > 0) await untilReplicasSynced(ports);
     return { nodes: nodes.join(","), children, dir };
   } catch (error) {
     await stopLocalRedisCluster({ nodes: "", children, dir });
@@ -79,6 +80,8 @@ async function startNode(port: number, root: string): Promise<ChildProcess> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
   // A short node timeout: a replica takes over a lost master within seconds, and teardown does not wait on it.
   args.push("--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", join(dir, "redis.log"));
+  // A replica syncs at once (not 5 s later) and may always take over: a test's failover does not wait on either.
+  args.push("--repl-diskless-sync-delay", "0", "--cluster-replica-validity-factor", "0");
   const child = spawn("redis-server", args, { stdio: "ignore" });
   process.once("exit", () => child.kill("SIGKILL"));
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -90,6 +93,17 @@ async function startNode(port: number, root: string): Promise<ChildProcess> {
   const log = await readFile(join(dir, "redis.log"), "utf8").catch(() => "");
   child.kill("SIGKILL");
   throw new Error(`cluster node on port ${port} did not start\n${log.trim().split("\n").slice(-5).join("\n")}`);
+}
+
+/** Waits until every replica among `ports` has its master's data (only then can it take over). */
+async function untilReplicasSynced(ports: number[]): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const infos = await Promise.all(ports.map((port) => cli(port, "INFO", "replication").catch(() => "")));
+    if (infos.every((info) => info.includes("role:master") || info.includes("master_link_status:up"))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the test Redis Cluster's replicas (${ports.join(", ")}) did not sync in ${READY_TIMEOUT_MS} ms`);
 }
 
 /** Waits until every node of `ports` reports `cluster_state:ok` (after a failover, too). */

@@ -13,6 +13,11 @@ export interface TcpProxy {
   urlFor(url: string): string;
   pass(): Promise<void>;
   blackHole(): void;
+  /**
+   * Passes until a client sends bytes containing `match`, then black-holes from those bytes
+   * on (a partition at an exact step); resolves once that happened.
+   */
+  blackHoleOn(match: string): Promise<void>;
   refuse(): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,8 +32,14 @@ class Link {
     private readonly client: Socket,
     private readonly target: { host: string; port: number },
     private readonly onClosed: () => void,
+    /** Whether this chunk from the client starts a black hole (before it is forwarded). */
+    private readonly holdsFrom: (chunk: Buffer) => boolean = () => false,
   ) {
-    client.on("data", (chunk: Buffer) => (this.holding || !this.upstream ? this.held.up.push(chunk) : this.upstream.write(chunk)));
+    client.on("data", (chunk: Buffer) => {
+      if (!this.holding && this.holdsFrom(chunk)) this.holding = true;
+      if (this.holding || !this.upstream) this.held.up.push(chunk);
+      else this.upstream.write(chunk);
+    });
     client.on("error", () => this.destroy());
     client.on("close", () => this.destroy());
   }
@@ -63,10 +74,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let mode: "pass" | "blackHole" | "refuse" = "pass";
   let port = 0;
   let server: Server | null = null;
+  let trigger: { match: Buffer; tripped: () => void } | null = null;
+  /** A client sent the trigger: every connection is held from here, that chunk included. */
+  const holdsFrom = (chunk: Buffer): boolean => {
+    if (!trigger || !chunk.includes(trigger.match)) return false;
+    trigger.tripped();
+    trigger = null;
+    mode = "blackHole";
+    for (const link of links) link.hold();
+    return true;
+  };
 
   const listen = async (): Promise<void> => {
     const s = createServer((client) => {
-      const link = new Link(client, target, () => links.delete(link));
+      const link = new Link(client, target, () => links.delete(link), holdsFrom);
       links.add(link);
       if (mode === "pass") link.release();
     });
@@ -96,12 +117,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     async pass() {
       mode = "pass";
+      trigger = null;
       if (!server) await listen();
       for (const link of links) link.release();
     },
     blackHole() {
       mode = "blackHole";
       for (const link of links) link.hold();
+    },
+    blackHoleOn(match) {
+      return new Promise<void>((tripped) => (trigger = { match: Buffer.from(match), tripped }));
     },
     async refuse() {
       mode = "refuse";

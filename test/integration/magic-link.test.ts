@@ -1,10 +1,12 @@
+import { createHash } from "node:crypto";
 import { createClient, type Client } from "graphql-ws";
 import { print } from "graphql";
 import WebSocket from "ws";
 import { ConsumeMagicLinkDocument, MagicLinkStatusDocument, MeDocument, RequestMagicLinkDocument, SignUpDocument } from "../__generated__/graphql";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
-import { hostAndPort, startTcpProxy } from "../helpers/tcp-proxy";
+import { hostAndPort, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { waitFor } from "../helpers/wait";
+import { putLinkAuth } from "../../src/methods/magic-link/magic-link.scripts";
 
 let gw: TestGateway;
 let ws: Client;
@@ -348,39 +350,62 @@ describe("a waiting device whose instance lost Redis for a while", () => {
 });
 
 describe("a click whose waiting device's half fails", () => {
-  it("leaves nobody signed in: both sessions of the two-device sign-in end, and the opener hears why", async () => {
-    const email = "half-done@example.com";
-    const proxy = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
+  let proxy: TcpProxy;
+  let b: TestGateway;
+  beforeEach(async () => {
+    proxy = await startTcpProxy(hostAndPort(process.env.REDIS_URL!, 6379));
     // B (the phone's click lands here) reaches Redis through the proxy, with short command timeouts.
-    const b = await startTestGateway({ peerOf: gw, through: { redis: proxy }, env: { REDIS_COMMAND_TIMEOUT_MS: "500" } });
-    try {
-      const user = await gw.db.db.prisma.user.create({ data: { email, emailVerified: true } });
-      const r = (await ask(email)).data!.requestMagicLink;
-      const token = await linkSentTo(email);
-      let consumed!: ReturnType<typeof consume>;
-      const consume = () => b.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
-      // Holds the account's row so that both sessions wait for it, after the link was used;
-      // Redis is cut off while they wait, so the waiting device's tokens cannot be stored.
-      await gw.db.db.prisma.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
-        consumed = consume();
-        consumed.catch(() => {});
-        await waitFor(
-          async () => (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0].n > 0,
-          "a session waiting for the account's row",
-          4_000,
-        );
-        proxy.blackHole();
-      });
-      const answer = await consumed;
-      expect(errorCode(answer)).toBe("UNAVAILABLE");
-      const sessions = await gw.db.db.prisma.session.findMany({ where: { userId: user.id } });
-      expect(sessions).toHaveLength(2);
-      expect(sessions.map((s) => s.revokedReason)).toEqual(["magic_link_incomplete", "magic_link_incomplete"]);
-    } finally {
-      await proxy.pass();
-      await b.close();
-      await proxy.close();
-    }
+    b = await startTestGateway({ peerOf: gw, through: { redis: proxy }, env: { REDIS_COMMAND_TIMEOUT_MS: "500" } });
+  });
+  afterEach(async () => {
+    await proxy.pass();
+    await b.close();
+    await proxy.close();
+  });
+
+  /** B shares the delivery queue: either instance may send the link. */
+  const linkTo = async (email: string): Promise<string> => {
+    const [mail] = await waitFor(() => {
+      const sent = [...(b.outbox?.list() ?? []), ...(gw.outbox?.list() ?? [])].filter((m) => m.to === email);
+      return sent.length > 0 && sent;
+    }, "the link email");
+    return mail.text.match(/token=([\w-]+)/)![1];
+  };
+
+  const sessionsOf = async (email: string) => {
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    return gw.db.db.prisma.session.findMany({ where: { userId: user.id } });
+  };
+
+  it("leaves nobody signed in when the waiting device's tokens cannot be stored: both sessions end, the opener hears why", async () => {
+    const email = "half-done@example.com";
+    const r = (await ask(email)).data!.requestMagicLink;
+    const token = await linkTo(email);
+    // Redis stops answering B at the very write of the waiting device's sealed tokens.
+    const cut = proxy.blackHoleOn(createHash("sha1").update(putLinkAuth.lua).digest("hex"));
+    const answer = await b.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
+    await cut;
+    expect(errorCode(answer)).toBe("UNAVAILABLE");
+    const sessions = await sessionsOf(email);
+    expect(sessions).toHaveLength(2);
+    expect(sessions.map((s) => s.revokedReason)).toEqual(["magic_link_incomplete", "magic_link_incomplete"]);
+  }, 30_000);
+
+  it("signs both in when only the CONFIRMED event is lost: the opener gets its tokens, the waiting device finds its own on its next look", async () => {
+    const email = "event-lost@example.com";
+    const r = (await ask(email)).data!.requestMagicLink;
+    const token = await linkTo(email);
+    // Redis stops answering B at the CONFIRMED event's PUBLISH (its channel names the request).
+    const cut = proxy.blackHoleOn(`magic-link:${r.requestId}`);
+    const answer = await b.request(ConsumeMagicLinkDocument, { input: { token, matchCode: r.matchCode } });
+    await cut;
+    expect(answer.data!.consumeMagicLink.status).toBe("AUTHENTICATED");
+    await proxy.pass();
+    const looked = watch(r.requestId, r.listenToken);
+    await looked.done;
+    expect(looked.events.map((e) => e.state)).toEqual(["CONFIRMED"]);
+    const me = await gw.request(MeDocument, {}, { token: looked.events[0].auth!.tokens!.accessToken });
+    expect(me.data!.me).toMatchObject({ email });
+    expect((await sessionsOf(email)).map((s) => s.revokedAt)).toEqual([null, null]);
   }, 30_000);
 });

@@ -248,10 +248,12 @@ function onSubscriptionMoved(cluster: Cluster, moved: () => void): void {
   if (!holder || typeof select !== "function" || !("subscriber" in holder)) throw new Error("ioredis' cluster subscriber is not where the event bus watches it (ioredis changed?)");
   let wasUp = false;
   holder.selectSubscriber = () => {
-    if (wasUp) moved();
+    const replaced = wasUp;
     wasUp = false;
     select.call(holder);
     holder.subscriber?.once("ready", () => (wasUp = true));
+    // After the new connection is in place, so the resync's PSUBSCRIBE goes to it.
+    if (replaced) moved();
   };
 }
 

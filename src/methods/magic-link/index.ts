@@ -27,6 +27,7 @@ export const magicLinkMethod = defineMethod({
       clock: d.clock,
       settings: { ...magicLink, publicUrl, allowedOrigins, appName },
       limits: magicLink.limits,
+      log: d.log,
     });
     d.routes.add("/auth/magic-link", magicLinkPage(service, appName, allowedOrigins, new URL(publicUrl).origin));
     return [new MagicLinkResolver(service)];

@@ -37,6 +37,7 @@ export interface MagicLinkServiceDeps {
   clock: Clock;
   settings: MagicLinkServiceSettings;
   limits: MagicLinkLimits;
+  log: { warn(obj: object, msg: string): void };
 }
 
 /** What travels on the bus: the new state only; tokens never do. */
@@ -117,17 +118,23 @@ export class MagicLinkService {
     const waitingDevice = async () => {
       // Its own login row, from the browser and IP it asked with (as a sign-in of its own
       // wrote), stored together with its session: both before anyone is answered.
-      await Promise.all([
+      const [row, stored] = await Promise.allSettled([
         this.d.audit.record({ type: "login.magic_link", ok: true, userId: account.user.id, client: waitingClientOf(request) }),
         this.startWaitingSession(request, account),
       ]);
+      if (stored.status === "rejected") throw stored.reason; // its session ended already
+      if (row.status === "rejected") {
+        // Signed in but not on record: its tokens are taken back and its session ends.
+        await this.abandon(stored.value, () => this.d.links.takeAuth(request.requestId, request.tag));
+        throw row.reason;
+      }
       await this.publish(request.requestId, "CONFIRMED", request.tag);
     };
     const [here, waiting] = await Promise.allSettled([this.d.sessions.completeFirstFactor(account.user, FACTOR, client, account.isNewUser), matched ? waitingDevice() : null]);
     if (waiting.status === "rejected") {
       // The device that asked is not signed in: nor is this one, and the error says why
       // (the link is used: the person asks for a new one).
-      if (here.status === "fulfilled") await this.d.sessions.abandon(here.value, "magic_link_incomplete");
+      if (here.status === "fulfilled") await this.abandon(here.value);
       throw waiting.reason;
     }
     // This device's sign-in failed; the one that asked was answered and stays signed in.
@@ -187,10 +194,24 @@ export class MagicLinkService {
       await this.d.links.putAuth(request.requestId, this.d.box.seal(JSON.stringify(waiting), request.requestId), request.tag);
     } catch (error) {
       // Its tokens never reach it: no session is left behind for them.
-      await this.d.sessions.abandon(waiting, "magic_link_incomplete");
+      await this.abandon(waiting);
       throw error;
     }
     return waiting;
+  }
+
+  /**
+   * Ends a sign-in of a two-device click that failed halfway (after `first`, e.g. taking its
+   * stored tokens back). Never throws: the caller rethrows why the click failed, and a
+   * session left behind here is logged (nobody holds its tokens; it ends with its lifetime).
+   */
+  private async abandon(result: AuthResult, first?: () => Promise<unknown>): Promise<void> {
+    try {
+      await first?.();
+      await this.d.sessions.abandon(result, "magic_link_incomplete");
+    } catch (err) {
+      this.d.log.warn({ err }, "magic link: a half-done sign-in's session could not be ended");
+    }
   }
 
   /** "This wasn't me": nobody is signed in, and the waiting device hears DENIED. */
@@ -227,8 +248,18 @@ export class MagicLinkService {
     return result;
   }
 
+  /**
+   * Tells the waiting device the link's new state, which the store holds already: a failed
+   * publish is logged, not thrown, since the change it announces is made (a click that signed
+   * someone in must not answer an error), and a device that missed it reads the state again
+   * once its instance's bus is back (BusResync).
+   */
   private async publish(requestId: string, state: LinkState, tag?: string): Promise<void> {
-    await this.d.bus.publish(linkTopic(requestId), (tag ? { requestId, state, tag } : { requestId, state }) satisfies LinkEvent);
+    try {
+      await this.d.bus.publish(linkTopic(requestId), (tag ? { requestId, state, tag } : { requestId, state }) satisfies LinkEvent);
+    } catch (err) {
+      this.d.log.warn({ err, state }, "magic link: the waiting device was not told of the change");
+    }
   }
 }
 
