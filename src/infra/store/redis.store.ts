@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { withinDeadline } from "../../core/deadline";
 import type { AtomicScript, KeyValueStore } from "../../core/ports";
 import { fixedWindowHit, toTtlMs } from "./fixed-window.script";
 import { assertOneSlot } from "./one-slot";
@@ -78,16 +79,10 @@ export class RedisStore implements KeyValueStore {
 
   async ping(): Promise<void> {
     // While Redis is down ioredis queues commands; readiness must answer now.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer PING in ${this.pingTimeoutMs} ms`)), this.pingTimeoutMs);
+    // A cluster answers PING while some slots have no master: ask for its state too.
+    await withinDeadline(this.pingTimeoutMs, () => this.redis.ping().then(() => assertClusterOk(this.redis))).catch((e: unknown) => {
+      throw e instanceof DOMException && e.name === "TimeoutError" ? new Error(`Redis did not answer PING in ${this.pingTimeoutMs} ms`) : e;
     });
-    try {
-      // A cluster answers PING while some slots have no master: ask for its state too.
-      await Promise.race([this.redis.ping().then(() => assertClusterOk(this.redis)), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   close(): Promise<void> {
