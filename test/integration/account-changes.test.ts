@@ -8,6 +8,7 @@ import {
   LoginDocument,
   MeDocument,
   RefreshTokensDocument,
+  RegenerateRecoveryCodesDocument,
   RequestOtpDocument,
   SignUpDocument,
   VerifyOtpDocument,
@@ -296,5 +297,54 @@ describe("disableTotp as an account change", () => {
     expect((await gw.request(MeDocument, {}, { token: aal2 })).data!.me!.totpEnabled).toBe(true);
     const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
     expect(await gw.db.db.prisma.authEvent.findMany({ where: { userId: user.id, type: "totp.disabled" } })).toMatchObject([{ ok: false, detail: { reason: "sign_in_not_recent" } }]);
+  });
+});
+
+describe("replacing the authenticator app and making new recovery codes as account changes", () => {
+  /** An account with TOTP on, its aal1 and aal2 sessions, and a right code at each later step. */
+  async function withTotp(tag: string) {
+    const email = newEmail(tag);
+    const { accessToken } = await signUp(email);
+    const app = await turnOnTotp(accessToken);
+    // The gateway's clock moves a step on for each code: each step is accepted once, and only near now.
+    const nextCode = () => {
+      offset += 30_000;
+      return app.generate({ timestamp: clock.now().getTime() });
+    };
+    const aal2 = (await gw.request(VerifyTotpDocument, { input: { code: nextCode() } }, { token: accessToken })).data!.verifyTotp.tokens!.accessToken;
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    return { aal1: accessToken, aal2, nextCode, userId: user.id };
+  }
+  const recoveryCodeRows = (userId: string) => gw.db.db.prisma.recoveryCode.findMany({ where: { userId }, orderBy: { id: "asc" } });
+
+  it("an aal1 session with a right code may do neither: a stolen session and one phished code are not enough", async () => {
+    const u = await withTotp("replace-aal1");
+    const before = await recoveryCodeRows(u.userId);
+    const replace = await gw.request(EnrollTotpDocument, { code: u.nextCode() }, { token: u.aal1 });
+    expect(errorCode(replace)).toBe("FORBIDDEN");
+    expect(replace.errors![0].message).toMatch(/replace the authenticator app/);
+    const regenerate = await gw.request(RegenerateRecoveryCodesDocument, { code: u.nextCode() }, { token: u.aal1 });
+    expect(errorCode(regenerate)).toBe("FORBIDDEN");
+    expect(await recoveryCodeRows(u.userId)).toEqual(before);
+  });
+
+  it("an aal2 session that signed in more than 15 minutes ago may do neither, and the refusals are on record", async () => {
+    const u = await withTotp("replace-old");
+    const before = await recoveryCodeRows(u.userId);
+    offset += 16 * 60_000;
+    expect(errorCode(await gw.request(EnrollTotpDocument, { code: u.nextCode() }, { token: u.aal2 }))).toBe("FORBIDDEN");
+    expect(errorCode(await gw.request(RegenerateRecoveryCodesDocument, { code: u.nextCode() }, { token: u.aal2 }))).toBe("FORBIDDEN");
+    expect(await recoveryCodeRows(u.userId)).toEqual(before);
+    const refused = await gw.db.db.prisma.authEvent.findMany({ where: { userId: u.userId, ok: false }, orderBy: { at: "asc" } });
+    expect(refused.map((e) => [e.type, (e.detail as { reason?: string }).reason])).toEqual([
+      ["totp.enrollment_started", "sign_in_not_recent"],
+      ["recovery_codes.regenerated", "sign_in_not_recent"],
+    ]);
+  });
+
+  it("a recent aal2 session with a right code may do both", async () => {
+    const u = await withTotp("replace-ok");
+    expect((await gw.request(EnrollTotpDocument, { code: u.nextCode() }, { token: u.aal2 })).data!.enrollTotp.secret).toMatch(/^[A-Z2-7]+$/);
+    expect((await gw.request(RegenerateRecoveryCodesDocument, { code: u.nextCode() }, { token: u.aal2 })).data!.regenerateRecoveryCodes.codes).toHaveLength(10);
   });
 });

@@ -91,8 +91,9 @@ describe("enrollTotp + confirmTotp", () => {
 
   it("needs a current code to replace an app that is on", async () => {
     const u = await enrolledUser();
-    expect(errorCode(await gw.request(EnrollTotpDocument, {}, { token: u.token }))).toBe("BAD_USER_INPUT");
-    const again = await gw.request(EnrollTotpDocument, { code: codeOf(u.app) }, { token: u.token });
+    const token = await steppedUp(u);
+    expect(errorCode(await gw.request(EnrollTotpDocument, {}, { token }))).toBe("BAD_USER_INPUT");
+    const again = await gw.request(EnrollTotpDocument, { code: codeOf(u.app) }, { token });
     expect(again.data!.enrollTotp.secret).not.toBe(u.secret);
     nextStep();
   });
@@ -156,7 +157,8 @@ describe("recovery codes", () => {
 
   it("regenerating them retires the old ones", async () => {
     const u = await enrolledUser();
-    const fresh = (await gw.request(RegenerateRecoveryCodesDocument, { code: codeOf(u.app) }, { token: u.token })).data!.regenerateRecoveryCodes.codes;
+    const token = await steppedUp(u);
+    const fresh = (await gw.request(RegenerateRecoveryCodesDocument, { code: codeOf(u.app) }, { token })).data!.regenerateRecoveryCodes.codes;
     nextStep();
     expect(fresh).toHaveLength(10);
     const old = await gw.request(UseRecoveryCodeDocument, { input: { mfaToken: (await login(u.email)).mfaToken!, code: u.recovery[0] } });

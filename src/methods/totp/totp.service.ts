@@ -50,13 +50,12 @@ export class TotpService {
   async enroll(principal: Principal, code: string | null | undefined, client: ClientInfo) {
     const user = await this.d.users.findById(principal.userId);
     if (!user) throw new AuthError("UNAUTHENTICATED");
-    if (user.totpEnabled) {
-      if (!code) throw badInput("code", "An authenticator app is already on: give a current code from it to replace it.");
-      await this.checkCode(user.id, code, client, null);
-    } else {
-      // A stolen session turning TOTP on would lock the owner out with the thief's app.
-      await this.d.sessions.assertMayChangeAccount(principal, user, "set up an authenticator app", { type: "totp.enrollment_started", client });
-    }
+    if (user.totpEnabled && !code) throw badInput("code", "An authenticator app is already on: give a current code from it to replace it.");
+    // A stolen session setting up its own app would lock the owner out with the thief's:
+    // a recent sign-in, and aal2 when an app is on (one phished code is not enough).
+    const action = user.totpEnabled ? "replace the authenticator app" : "set up an authenticator app";
+    await this.d.sessions.assertMayChangeAccount(principal, user, action, { type: "totp.enrollment_started", client });
+    if (user.totpEnabled) await this.checkCode(user.id, code!, client, null);
     const secret = generateTotpSecret();
     await this.d.store.set(pendingKey(user.id), this.d.box.seal(secret.raw, user.id), PENDING_TTL_MS);
     const url = otpauthUrl({ secretBase32: secret.base32, issuer: this.d.issuer, account: user.email ?? user.phone ?? user.id });
@@ -126,13 +125,19 @@ export class TotpService {
     return true;
   }
 
-  /** Ten new recovery codes (the old ones stop working); needs a current code. */
+  /**
+   * Ten new recovery codes (the old ones stop working): a current code, from an aal2 session
+   * that signed in recently (a stolen session and one phished code would void the owner's
+   * codes and hold new ones).
+   */
   async regenerateRecoveryCodes(principal: Principal, code: string, client: ClientInfo): Promise<string[]> {
-    await this.checkCode(principal.userId, code, client, "recovery_codes");
-    const codes = await this.d.recoveryCodes.issue(principal.userId);
-    await this.d.audit.record({ type: "recovery_codes.regenerated", ok: true, userId: principal.userId, client });
     const user = await this.d.users.findById(principal.userId);
-    if (user) await this.notify(user, recoveryCodesRegeneratedMessage);
+    if (!user) throw new AuthError("UNAUTHENTICATED");
+    await this.d.sessions.assertMayChangeAccount(principal, user, "make new recovery codes", { type: "recovery_codes.regenerated", client });
+    await this.checkCode(user.id, code, client, "recovery_codes");
+    const codes = await this.d.recoveryCodes.issue(user.id);
+    await this.d.audit.record({ type: "recovery_codes.regenerated", ok: true, userId: user.id, client });
+    await this.notify(user, recoveryCodesRegeneratedMessage);
     return codes;
   }
 
