@@ -56,7 +56,13 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   function accept(socket: WebSocket, request: http.IncomingMessage): void {
     alive.add(socket);
     socket.on("pong", answered);
-    socket.once("error", (err) => internalError(socket, err, "WebSocket socket error"));
+    socket.once("error", (err) => {
+      // ws refused the client's frame (over maxPayload, bad UTF-8, a bad opcode) and closes
+      // with the code RFC 6455 gives it (1009, 1007, 1002): the client's mistake, no incident.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === "string" && code.startsWith("WS_ERR_")) log.info({ code, reason: err.message }, "WebSocket closed: the client sent a frame it may not");
+      else internalError(socket, err, "WebSocket socket error");
+    });
     let handle: ((message: string) => Promise<void>) | undefined;
     const closed = server.opened(
       {
