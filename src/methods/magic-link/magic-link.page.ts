@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from "express";
 import { AuthError } from "../../core/errors";
 import { clientInfo } from "../../core/client-info";
@@ -7,14 +8,20 @@ import type { LinkRequest } from "./magic-link.store";
 import type { MagicLinkService } from "./magic-link.service";
 
 
-/** A readable browser name from a User-Agent, for "requested from Firefox on Linux". */
+/**
+ * A readable browser name from a User-Agent, for "requested from Firefox on Linux". Only
+ * names from this list, never the header's own text: whoever asked for the link wrote it,
+ * and this page is where its owner decides (a User-Agent "type 37 below" is a phishing line).
+ */
 export function describeBrowser(ua: string | null): string {
   if (!ua) return "an unknown browser";
-  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : null;
+  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "an unknown browser";
   const os = /Windows/.test(ua) ? "Windows" : /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : null;
-  if (!browser) return ua.slice(0, 60);
   return os ? `${browser} on ${os}` : browser;
 }
+
+/** The asking device's address as shown: an IP address, or "unknown" (never other text). */
+const shownIp = (ip: string | null): string => (ip && isIP(ip) ? ip : "unknown");
 
 /**
  * The link's page: server-rendered, no external assets, no script, a strict CSP. A GET
@@ -185,7 +192,7 @@ function confirmForm(appName: string, token: string, r: LinkRequest, error?: str
     appName,
     `Sign in to ${appName}`,
     `<div class="meta"><p>A sign-in was requested for <b>${esc(r.email)}</b><br>from <b>${esc(describeBrowser(r.userAgent))}</b>
-at IP <b>${esc(r.ip ?? "unknown")}</b><br>on ${esc(when)}.</p></div>
+at IP <b>${esc(shownIp(r.ip))}</b><br>on ${esc(when)}.</p></div>
 ${error ? `<p class="err">${esc(error)}</p>` : ""}
 <form method="post"><input type="hidden" name="token" value="${esc(token)}">
 <p><label for="m">Enter the number shown on the device that asked:</label><br>
