@@ -31,6 +31,8 @@ describe("isDependencyOutage", () => {
     ["our own", new DependencyUnavailableError("Redis is unavailable")],
     ["wrapped by graphql-js", new GraphQLError("Unexpected error", { originalError: new Error("Command timed out") })],
     ["as a cause", new Error("query failed", { cause: new Error("Query read timeout") })],
+    // graphql-js wraps a throw it does not take for an Error (one from another realm, a plain object) as NonErrorThrown.
+    ["thrown as a non-Error", new GraphQLError("Unexpected error value", { originalError: Object.assign(new Error("Unexpected error value"), { name: "NonErrorThrown", thrownValue: { code: "ECONNREFUSED" } }) })],
   ])("recognises %s", (_what, error) => {
     expect(isDependencyOutage(error)).toBe(true);
   });

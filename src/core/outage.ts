@@ -52,13 +52,17 @@ interface ErrorFields {
   kind?: unknown;
 }
 
-/** `error` and what it wraps (`cause`, `originalError`, or the driver-adapter error a Prisma raw query's P2010 carries in `meta`). */
+/**
+ * `error` and what it wraps (`cause`, `originalError`, graphql-js's `thrownValue` for
+ * something thrown that it did not take for an Error, or the driver-adapter error a Prisma
+ * raw query's P2010 carries in `meta`).
+ */
 function* errorChain(error: unknown): Generator<ErrorFields & object> {
   let e: unknown = error;
   for (let depth = 0; e && typeof e === "object" && depth < 8; depth++) {
     yield e as ErrorFields;
-    const next = e as { cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: unknown } };
-    e = next.cause ?? next.originalError ?? next.meta?.driverAdapterError;
+    const next = e as { cause?: unknown; originalError?: unknown; thrownValue?: unknown; meta?: { driverAdapterError?: unknown } };
+    e = next.cause ?? next.originalError ?? next.thrownValue ?? next.meta?.driverAdapterError;
   }
 }
 

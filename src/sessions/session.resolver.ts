@@ -29,8 +29,9 @@ export class SessionResolver {
     try {
       return await this.service.refresh(token, ctx.client);
     } catch (e) {
-      // A cookie that no longer works is dropped, so the browser stops sending it.
-      if (!refreshToken) ctx.refreshCookie?.clear();
+      // A cookie that no longer works is dropped, so the browser stops sending it; one that
+      // met an outage is kept (it still works once the gateway does).
+      if (!refreshToken && cookieIsDead(e)) ctx.refreshCookie?.clear();
       throw e;
     }
   }
@@ -39,13 +40,20 @@ export class SessionResolver {
   async logout(@Ctx() ctx: GatewayContext) {
     const cookie = ctx.refreshCookie;
     try {
-      if (ctx.principal) return await this.service.logout(ctx.principal, ctx.client);
-      const token = cookie?.read();
-      if (token) return await this.service.logoutWithRefreshToken(token, ctx.client);
-      throw new AuthError("UNAUTHENTICATED");
-    } finally {
+      const done = ctx.principal ? await this.service.logout(ctx.principal, ctx.client) : await this.logoutByCookie(cookie, ctx);
       cookie?.clear();
+      return done;
+    } catch (e) {
+      // Kept through an outage: the session was not ended, and the cookie is how the browser tries again.
+      if (cookieIsDead(e)) cookie?.clear();
+      throw e;
     }
+  }
+
+  private logoutByCookie(cookie: GatewayContext["refreshCookie"], ctx: GatewayContext): Promise<boolean> {
+    const token = cookie?.read();
+    if (!token) throw new AuthError("UNAUTHENTICATED");
+    return this.service.logoutWithRefreshToken(token, ctx.client);
   }
 
   @Authorized()
@@ -71,3 +79,6 @@ export class AuthTokensResolver {
     return "";
   }
 }
+
+/** The refresh token was refused (spent, revoked, ended, unknown): its cookie is of no more use. */
+const cookieIsDead = (e: unknown): boolean => e instanceof AuthError && e.code === "UNAUTHENTICATED";

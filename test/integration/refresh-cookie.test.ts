@@ -1,6 +1,9 @@
 import http from "node:http";
 import { LogoutDocument, MeDocument, RefreshTokensDocument, RefreshTokensFromCookieDocument, SignUpDocument } from "../__generated__/graphql";
+import { createTestDatabase, postgresServerUrl, type TestDatabase } from "../helpers/database";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
+import { hostAndPort, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { waitFor } from "../helpers/wait";
 
 const APP = "https://app.example.test";
 const COOKIE_MODE = { "x-refresh-token-delivery": "cookie" };
@@ -190,3 +193,39 @@ function rawPost(url: string, host: string, body: unknown, headers: Record<strin
     req.end(JSON.stringify(body));
   });
 }
+
+describe("refresh-token cookie through an outage", () => {
+  let postgres: TcpProxy;
+  let database: TestDatabase;
+  let cut: TestGateway;
+  beforeAll(async () => {
+    const serverUrl = await postgresServerUrl();
+    postgres = await startTcpProxy(hostAndPort(serverUrl, 5432));
+    database = await createTestDatabase(serverUrl);
+    cut = await startTestGateway({ db: database, through: { postgres }, env: { REFRESH_TOKEN_COOKIE: "true", ALLOWED_ORIGINS: APP, DATABASE_QUERY_TIMEOUT_MS: "1000" } });
+  });
+  afterAll(async () => {
+    await postgres.pass();
+    await cut.close();
+    await database.cleanup();
+    await postgres.close();
+  });
+
+  it("keeps the cookie when a refresh or a logout meets UNAVAILABLE: the session lives on, and the cookie still works once Postgres is back", async () => {
+    const r = await cut.request(SignUpDocument, { input: { email: "outage-cookie@example.com", password: "correct horse battery" } }, { headers: { ...COOKIE_MODE, origin: APP } });
+    const cookie = refreshCookie(r.headers)!.value;
+    await postgres.refuse();
+    for (const doc of [RefreshTokensFromCookieDocument, LogoutDocument]) {
+      const failed = await cut.request(doc, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
+      expect(errorCode(failed)).toBe("UNAVAILABLE");
+      expect(refreshCookie(failed.headers)).toBeUndefined();
+    }
+    await postgres.pass();
+    const later = await waitFor(async () => {
+      const again = await cut.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
+      return errorCode(again) !== "UNAVAILABLE" && again;
+    }, "Postgres to answer again");
+    expect(later.errors).toBeUndefined();
+    expect(refreshCookie(later.headers)!.value).not.toBe("");
+  });
+});
