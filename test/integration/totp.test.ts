@@ -138,6 +138,17 @@ describe("login with TOTP", () => {
     expect(errorCode(await gw.request(VerifyTotpDocument, { input: { mfaToken, code: codeOf(u.app) } }))).toBe("RATE_LIMITED");
   });
 
+  it("counts the attempts by the token, not by its spelling: another encoding of the same signature shares the limit", async () => {
+    const u = await enrolledUser();
+    const mfaToken = (await login(u.email)).mfaToken!;
+    // The signature's last base64url character carries 4 bits past its 64 bytes: another value there decodes the same.
+    const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const respelled = mfaToken.slice(0, -1) + ALPHABET[ALPHABET.indexOf(mfaToken.at(-1)!) ^ 1];
+    expect(respelled).not.toBe(mfaToken);
+    for (let i = 0; i < 5; i++) expect(errorCode(await gw.request(VerifyTotpDocument, { input: { mfaToken, code: "000000" } }))).toBe("INVALID_CODE");
+    expect(errorCode(await gw.request(VerifyTotpDocument, { input: { mfaToken: respelled, code: codeOf(u.app) } }))).toBe("RATE_LIMITED");
+  });
+
   it("never takes an mfaToken as an access token", async () => {
     const u = await enrolledUser();
     const mfaToken = (await login(u.email)).mfaToken!;

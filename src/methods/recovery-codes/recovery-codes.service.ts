@@ -21,7 +21,8 @@ export class RecoveryCodeService {
   async signIn(mfaToken: string, code: string, client: ClientInfo): Promise<AuthResult> {
     const grant = await this.d.sessions.resolveMfaToken(mfaToken);
     const { userId } = grant;
-    await this.d.limiter.consume("recovery:mfa-token", mfaToken, this.d.limits.perMfaToken);
+    // By the token's id: a JWT has several spellings that verify (base64url tail bits, the high-S signature).
+    await this.d.limiter.consume("recovery:mfa-token", grant.jti, this.d.limits.perMfaToken);
     await this.d.limiter.consume("recovery:user", userId, this.d.limits.perUser);
     const user = await this.d.users.findById(userId);
     if (!user || !(await this.d.codes.consume(userId, code))) {

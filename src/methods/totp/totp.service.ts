@@ -90,7 +90,8 @@ export class TotpService {
   /** Finishes an MFA sign-in (with the mfaToken from a first factor). */
   async completeMfa(mfaToken: string, code: string, client: ClientInfo): Promise<AuthResult> {
     const grant = await this.d.sessions.resolveMfaToken(mfaToken);
-    await this.d.limiter.consume("totp:mfa-token", mfaToken, this.d.limits.perMfaToken);
+    // By the token's id: a JWT has several spellings that verify (base64url tail bits, the high-S signature).
+    await this.d.limiter.consume("totp:mfa-token", grant.jti, this.d.limits.perMfaToken);
     await this.checkCode(grant.userId, code, client, "mfa");
     const user = await this.d.users.findById(grant.userId);
     if (!user) throw invalid();
