@@ -137,7 +137,7 @@ export interface UserRepo {
    * change the signed-in user asked for) it is written only while that session is live,
    * so a claim that ends the session cannot be followed by its change: UNAUTHENTICATED.
    */
-  update(id: string, patch: UserPatch, opts?: { liveSession?: string }): Promise<UserRecord | null>;
+  update(id: string, patch: UserPatch, opts?: UserUpdateOptions): Promise<UserRecord | null>;
   /**
    * Hands an account on which nothing was ever proven to the person who just proved
    * `contact` on it (pre-account hijacking), in one transaction: the address becomes
@@ -153,6 +153,16 @@ export interface UserRepo {
    * the address: read again. `liveSession` as for update.
    */
   moveUnprovenContact(fromId: string, contact: Contact, toId: string | null, opts?: { liveSession?: string }): Promise<UserRecord | null>;
+}
+
+export interface UserUpdateOptions {
+  /** Only while this session is live (the change is refused with UNAUTHENTICATED once it ended). */
+  liveSession?: string;
+  /**
+   * Raises credentials_version with the change: a sign-in that checked the credentials
+   * before (a login already past the password, an mfaToken) gets no session.
+   */
+  endSignInsInFlight?: boolean;
 }
 
 export interface UserPatch {

@@ -194,8 +194,9 @@ export class SessionService {
       credentialsVersion,
     });
     if (!session) {
-      // The account was claimed by its owner while this sign-in checked the old credentials.
-      await this.d.audit.record({ type: "session.refused", ok: false, userId: user.id, client, detail: { reason: "account_claimed", amr } });
+      // The account was claimed by its owner, its password changed or an app turned on while
+      // this sign-in checked the old credentials.
+      await this.d.audit.record({ type: "session.refused", ok: false, userId: user.id, client, detail: { reason: "credentials_changed", amr } });
       throw accountChanged();
     }
     // Its session.created event was stored with it (SessionRepo.create), past the audit

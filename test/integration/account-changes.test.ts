@@ -348,3 +348,32 @@ describe("replacing the authenticator app and making new recovery codes as accou
     expect((await gw.request(RegenerateRecoveryCodesDocument, { code: u.nextCode() }, { token: u.aal2 })).data!.regenerateRecoveryCodes.codes).toHaveLength(10);
   });
 });
+
+describe("a password change or a new authenticator app ends the sign-ins in flight", () => {
+  it("an mfaToken from a login with the old password finishes no sign-in once the password changed", async () => {
+    const email = newEmail("inflight");
+    const { accessToken } = await signUp(email);
+    const app = await turnOnTotp(accessToken);
+    // The gateway's clock moves a step on for each code: each step is accepted once, and only near now.
+    const nextCode = () => {
+      offset += 30_000;
+      return app.generate({ timestamp: clock.now().getTime() });
+    };
+    // The thief is past the old password, holding an mfaToken, when the owner changes it.
+    const thief = (await login(email, OLD)).data!.login.mfaToken!;
+    const owner = (await gw.request(VerifyTotpDocument, { input: { code: nextCode() } }, { token: accessToken })).data!.verifyTotp.tokens!.accessToken;
+    expect((await change(owner, NEW, OLD)).data!.changePassword).toBe(true);
+    const finished = await gw.request(VerifyTotpDocument, { input: { mfaToken: thief, code: nextCode() } });
+    expect(errorCode(finished)).toBe("UNAUTHENTICATED");
+    const user = await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } });
+    expect(await gw.db.db.prisma.authEvent.findMany({ where: { userId: user.id, type: "session.refused" } })).toMatchObject([{ detail: { reason: "credentials_changed" } }]);
+  });
+
+  it("turning an app on raises the credentials version: a sign-in that read the account before gets no session", async () => {
+    const email = newEmail("app-on");
+    const { accessToken } = await signUp(email);
+    const before = (await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } })).credentialsVersion;
+    await turnOnTotp(accessToken);
+    expect((await gw.db.db.prisma.user.findUniqueOrThrow({ where: { email } })).credentialsVersion).toBe(before + 1);
+  });
+});

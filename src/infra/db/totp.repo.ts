@@ -17,7 +17,8 @@ export class PrismaTotpRepo implements TotpRepo {
     await this.prisma.$transaction(async (tx) => {
       await lockLiveSession(tx, userId, opts.liveSession);
       await tx.totpFactor.upsert({ where: { userId }, create: { userId, ...data }, update: data });
-      await tx.user.update({ where: { id: userId }, data: { totpEnabled: true } });
+      // A sign-in that read the account before the app was on must not get a session without it.
+      await tx.user.update({ where: { id: userId }, data: { totpEnabled: true, credentialsVersion: { increment: 1 } } });
     });
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import DataLoader from "dataloader";
-import type { Contact, NewUser, UserPatch, UserRecord, UserRepo } from "../../core/ports";
+import type { Contact, NewUser, UserPatch, UserRecord, UserRepo, UserUpdateOptions } from "../../core/ports";
 import type { PrismaClient } from "./generated/client";
 import { lockLiveSession } from "./live-session";
 import type { Sql } from "./sql";
@@ -111,13 +111,14 @@ export class PrismaUserRepo implements UserRepo {
     return { user, created };
   }
 
-  async update(id: string, patch: UserPatch, opts: { liveSession?: string } = {}): Promise<UserRecord | null> {
+  async update(id: string, patch: UserPatch, opts: UserUpdateOptions = {}): Promise<UserRecord | null> {
     const { liveSession } = opts;
+    const data = opts.endSignInsInFlight ? { ...patch, credentialsVersion: { increment: 1 } } : patch;
     try {
-      if (liveSession === undefined) return await this.prisma.user.update({ where: { id }, data: patch });
+      if (liveSession === undefined) return await this.prisma.user.update({ where: { id }, data });
       return await this.prisma.$transaction(async (tx) => {
         await lockLiveSession(tx, id, liveSession);
-        return tx.user.update({ where: { id }, data: patch });
+        return tx.user.update({ where: { id }, data });
       });
     } catch (e) {
       if (isUniqueViolation(e)) return null;

@@ -105,7 +105,8 @@ export class PasswordService {
       await this.d.limiter.reset("login:account", user.email);
     }
 
-    await this.d.users.update(user.id, { passwordHash: await this.d.hasher.hash(newPassword) }, { liveSession: principal.sessionId });
+    // A login already past the old password (or holding an mfaToken from it) gets no session.
+    await this.d.users.update(user.id, { passwordHash: await this.d.hasher.hash(newPassword) }, { liveSession: principal.sessionId, endSignInsInFlight: true });
     const ended = await this.d.sessions.revokeOthers(principal, "password_changed");
     const wasSet = user.passwordHash === null;
     await this.d.audit.record({
