@@ -78,3 +78,22 @@ describe("MFA by email code", () => {
     expect(claims).toMatchObject({ aal: "aal2", amr: ["pwd", "otp", "mfa"] });
   });
 });
+
+describe("the SMS guard with OTP_SIGNUP=false", () => {
+  let closed: TestGateway;
+  beforeAll(async () => {
+    closed = await startTestGateway({ env: { OTP_SIGNUP: "false", OTP_RESEND_COOLDOWN_SECONDS: "0", SMS_DAILY_BUDGET_PER_COUNTRY: "1" } });
+  });
+  afterAll(() => closed.close());
+
+  it("refuses a number without an account as it refuses one with: its answer tells nobody which numbers have one", async () => {
+    const known = "+33612345601";
+    await closed.db.db.prisma.user.create({ data: { phone: known, phoneVerified: true } });
+    const askClosed = (destination: string) => closed.request(RequestOtpDocument, { input: { channel: "SMS", destination, purpose: "SIGN_IN" } });
+    const first = await askClosed(known);
+    expect(first.errors).toBeUndefined(); // the country's one code today
+    const [withAccount, without] = [await askClosed(known), await askClosed("+33612345602")];
+    expect(errorCode(withAccount)).toBe("RATE_LIMITED");
+    expect(errorCode(without)).toBe("RATE_LIMITED");
+  });
+});

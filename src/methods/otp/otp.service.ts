@@ -94,8 +94,9 @@ export class OtpService {
     // A sign-in code for an unknown address when sign-up is off is never sent, but the
     // answer is the same: nobody learns whether the address has an account.
     const deliver = input.purpose !== "SIGN_IN" || userId !== null || settings.signUp;
-    // Only codes that will really be sent spend a country's budget.
-    if (deliver && isPhoneChannel(input.channel)) await this.d.smsGuard.admit(destination, client);
+    // Every code for a phone passes the toll-fraud guard, sent or not: one refused only for
+    // numbers with an account would tell which numbers have one (sign-up off).
+    if (isPhoneChannel(input.channel)) await this.d.smsGuard.admit(destination, client);
     await this.d.audit.record({ type: "otp.requested", ok: true, userId, client, detail: { channel: input.channel, purpose: input.purpose, sent: deliver } });
     const now = this.d.clock.now().getTime();
     const expiresAt = now + settings.ttlSeconds * 1000;
