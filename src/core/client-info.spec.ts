@@ -40,10 +40,11 @@ describe("ipLimitKey", () => {
 });
 
 describe("sourceBlock", () => {
-  it("is the /24 of an IPv4 address and the /64 of an IPv6 one", () => {
+  it("is the /24 of an IPv4 address and the /48 of an IPv6 one (one site's, all its /64s)", () => {
     expect(sourceBlock("198.51.100.7")).toBe("198.51.100.0/24");
     expect(sourceBlock("::ffff:198.51.100.200")).toBe("198.51.100.0/24");
-    expect(sourceBlock("2001:db8:1:2::abcd")).toBe("2001:db8:1:2::/64");
+    expect(sourceBlock("2001:db8:1:2::abcd")).toBe("2001:db8:1::/48");
+    expect(sourceBlock("2001:db8:1:ff00::1")).toBe("2001:db8:1::/48");
     expect(sourceBlock(null)).toBe("unknown");
   });
 });

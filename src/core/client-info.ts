@@ -54,14 +54,15 @@ export function ipLimitKey(ip: string | null): string {
 
 /**
  * The network a request came from, for counting distinct sources: the /24 of an IPv4
- * address, the /64 of an IPv6 one ("unknown" without an address).
+ * address, the /48 of an IPv6 one ("unknown" without an address). A /48 is what one site
+ * is given (RFC 6177; many ISPs hand out a /56 inside it): its 65,536 /64s are one source.
  */
 export function sourceBlock(ip: string | null): string {
   if (!ip) return "unknown";
   const addr = parsed(ip);
   if (!addr) return ip;
   if (addr.kind() === "ipv4") return `${(addr as ipaddr.IPv4).octets.slice(0, 3).join(".")}.0/24`;
-  return `${prefixOf(addr as ipaddr.IPv6, 4)}::/64`;
+  return `${prefixOf(addr as ipaddr.IPv6, 3)}::/48`;
 }
 
 function parsed(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
