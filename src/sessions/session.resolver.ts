@@ -27,7 +27,9 @@ export class SessionResolver {
     const token = refreshToken ?? ctx.refreshCookie?.read();
     if (!token) throw new AuthError("UNAUTHENTICATED", "No refresh token: pass refreshToken, or send the refresh cookie.", { reason: "NO_REFRESH_TOKEN" });
     try {
-      return await this.service.refresh(token, ctx.client);
+      // Into the cookie now, whatever the answer selects: the old token is spent, and a cookie
+      // still holding it would be taken for reuse at the next refresh.
+      return deliverRefreshToken(await this.service.refresh(token, ctx.client), ctx);
     } catch (e) {
       // A cookie that no longer works is dropped, so the browser stops sending it; one that
       // met an outage is kept (it still works once the gateway does).
@@ -74,10 +76,15 @@ export class SessionResolver {
 export class AuthTokensResolver {
   @FieldResolver(() => String)
   refreshToken(@Root() tokens: AuthTokens, @Ctx() ctx: GatewayContext): string {
-    if (!ctx.refreshCookie) return tokens.refreshToken;
-    ctx.refreshCookie.set(tokens.refreshToken);
-    return "";
+    return deliverRefreshToken(tokens, ctx).refreshToken;
   }
+}
+
+/** With the refresh cookie asked for, the refresh token goes into it and the answer carries "" instead (once: "" is never set). */
+function deliverRefreshToken(tokens: AuthTokens, ctx: GatewayContext): AuthTokens {
+  if (!ctx.refreshCookie || tokens.refreshToken === "") return tokens;
+  ctx.refreshCookie.set(tokens.refreshToken);
+  return { ...tokens, refreshToken: "" };
 }
 
 /** The refresh token was refused (spent, revoked, ended, unknown): its cookie is of no more use. */

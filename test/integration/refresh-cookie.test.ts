@@ -130,6 +130,15 @@ describe("refresh-token cookie", () => {
     expect((await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } })).errors).toBeUndefined();
   });
 
+  it("rotates the cookie even when the answer does not select refreshToken: the spent one is never left in it", async () => {
+    const { cookie } = await signUpInCookieMode();
+    const r = await gw.request(`mutation { refreshTokens { accessToken } }`, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
+    expect(r.errors).toBeUndefined();
+    const next = refreshCookie(r.headers)!.value;
+    expect(next).not.toBe(cookie);
+    expect((await gw.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(next) } })).errors).toBeUndefined();
+  });
+
   it("logout with only the cookie ends its session and clears the cookie", async () => {
     const { tokens, cookie } = await signUpInCookieMode();
     const r = await gw.request(LogoutDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
