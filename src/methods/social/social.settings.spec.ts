@@ -95,6 +95,13 @@ describe("social settings", () => {
     );
   });
 
+  it("refuse trusting Microsoft emails from every tenant (common, organizations); one tenant may be trusted", () => {
+    const microsoft = { MICROSOFT_CLIENT_ID: "m", MICROSOFT_CLIENT_SECRET: "s", MICROSOFT_TRUST_EMAIL: "true" };
+    expect(problemsOf(microsoft)).toEqual([expect.stringMatching(/^MICROSOFT_TRUST_EMAIL: must stay false with MICROSOFT_TENANT=common/)]);
+    expect(problemsOf({ ...microsoft, MICROSOFT_TENANT: "Organizations" })).toEqual([expect.stringMatching(/^MICROSOFT_TRUST_EMAIL: /)]);
+    expect(problemsOf({ ...microsoft, MICROSOFT_TENANT: "contoso.onmicrosoft.com" })).toEqual([]);
+  });
+
   it("refuse an Apple key that is not P-256 and a bad tenant, without echoing the key", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
     const problems = problemsOf({

@@ -186,6 +186,15 @@ function parseSocial(env: RawEnv, issue: Issue): SocialSettings {
     });
   }
 
+  // Trusting emails from every tenant would let any tenant's admin claim any address.
+  const microsoftTrust = (tenant: string): boolean => {
+    const trusted = trust("MICROSOFT_TRUST_EMAIL", false);
+    if (trusted && ["common", "organizations"].includes(tenant.toLowerCase())) {
+      issue("MICROSOFT_TRUST_EMAIL", `must stay false with MICROSOFT_TENANT=${tenant}: any tenant's admin sets its users' emails (set your own tenant's id)`);
+    }
+    return trusted;
+  };
+
   if (allOrNone(env, "Microsoft", PRESET_VARIABLES.microsoft, ["MICROSOFT_CLIENT_ID", "MICROSOFT_CLIENT_SECRET"], issue)) {
     const tenant = read(env, "MICROSOFT_TENANT", z.string().regex(/^[\w.-]{1,64}$/, "must be common, organizations, consumers, a tenant id or a domain").default("common"), issue) ?? "common";
     providers.push({
@@ -199,7 +208,7 @@ function parseSocial(env: RawEnv, issue: Issue): SocialSettings {
       scopes: scopes("MICROSOFT_SCOPES", "openid email profile", true),
       audiences: [],
       // Entra ID's `email` claim is whatever the tenant's admin typed, unverified (the nOAuth issue).
-      trustEmail: trust("MICROSOFT_TRUST_EMAIL", false),
+      trustEmail: microsoftTrust(tenant),
       idTokenSignIn: false,
       insecure: false,
     });
