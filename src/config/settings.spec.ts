@@ -262,6 +262,22 @@ describe("loadSettings", () => {
     });
   });
 
+  describe("REDIRECT_URLS", () => {
+    it("takes exact URLs on ALLOWED_ORIGINS, normalised; unset, it is empty (origin matching)", () => {
+      const s = loadSettings({ ALLOWED_ORIGINS: "https://app.example.com", REDIRECT_URLS: "https://APP.example.com/auth/callback, https://app.example.com/done?from=link" });
+      expect(s.redirectUrls).toEqual(["https://app.example.com/auth/callback", "https://app.example.com/done?from=link"]);
+      expect(loadSettings({}).redirectUrls).toEqual([]);
+    });
+
+    it("refuses a URL off ALLOWED_ORIGINS, with a fragment or a user, or not absolute", () => {
+      const origins = { ALLOWED_ORIGINS: "https://app.example.com" };
+      expect(problemsOf({ ...origins, REDIRECT_URLS: "https://evil.example/cb" })).toEqual(["REDIRECT_URLS: https://evil.example/cb is not on an ALLOWED_ORIGINS origin"]);
+      for (const bad of ["https://app.example.com/cb#x", "https://u:p@app.example.com/cb", "/cb", "ftp://app.example.com/cb"]) {
+        expect(problemsOf({ ...origins, REDIRECT_URLS: bad })).toEqual([expect.stringMatching(/^REDIRECT_URLS: /)]);
+      }
+    });
+  });
+
   describe("SMS_ALLOWED_COUNTRIES", () => {
     it("takes ISO 3166-1 alpha-2 codes in any case", () => {
       expect(loadSettings({ SMS_ALLOWED_COUNTRIES: "gb, US,de" }).sms.allowedCountries).toEqual(["GB", "US", "DE"]);

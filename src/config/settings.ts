@@ -29,6 +29,21 @@ function originsOf(list: string[], ctx: z.RefinementCtx): string[] {
   });
 }
 
+/** REDIRECT_URLS entries: absolute http(s) URLs without a fragment or user, normalised as a redirect is compared. */
+function redirectUrlsOf(list: string[], ctx: z.RefinementCtx): string[] {
+  return list.flatMap((entry) => {
+    const bad = (why: string) => {
+      ctx.addIssue({ code: "custom", message: `"${entry}" ${why}` });
+      return [];
+    };
+    if (!URL.canParse(entry)) return bad("is not an absolute URL");
+    const u = new URL(entry);
+    if (u.protocol !== "http:" && u.protocol !== "https:") return bad("must start with http:// or https://");
+    if (u.username || u.password || u.hash) return bad("must have no user and no #fragment (the gateway writes the fragment)");
+    return [u.toString()];
+  });
+}
+
 /** What is wrong with a PEM key for ES256, or null; never the key itself. */
 function es256KeyProblem(pem: string, kind: "private" | "public"): string | null {
   let key: KeyObject;
@@ -136,6 +151,11 @@ const spineSettings = settingsSection(
     host: variable("HOST", hostName.default("127.0.0.1")),
     /** Origins (scheme://host[:port]) allowed for CORS, WebSockets and redirects. Unset: PUBLIC_URL's. */
     allowedOrigins: variable("ALLOWED_ORIGINS", commaList.transform(originsOf)),
+    /**
+     * The exact URLs a browser flow may end at (social sign-in, linking, magic links). Unset:
+     * any URL on an ALLOWED_ORIGINS origin, which trusts every page there not to leak its URL.
+     */
+    redirectUrls: variable("REDIRECT_URLS", commaList.transform(redirectUrlsOf)),
     jwt: {
       privateKeyPem: variable("JWT_PRIVATE_KEY", signingKeyPem),
       /** PEM public keys published in the JWKS and accepted beside the signing key (rotation). */
@@ -228,6 +248,10 @@ const spineSettings = settingsSection(
         : [],
     check: (s) => {
       const problems: string[] = [];
+      const origins = s.allowedOrigins.length ? s.allowedOrigins : [new URL((s.publicUrl ?? `http://localhost:${s.port}`).replace(/\/+$/, "")).origin];
+      for (const url of s.redirectUrls) {
+        if (!origins.includes(new URL(url).origin)) problems.push(`REDIRECT_URLS: ${url} is not on an ALLOWED_ORIGINS origin`);
+      }
       if (s.redisUrl && s.redisClusterNodes) {
         problems.push("REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
       }

@@ -3,11 +3,24 @@ import { badInput } from "./errors";
 /** The longest `state` a client may have a browser flow echo back (magic links, social sign-in). */
 export const MAX_CLIENT_STATE_LENGTH = 256;
 
-/** An absolute URL on one of `allowedOrigins`, normalised; BAD_USER_INPUT on redirectUrl otherwise. */
-export function checkRedirectUrl(raw: string, allowedOrigins: readonly string[]): string {
+/** Where a browser flow may end: REDIRECT_URLS exactly when set, else any URL on ALLOWED_ORIGINS. */
+export interface RedirectPolicy {
+  allowedOrigins: readonly string[];
+  /** Normalised absolute URLs; empty: origin matching only. */
+  redirectUrls: readonly string[];
+}
+
+/**
+ * An absolute URL the policy allows, normalised; BAD_USER_INPUT on redirectUrl otherwise.
+ * With REDIRECT_URLS the whole URL must be one of them (RFC 9700 §4.1.3: exact matching):
+ * a code or tokens sent to another page of an allowed origin could leak through it (an
+ * open redirect, third-party scripts, logs).
+ */
+export function checkRedirectUrl(raw: string, policy: RedirectPolicy): string {
   if (!URL.canParse(raw)) throw badInput("redirectUrl", "Give an absolute URL.");
   const url = new URL(raw);
-  if (!allowedOrigins.includes(url.origin)) throw badInput("redirectUrl", "This redirect address is not allowed.");
+  const allowed = policy.redirectUrls.length ? policy.redirectUrls.includes(url.toString()) : policy.allowedOrigins.includes(url.origin);
+  if (!allowed) throw badInput("redirectUrl", "This redirect address is not allowed.");
   return url.toString();
 }
 

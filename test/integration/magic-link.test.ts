@@ -68,6 +68,21 @@ describe("requestMagicLink", () => {
     expect(errorCode(r)).toBe("BAD_USER_INPUT");
     expect(r.errors![0].extensions!.field).toBe("redirectUrl");
   });
+
+  it("with REDIRECT_URLS, takes only those exact URLs: another page of the same origin is refused", async () => {
+    const exact = await startTestGateway({ store: "memory", env: { ALLOWED_ORIGINS: "https://app.example.test", REDIRECT_URLS: "https://app.example.test/signed-in" } });
+    try {
+      const askExact = (redirectUrl: string) => exact.request(RequestMagicLinkDocument, { input: { email: "exact@example.com", redirectUrl } });
+      expect((await askExact("https://app.example.test/signed-in")).errors).toBeUndefined();
+      for (const other of ["https://app.example.test/open-redirect?to=https://evil.example", "https://app.example.test/signed-in?x=1", "https://app.example.test/"]) {
+        const r = await askExact(other);
+        expect(errorCode(r)).toBe("BAD_USER_INPUT");
+        expect(r.errors![0].extensions!.field).toBe("redirectUrl");
+      }
+    } finally {
+      await exact.close();
+    }
+  });
 });
 
 describe("the waiting device", () => {

@@ -200,6 +200,17 @@ describe("startSocialSignIn + the callback + completeSocialSignIn", () => {
     expect(await field(bad({ provider: "acme", redirectUrl: `${APP}/x`, state: "s".repeat(257) }))).toBe("state");
   });
 
+  it("with REDIRECT_URLS, starts only for those exact URLs: an open redirect elsewhere on the app's origin is refused", async () => {
+    const exact = await startTestGateway({ store: "memory", db: gw.db, env: { ...socialEnv, REDIRECT_URLS: `${APP}/auth/done` } });
+    try {
+      const start = (redirectUrl: string) => exact.request(StartSocialSignInDocument, { input: { provider: "acme", redirectUrl, state: "s" } });
+      expect((await start(`${APP}/auth/done`)).data!.startSocialSignIn.authorizationUrl).toMatch(/^http/);
+      expect((await start(`${APP}/go?to=https://evil.example`)).errors![0].extensions!.field).toBe("redirectUrl");
+    } finally {
+      await exact.close();
+    }
+  });
+
   it("requires the app's state on startSocialSignIn and linkIdentity (an exchange code is not bound to the browser otherwise)", async () => {
     const s = (await gw.request(SignUpDocument, { input: { email: `stateless${++n}@example.com`, password: "correct horse battery" } })).data!.signUp;
     for (const [doc, token] of [

@@ -13,7 +13,7 @@ export const magicLinkMethod = defineMethod({
   signIns: { consumeMagicLink: "magic_link" },
   waysIn: (u) => (u.email !== null && u.emailVerified ? ["email"] : []),
   create: (d, { magicLink }) => {
-    const { publicUrl, allowedOrigins, appName } = d.settings;
+    const { publicUrl, allowedOrigins, redirectUrls, appName } = d.settings;
     const service = new MagicLinkService({
       users: d.repositories.users,
       accounts: d.accounts,
@@ -25,7 +25,7 @@ export const magicLinkMethod = defineMethod({
       limiter: d.limiter,
       audit: d.audit,
       clock: d.clock,
-      settings: { ...magicLink, publicUrl, allowedOrigins, appName },
+      settings: { ...magicLink, publicUrl, allowedOrigins, redirectUrls, appName },
       limits: magicLink.limits,
       log: d.log,
     });

@@ -16,7 +16,7 @@ import { linkMessage } from "./magic-link.messages";
 import type { MagicLinkSettings } from "./magic-link.settings";
 
 /** Its own settings (MAGIC_LINK_*) and the spine's it needs for links and messages. */
-export type MagicLinkServiceSettings = MagicLinkSettings & Pick<SpineSettings, "publicUrl" | "allowedOrigins" | "appName">;
+export type MagicLinkServiceSettings = MagicLinkSettings & Pick<SpineSettings, "publicUrl" | "allowedOrigins" | "redirectUrls" | "appName">;
 
 export interface MagicLinkLimits {
   perEmail: Limit;
@@ -58,7 +58,7 @@ export class MagicLinkService {
 
   async request(input: { email: string; redirectUrl?: string | null; state?: string | null }, client: ClientInfo) {
     const email = normalizeEmail(input.email);
-    const redirectUrl = input.redirectUrl ? checkRedirectUrl(input.redirectUrl, this.d.settings.allowedOrigins) : null;
+    const redirectUrl = input.redirectUrl ? checkRedirectUrl(input.redirectUrl, this.d.settings) : null;
     const clientState = input.state ? checkClientState(input.state) : null;
     await this.d.limiter.consume("magic-link:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     if (this.d.settings.resendCooldownSeconds > 0) {

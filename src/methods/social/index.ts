@@ -28,7 +28,7 @@ export const socialMethod = defineMethod({
       clock: d.clock,
       log: d.log,
       waysIn: d.waysIn,
-      settings: { ...social, publicUrl: d.settings.publicUrl, allowedOrigins: d.settings.allowedOrigins },
+      settings: { ...social, publicUrl: d.settings.publicUrl, allowedOrigins: d.settings.allowedOrigins, redirectUrls: d.settings.redirectUrls },
     });
     d.routes.add("/auth/social", socialCallback(service, d.settings.appName));
     return [new SocialResolver(service)];

@@ -15,7 +15,7 @@ import type { SocialSettings } from "./social.settings";
 import type { PendingAuthorization, SocialStore } from "./social.store";
 import { ID_TOKEN_LEEWAY_SECONDS, ProviderError, type Upstream } from "./social.upstream";
 
-export type SocialServiceSettings = Pick<SocialSettings, "signUp" | "stateTtlSeconds" | "limits"> & Pick<SpineSettings, "publicUrl" | "allowedOrigins">;
+export type SocialServiceSettings = Pick<SocialSettings, "signUp" | "stateTtlSeconds" | "limits"> & Pick<SpineSettings, "publicUrl" | "allowedOrigins" | "redirectUrls">;
 
 export interface SocialServiceDeps {
   /** The enabled providers by id, in the order the buttons show. */
@@ -101,7 +101,7 @@ export class SocialService {
     principal?: Principal,
   ): Promise<string> {
     const upstream = this.upstream(input.provider);
-    const redirectUrl = checkRedirectUrl(input.redirectUrl, this.d.settings.allowedOrigins);
+    const redirectUrl = checkRedirectUrl(input.redirectUrl, this.d.settings);
     const clientState = requiredClientState(input.state);
     await this.d.limiter.consume("social:start:ip", ipLimitKey(client.ip), this.d.settings.limits.startPerIp);
     const checks = { redirectUri: this.callbackUrl(upstream.config.id), state: secret(), nonce: secret(), codeVerifier: secret() };
