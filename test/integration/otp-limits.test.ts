@@ -58,7 +58,7 @@ describe("verification", () => {
 });
 
 describe("MFA by email code", () => {
-  it("finishes a password login for an account with a second factor: aal2, amr pwd + otp + mfa", async () => {
+  it("finishes a password login for an account with a second factor (sign-in codes spent by others or not): aal2, amr pwd + otp + mfa", async () => {
     const s = await gw.request(SignUpDocument, { input: { email: "mfa@example.com", password: "correct horse battery" } });
     // TOTP enrolment is another issue; turn it on directly, with a verified email.
     await gw.db.db.prisma.user.update({ where: { id: s.data!.signUp.user!.id }, data: { totpEnabled: true, emailVerified: true } });
@@ -66,13 +66,16 @@ describe("MFA by email code", () => {
     expect(login).toMatchObject({ status: "MFA_REQUIRED", tokens: null, user: null, mfaMethods: ["TOTP", "RECOVERY_CODE", "EMAIL_OTP"] });
     expect((await gw.request(MeDocument, {}, { token: login.mfaToken! })).data!.me).toBeNull();
 
+    // Anyone may spend the address's sign-in codes for the hour: the owner's MFA code still goes out.
+    for (const ip of ["10.0.4.2", "10.0.4.3"]) expect(errorCode(await ask(ip, "EMAIL", "mfa@example.com"))).toBeUndefined();
+    expect(errorCode(await ask("10.0.4.4", "EMAIL", "mfa@example.com"))).toBe("RATE_LIMITED");
     const challenge = await gw.request(
       RequestOtpDocument,
       { input: { channel: "EMAIL", purpose: "MFA", mfaToken: login.mfaToken } },
       { headers: { "x-forwarded-for": "10.0.4.1" } },
     );
     expect(challenge.data!.requestOtp.destinationHint).toBe("m***@example.com");
-    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.data!.requestOtp.challengeId, code: await codeSentTo("mfa@example.com") } });
+    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.data!.requestOtp.challengeId, code: await codeSentTo("mfa@example.com", 3) } });
     expect(v.data!.verifyOtp.status).toBe("AUTHENTICATED");
     const claims = JSON.parse(Buffer.from(v.data!.verifyOtp.tokens!.accessToken.split(".")[1], "base64url").toString());
     expect(claims).toMatchObject({ aal: "aal2", amr: ["pwd", "otp", "mfa"] });

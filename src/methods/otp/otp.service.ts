@@ -76,7 +76,10 @@ export class OtpService {
     await this.d.limiter.consume("otp:request:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
     if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, destination.address, cooldown);
-    await this.d.limiter.consume("otp:request:destination", destination.address, this.d.limits.perDestination);
+    // Anonymous sign-in codes have a bucket of their own: anyone can spend it, and it must not
+    // also block the owner's MFA codes and contact proofs (which need an mfaToken or a session).
+    const bucket = input.purpose === "SIGN_IN" ? "otp:request:destination" : "otp:request:destination:signed-in";
+    await this.d.limiter.consume(bucket, destination.address, this.d.limits.perDestination);
 
     const code = String(randomInt(0, 10 ** settings.length)).padStart(settings.length, "0");
     const challengeId = randomUUID();
