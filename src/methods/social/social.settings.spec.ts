@@ -95,6 +95,14 @@ describe("social settings", () => {
     );
   });
 
+  it("trust GitHub.com's verified primary email by default, an Enterprise Server's only when said so", () => {
+    const github = { GITHUB_CLIENT_ID: "g", GITHUB_CLIENT_SECRET: "s" };
+    const trustOf = (env: Record<string, string>) => loadSettings(env).social.providers.find((p) => p.id === "github")!.trustEmail;
+    expect(trustOf(github)).toBe(true);
+    expect(trustOf({ ...github, GITHUB_URL: "https://github.example.com", GITHUB_API_URL: "https://github.example.com/api/v3" })).toBe(false);
+    expect(trustOf({ ...github, GITHUB_URL: "https://github.example.com", GITHUB_API_URL: "https://github.example.com/api/v3", GITHUB_TRUST_EMAIL: "true" })).toBe(true);
+  });
+
   it("refuse trusting Microsoft emails from every tenant (common, organizations); one tenant may be trusted", () => {
     const microsoft = { MICROSOFT_CLIENT_ID: "m", MICROSOFT_CLIENT_SECRET: "s", MICROSOFT_TRUST_EMAIL: "true" };
     expect(problemsOf(microsoft)).toEqual([expect.stringMatching(/^MICROSOFT_TRUST_EMAIL: must stay false with MICROSOFT_TENANT=common/)]);

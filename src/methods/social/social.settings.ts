@@ -227,8 +227,9 @@ function parseSocial(env: RawEnv, issue: Issue): SocialSettings {
         scopes: scopes("GITHUB_SCOPES", "read:user user:email", false),
         webUrl: web.url,
         apiUrl: api.url,
-        // Only GitHub's primary email, and only when GitHub verified it.
-        trustEmail: trust("GITHUB_TRUST_EMAIL", true),
+        // Only GitHub's primary email, and only when GitHub verified it. An Enterprise Server's
+        // "verified" is up to its own admins: not trusted unless said so.
+        trustEmail: trust("GITHUB_TRUST_EMAIL", new URL(web.url).origin === "https://github.com"),
         insecure: web.insecure || api.insecure,
       });
     }
