@@ -56,7 +56,18 @@ beforeAll(async () => {
       }),
     }),
     // Behind one proxy, so each account signs up from an address of its own (sign-ups are limited per IP).
-    env: { PUBLIC_URL: ORIGIN, APP_NAME: "Acme", TRUST_PROXY: "1", OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "10000" },
+    env: {
+      PUBLIC_URL: ORIGIN,
+      APP_NAME: "Acme",
+      TRUST_PROXY: "1",
+      OTP_RESEND_COOLDOWN_SECONDS: "0",
+      OTP_MAX_REQUESTS_PER_IP_PER_HOUR: "10000",
+      // An OpenID provider configured (never asked: discovery is lazy), so identities of it count as ways in.
+      OIDC_PROVIDERS: "acme",
+      OIDC_ACME_ISSUER: "http://127.0.0.1:9/acme",
+      OIDC_ACME_CLIENT_ID: "passkey-suite",
+      OIDC_ACME_CLIENT_SECRET: "unused",
+    },
   });
 });
 afterAll(() => gw.close());

@@ -508,6 +508,17 @@ describe("linkIdentity + completeLinkIdentity + unlinkIdentity", () => {
     expect((await myIdentities(token)).identities).toHaveLength(1);
   });
 
+  it("does not count an identity of a provider no longer configured as a way in: it signs nobody in", async () => {
+    const kim = person(entra, "kim");
+    const r = await socialSignIn(entra, "entra", kim.sub);
+    const token = r.tokens!.accessToken;
+    // An identity from a provider since taken out of the settings.
+    await prisma().identity.create({ data: { userId: r.user!.id, provider: "retired", subject: `retired-${kim.sub}` } });
+    const entraIdentity = (await myIdentities(token)).identities!.find((i) => i.provider === "entra")!;
+    const refused = await gw.request(UnlinkIdentityDocument, { id: entraIdentity.id }, { token });
+    expect(refused.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "id" });
+  });
+
   it("needs a signed-in caller", async () => {
     expect(errorCode(await gw.request(LinkIdentityDocument, { input: { provider: "acme", redirectUrl: `${APP}/a`, state: "s" } }))).toBe("UNAUTHENTICATED");
     expect(errorCode(await gw.request(CompleteLinkIdentityDocument, { input: { code: "x" } }))).toBe("UNAUTHENTICATED");

@@ -15,10 +15,6 @@ export class PrismaIdentityRepo implements IdentityRepo {
     return this.prisma.identity.findMany({ where: { userId }, orderBy: { createdAt: "asc" } });
   }
 
-  countByUser(userId: string): Promise<number> {
-    return this.prisma.identity.count({ where: { userId } });
-  }
-
   touch(id: string, profile: ProviderProfile, now: Date): Promise<IdentityRecord> {
     return this.prisma.identity.update({ where: { id }, data: { email: profile.email, emailVerified: profile.emailVerified, lastUsedAt: now } });
   }

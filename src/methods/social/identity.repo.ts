@@ -23,7 +23,6 @@ export type LinkOutcome = { status: "linked"; identity: IdentityRecord } | { sta
 export interface IdentityRepo {
   find(provider: string, subject: string): Promise<IdentityRecord | null>;
   listByUser(userId: string): Promise<IdentityRecord[]>;
-  countByUser(userId: string): Promise<number>;
   /** Records a sign-in with it: lastUsedAt, and the email as the provider states it now. */
   touch(id: string, profile: ProviderProfile, now: Date): Promise<IdentityRecord>;
   /**

@@ -12,8 +12,12 @@ export const socialMethod = defineMethod({
   settings: { social: socialSettings },
   resolvers: [SocialResolver],
   signIns: { completeSocialSignIn: "social", signInWithIdToken: "social" },
-  // Each identity is a way in of its own.
-  waysIn: async (u, r) => numberedWays("identity", await r.identities.countByUser(u.id)),
+  // Each identity is a way in of its own while its provider is configured here (one taken
+  // out of the settings signs nobody in: counting it would let the last working way go).
+  waysIn: async (u, r, { social }) => {
+    const configured = new Set(social.providers.map((p) => p.id));
+    return numberedWays("identity", (await r.identities.listByUser(u.id)).filter((i) => configured.has(i.provider)).length);
+  },
   create: (d, { social }) => {
     const service = new SocialService({
       upstreams: new Map(social.providers.map((p) => [p.id, upstreamFor(p, social.timeoutMs)])),
