@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import { AuthError } from "../core/errors";
 import type { Principal } from "../core/auth";
 import { CurrentUser } from "../graphql/auth";
+import { deliverRefreshToken } from "../graphql/auth-payload";
 import type { GatewayContext } from "../graphql/context";
 import { AuthTokens, Session } from "../graphql/types";
 import type { SessionService } from "./session.service";
@@ -78,13 +79,6 @@ export class AuthTokensResolver {
   refreshToken(@Root() tokens: AuthTokens, @Ctx() ctx: GatewayContext): string {
     return deliverRefreshToken(tokens, ctx).refreshToken;
   }
-}
-
-/** With the refresh cookie asked for, the refresh token goes into it and the answer carries "" instead (once: "" is never set). */
-function deliverRefreshToken(tokens: AuthTokens, ctx: GatewayContext): AuthTokens {
-  if (!ctx.refreshCookie || tokens.refreshToken === "") return tokens;
-  ctx.refreshCookie.set(tokens.refreshToken);
-  return { ...tokens, refreshToken: "" };
 }
 
 /** The refresh token was refused (spent, revoked, ended, unknown): its cookie is of no more use. */

@@ -1,5 +1,6 @@
 import http from "node:http";
-import { LogoutDocument, MeDocument, RefreshTokensDocument, RefreshTokensFromCookieDocument, SignUpDocument } from "../__generated__/graphql";
+import { URI, type TOTP } from "otpauth";
+import { ConfirmTotpDocument, EnrollTotpDocument, LogoutDocument, MeDocument, RefreshTokensDocument, RefreshTokensFromCookieDocument, SignUpDocument } from "../__generated__/graphql";
 import { createTestDatabase, postgresServerUrl, type TestDatabase } from "../helpers/database";
 import { errorCode, startTestGateway, type TestGateway } from "../helpers/gateway";
 import { hostAndPort, startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
@@ -236,5 +237,35 @@ describe("refresh-token cookie through an outage", () => {
     }, "Postgres to answer again");
     expect(later.errors).toBeUndefined();
     expect(refreshCookie(later.headers)!.value).not.toBe("");
+  });
+});
+
+describe("refresh-token cookie and a step-up", () => {
+  // The gateway's clock moves a TOTP step on for each code (each step is accepted once).
+  let offset = 0;
+  const clock = { now: () => new Date(Date.now() + offset) };
+  let stepping: TestGateway;
+  beforeAll(async () => {
+    stepping = await startTestGateway({ clock, env: { REFRESH_TOKEN_COOKIE: "true", ALLOWED_ORIGINS: APP } });
+  });
+  afterAll(() => stepping.close());
+
+  it("puts the step-up's new refresh token in the cookie even when the answer selects no tokens: the spent one is never left there", async () => {
+    const signedUp = await stepping.request(SignUpDocument, { input: { email: "step-up-cookie@example.com", password: "correct horse battery" } }, { headers: { ...COOKIE_MODE, origin: APP } });
+    const token = signedUp.data!.signUp.tokens!.accessToken;
+    const cookie = refreshCookie(signedUp.headers)!.value;
+    const app = URI.parse((await stepping.request(EnrollTotpDocument, {}, { token })).data!.enrollTotp.otpauthUrl) as TOTP;
+    const nextCode = () => {
+      offset += 30_000;
+      return app.generate({ timestamp: clock.now().getTime() });
+    };
+    expect((await stepping.request(ConfirmTotpDocument, { code: nextCode() }, { token })).errors).toBeUndefined();
+    const stepUp = await stepping.request(`mutation($c: String!) { verifyTotp(input: { code: $c }) { status } }`, { c: nextCode() }, { token, headers: { ...COOKIE_MODE, ...asCookie(cookie) } });
+    expect(stepUp.errors).toBeUndefined();
+    const next = refreshCookie(stepUp.headers)!.value;
+    expect(next).not.toBe(cookie);
+    const refreshed = await stepping.request(RefreshTokensFromCookieDocument, {}, { headers: { ...COOKIE_MODE, ...asCookie(next) } });
+    expect(refreshed.errors).toBeUndefined();
+    expect(claims(refreshed.data!.refreshTokens.accessToken).aal).toBe("aal2");
   });
 });

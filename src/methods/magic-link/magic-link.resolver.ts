@@ -18,7 +18,7 @@ export class MagicLinkResolver {
 
   @Mutation(() => AuthPayload, { description: "Called by the device that opened the link. With the right matchCode it also signs in the waiting device." })
   async consumeMagicLink(@Arg("input") input: ConsumeMagicLinkInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.links.consume(input, ctx.client));
+    return toAuthPayload(await this.links.consume(input, ctx.client), ctx);
   }
 
   @Subscription(() => MagicLinkEvent, {

@@ -18,7 +18,7 @@ export class OtpResolver {
   @Mutation(() => AuthPayload, { description: "Checks a code against its challenge; single use, limited attempts." })
   async verifyOtp(@Arg("input") input: VerifyOtpInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
     const outcome = await this.otp.verify(input, ctx.principal, ctx.client);
-    if (outcome.status !== "CONTACT_VERIFIED") return toAuthPayload(outcome);
+    if (outcome.status !== "CONTACT_VERIFIED") return toAuthPayload(outcome, ctx);
     // The caller is already signed in: no new tokens, the updated user.
     return signedInPayload(outcome.user);
   }

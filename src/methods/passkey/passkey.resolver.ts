@@ -53,8 +53,8 @@ export class PasskeyResolver {
   @Mutation(() => AuthPayload, { description: "Signs in with a passkey (aal2), finishes an MFA_REQUIRED sign-in (mfaToken), or steps the current session up (signed in)." })
   async verifyPasskey(@Arg("input") input: VerifyPasskeyInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
     const outcome = await this.service.verify(input, ctx.principal, ctx.client);
-    if (outcome.kind === "signed_in") return toAuthPayload(outcome.result);
-    return signedInPayload(await this.users.findById(outcome.userId), outcome.tokens);
+    if (outcome.kind === "signed_in") return toAuthPayload(outcome.result, ctx);
+    return signedInPayload(await this.users.findById(outcome.userId), outcome.tokens, ctx);
   }
 
   @Authorized()

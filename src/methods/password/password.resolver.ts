@@ -13,12 +13,12 @@ export class PasswordResolver {
 
   @Mutation(() => AuthPayload, { description: "Email + password account. Rejects weak/breached-pattern passwords with BAD_USER_INPUT." })
   async signUp(@Arg("input") input: SignUpInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.passwords.signUp(input, ctx.client));
+    return toAuthPayload(await this.passwords.signUp(input, ctx.client), ctx);
   }
 
   @Mutation(() => AuthPayload, { description: "Password login. Returns MFA_REQUIRED with an mfaToken when the account has a second factor." })
   async login(@Arg("input") input: LoginInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.passwords.login(input, ctx.client));
+    return toAuthPayload(await this.passwords.login(input, ctx.client), ctx);
   }
 
   @Authorized()

@@ -11,6 +11,6 @@ export class RecoveryCodesResolver {
 
   @Mutation(() => AuthPayload, { description: "Completes an MFA login with a recovery code; each code works once." })
   async useRecoveryCode(@Arg("input") input: UseRecoveryCodeInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.recovery.signIn(input.mfaToken, input.code, ctx.client));
+    return toAuthPayload(await this.recovery.signIn(input.mfaToken, input.code, ctx.client), ctx);
   }
 }

@@ -38,12 +38,12 @@ export class SocialResolver {
 
   @Mutation(() => AuthPayload, { description: "Trades the one-time code the callback put on redirectUrl for a sign-in (MFA_REQUIRED when TOTP is on)." })
   async completeSocialSignIn(@Arg("input") input: CompleteSocialSignInInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.social.complete(input.code, ctx.client));
+    return toAuthPayload(await this.social.complete(input.code, ctx.client), ctx);
   }
 
   @Mutation(() => AuthPayload, { description: "Native apps (Google One Tap, Sign in with Apple on iOS/Android): an id_token checked like the browser flow's." })
   async signInWithIdToken(@Arg("input") input: SignInWithIdTokenInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.social.signInWithIdToken(input, ctx.client));
+    return toAuthPayload(await this.social.signInWithIdToken(input, ctx.client), ctx);
   }
 
   @Authorized()

@@ -35,11 +35,11 @@ export class TotpResolver {
 
   @Mutation(() => AuthPayload, { description: "Completes an MFA login (mfaToken) or steps the current session up (no mfaToken) with a TOTP code." })
   async verifyTotp(@Arg("input") input: VerifyTotpInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
-    if (input.mfaToken) return toAuthPayload(await this.totp.completeMfa(input.mfaToken, input.code, ctx.client));
+    if (input.mfaToken) return toAuthPayload(await this.totp.completeMfa(input.mfaToken, input.code, ctx.client), ctx);
     if (!ctx.principal) throw new AuthError("UNAUTHENTICATED", "Give the mfaToken from login, or sign in to step up this session.");
     const tokens = await this.totp.stepUp(ctx.principal, input.code, ctx.client);
     const user = await this.users.findById(ctx.principal.userId);
-    return signedInPayload(user, tokens);
+    return signedInPayload(user, tokens, ctx);
   }
 
   @Authorized()
