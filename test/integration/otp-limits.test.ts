@@ -66,16 +66,21 @@ describe("MFA by email code", () => {
     expect(login).toMatchObject({ status: "MFA_REQUIRED", tokens: null, user: null, mfaMethods: ["TOTP", "RECOVERY_CODE", "EMAIL_OTP"] });
     expect((await gw.request(MeDocument, {}, { token: login.mfaToken! })).data!.me).toBeNull();
 
-    // Anyone may spend the address's sign-in codes for the hour: the owner's MFA code still goes out.
+    // Anyone may spend the address's sign-in codes for the hour, and another account its own
+    // contact proofs to it: the owner's MFA code still goes out.
     for (const ip of ["10.0.4.2", "10.0.4.3"]) expect(errorCode(await ask(ip, "EMAIL", "mfa@example.com"))).toBeUndefined();
     expect(errorCode(await ask("10.0.4.4", "EMAIL", "mfa@example.com"))).toBe("RATE_LIMITED");
+    const other = (await gw.request(SignUpDocument, { input: { email: "mfa-other@example.com", password: "correct horse battery" } }, { headers: { "x-forwarded-for": "10.0.4.5" } })).data!.signUp.tokens!.accessToken;
+    const prove = () => gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: "mfa@example.com", purpose: "VERIFY_CONTACT" } }, { token: other, headers: { "x-forwarded-for": "10.0.4.5" } });
+    for (let i = 0; i < 2; i++) expect(errorCode(await prove())).toBeUndefined();
+    expect(errorCode(await prove())).toBe("RATE_LIMITED");
     const challenge = await gw.request(
       RequestOtpDocument,
       { input: { channel: "EMAIL", purpose: "MFA", mfaToken: login.mfaToken } },
       { headers: { "x-forwarded-for": "10.0.4.1" } },
     );
     expect(challenge.data!.requestOtp.destinationHint).toBe("m***@example.com");
-    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.data!.requestOtp.challengeId, code: await codeSentTo("mfa@example.com", 3) } });
+    const v = await gw.request(VerifyOtpDocument, { input: { challengeId: challenge.data!.requestOtp.challengeId, code: await codeSentTo("mfa@example.com", 5) } });
     expect(v.data!.verifyOtp.status).toBe("AUTHENTICATED");
     const claims = JSON.parse(Buffer.from(v.data!.verifyOtp.tokens!.accessToken.split(".")[1], "base64url").toString());
     expect(claims).toMatchObject({ aal: "aal2", amr: ["pwd", "otp", "mfa"] });

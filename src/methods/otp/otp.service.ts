@@ -76,10 +76,16 @@ export class OtpService {
     await this.d.limiter.consume("otp:request:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
     if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, destination.address, cooldown);
-    // Anonymous sign-in codes have a bucket of their own: anyone can spend it, and it must not
-    // also block the owner's MFA codes and contact proofs (which need an mfaToken or a session).
-    const bucket = input.purpose === "SIGN_IN" ? "otp:request:destination" : "otp:request:destination:signed-in";
-    await this.d.limiter.consume(bucket, destination.address, this.d.limits.perDestination);
+    // A bucket per purpose, so that nobody spends another's: anyone may ask for sign-in codes;
+    // MFA codes only after the account's first factor; a contact proof counts per account
+    // (any signed-in account may type someone else's address).
+    const [bucket, subject] =
+      input.purpose === "SIGN_IN"
+        ? ["otp:request:destination", destination.address]
+        : input.purpose === "MFA"
+          ? ["otp:request:destination:mfa", destination.address]
+          : ["otp:request:destination:verify", `${userId}:${destination.address}`];
+    await this.d.limiter.consume(bucket, subject, this.d.limits.perDestination);
 
     const code = String(randomInt(0, 10 ** settings.length)).padStart(settings.length, "0");
     const challengeId = randomUUID();
