@@ -229,7 +229,9 @@ export class SocialService {
       await this.d.sessions.assertMayChangeAccount(principal, user, "unlink a way to sign in");
       const identity = (await this.d.identities.listByUser(user.id)).find((i) => i.id === id);
       if (!identity) throw noSuch();
-      if ((await this.d.waysIn(user)) <= 1) {
+      // One of a provider taken out of the settings is no way in (waysIn leaves it out): it may always go.
+      const isWayIn = this.d.upstreams.has(identity.provider);
+      if (isWayIn && (await this.d.waysIn(user)) <= 1) {
         await this.d.audit.record({ type: "identity.unlinked", ok: false, userId: user.id, client, detail: { provider: identity.provider, reason: "last_way_in" } });
         throw badInput("id", "This is the only way to sign in to your account: add a password, a verified email or another provider first.");
       }
