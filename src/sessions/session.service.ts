@@ -230,6 +230,12 @@ export class SessionService {
     }
     const lapse = this.aal2Lapse(session, now);
     const issuedAs = lapse ? { ...session, aal: "aal1" as const, amr: firstFactorAmrOf(session), aal2At: null } : session;
+    if (lapse) {
+      // Actions that need aal2 now ask for a step-up again. Recorded before the rotation: once
+      // it commits, nothing may fail the answer (the client's token is spent, and a retry with
+      // it would be taken for reuse); a rotation that then fails leaves a row a retry repeats.
+      await this.d.audit.record({ type: "session.aal2_lapsed", ok: true, userId: session.userId, client, detail: { sessionId: session.id, reason: lapse } });
+    }
     const next = newRefreshToken();
     const rotated = await this.d.sessions.rotate(tokenId, session.id, hashToken(next), client, now, lapse ? { amr: issuedAs.amr } : undefined);
     if (rotated === "reused") return this.refreshTokenReused(session, client);
@@ -238,10 +244,6 @@ export class SessionService {
       throw invalidRefresh();
     }
     this.countRefresh("rotated");
-    if (lapse) {
-      // Actions that need aal2 now ask for a step-up again.
-      await this.d.audit.record({ type: "session.aal2_lapsed", ok: true, userId: session.userId, client, detail: { sessionId: session.id, reason: lapse } });
-    }
     return this.issue(issuedAs, next);
   }
 
