@@ -89,13 +89,21 @@ describe("enrollTotp + confirmTotp", () => {
     expect(errorCode(await gw.request(ConfirmTotpDocument, { code: "000000" }, { token }))).toBe("INVALID_CODE");
   });
 
-  it("needs a current code to replace an app that is on", async () => {
+  it("needs a current code to replace an app that is on, and tells the owner's proven email once replaced", async () => {
     const u = await enrolledUser();
+    await gw.db.db.prisma.user.update({ where: { id: u.userId }, data: { emailVerified: true } });
     const token = await steppedUp(u);
     expect(errorCode(await gw.request(EnrollTotpDocument, {}, { token }))).toBe("BAD_USER_INPUT");
     const again = await gw.request(EnrollTotpDocument, { code: codeOf(u.app) }, { token });
     expect(again.data!.enrollTotp.secret).not.toBe(u.secret);
     nextStep();
+    const newApp = URI.parse(again.data!.enrollTotp.otpauthUrl) as TOTP;
+    expect((await gw.request(ConfirmTotpDocument, { code: codeOf(newApp) }, { token })).errors).toBeUndefined();
+    nextStep();
+    const [notice] = await gw.sentTo(u.email, 1);
+    expect(notice.subject).toBe("Your Acme Auth account has a new authenticator app");
+    const enabled = await gw.db.db.prisma.authEvent.findMany({ where: { userId: u.userId, type: "totp.enabled" }, orderBy: { at: "asc" } });
+    expect(enabled.map((e) => e.detail)).toEqual([{ otherSessionsEnded: 0 }, { otherSessionsEnded: 0, replaced: true }]);
   });
 });
 

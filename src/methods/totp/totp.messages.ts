@@ -30,3 +30,18 @@ export function recoveryCodesRegeneratedMessage(email: string, appName: string, 
     userId,
   });
 }
+
+/** Tells the owner that another authenticator app replaced theirs (and new recovery codes the old ones). */
+export function totpReplacedMessage(email: string, appName: string, userId: string): OutgoingMessage {
+  return noticeEmail({
+    to: email,
+    subject: `Your ${appName} account has a new authenticator app`,
+    lines: [
+      `Another authenticator app was set up for your ${appName} account; the previous one and the old recovery codes no longer work.`,
+      "If this was you, there is nothing to do.",
+      "If it was not you, sign in with a code sent to this address, change your password and set up your authenticator app again.",
+    ],
+    purpose: "totp.replaced",
+    userId,
+  });
+}

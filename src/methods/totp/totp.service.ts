@@ -6,7 +6,7 @@ import type { SessionService } from "../../sessions/session.service";
 import type { SecretBox } from "../../core/secret-box";
 import type { AuthResult, IssuedTokens, Principal } from "../../core/auth";
 import { generateTotpSecret, matchTotp, otpauthUrl } from "./totp.algorithm";
-import { recoveryCodesRegeneratedMessage, totpDisabledMessage } from "./totp.messages";
+import { recoveryCodesRegeneratedMessage, totpReplacedMessage, totpDisabledMessage } from "./totp.messages";
 import { qrCodeDataUrl } from "./totp.qr";
 import type { TotpFactorRecord, TotpRepo } from "./totp.repo";
 
@@ -77,13 +77,17 @@ export class TotpService {
       await this.d.audit.record({ type: "totp.confirm", ok: false, userId, client });
       throw invalid();
     }
+    const before = await this.d.users.findById(userId);
     await this.d.factors.activate(userId, sealed, match.step, { liveSession: principal.sessionId });
     await this.d.store.del(pendingKey(userId));
     const codes = await this.d.recoveryCodes.issue(userId);
     await this.d.limiter.reset("totp:user", userId);
     // A session signed in before could be a thief's: it must not live on beside the new factor.
     const ended = await this.d.sessions.revokeOthers(principal, "totp_enabled");
-    await this.d.audit.record({ type: "totp.enabled", ok: true, userId, client, detail: { otherSessionsEnded: ended } });
+    const replaced = before?.totpEnabled === true;
+    await this.d.audit.record({ type: "totp.enabled", ok: true, userId, client, detail: { otherSessionsEnded: ended, ...(replaced && { replaced }) } });
+    // As for turning it off: how the owner learns that someone else's app took the place of theirs.
+    if (before && replaced) await this.notify(before, totpReplacedMessage);
     return codes;
   }
 
