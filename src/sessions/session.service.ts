@@ -161,9 +161,11 @@ export class SessionService {
   async stepUp(principal: Principal, method: string, client: ClientInfo): Promise<IssuedTokens> {
     const session = await this.d.sessions.elevate(principal.sessionId, [method, "mfa"], this.d.clock.now());
     if (!session) throw new AuthError("UNAUTHENTICATED");
+    // Recorded before the old refresh token is retired: after that nothing may fail the answer
+    // (the client's cookie or store would hold a spent token, and its next refresh be reuse).
+    await this.d.audit.record({ type: "session.stepped_up", ok: true, userId: session.userId, client, detail: { sessionId: session.id, amr: session.amr } });
     const refreshToken = newRefreshToken();
     await this.d.sessions.reissue(session.id, hashToken(refreshToken), this.d.clock.now());
-    await this.d.audit.record({ type: "session.stepped_up", ok: true, userId: session.userId, client, detail: { sessionId: session.id, amr: session.amr } });
     return this.issue(session, refreshToken);
   }
 

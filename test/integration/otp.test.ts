@@ -130,6 +130,15 @@ describe("VERIFY_CONTACT", () => {
     expect((await gw.request(MeDocument, {}, { token })).data!.me).toMatchObject({ phone: "+12025550143", phoneVerified: true });
   });
 
+  it("keeps each account's resend cooldown its own: another account typing the same phone does not hold the owner's", async () => {
+    const tokenOf = async (email: string) => (await gw.request(SignUpDocument, { input: { email, password: "correct horse battery" } })).data!.signUp.tokens!.accessToken;
+    const [owner, other] = [await tokenOf("cooldown-owner@example.com"), await tokenOf("cooldown-other@example.com")];
+    const prove = (token: string) => gw.request(RequestOtpDocument, { input: { channel: "SMS", destination: "+12025550177", purpose: "VERIFY_CONTACT" } }, { token });
+    expect((await prove(other)).errors).toBeUndefined();
+    expect(errorCode(await prove(other))).toBe("RATE_LIMITED"); // its own cooldown
+    expect((await prove(owner)).errors).toBeUndefined();
+  });
+
   it("needs a signed-in caller", async () => {
     const r = await gw.request(RequestOtpDocument, { input: { channel: "EMAIL", destination: "x@example.com", purpose: "VERIFY_CONTACT" } });
     expect(errorCode(r)).toBe("UNAUTHENTICATED");

@@ -75,7 +75,9 @@ export class OtpService {
 
     await this.d.limiter.consume("otp:request:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
-    if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, destination.address, cooldown);
+    // A contact proof's cooldown is the asking account's: another account typing the address must not hold it.
+    const cooling = input.purpose === "VERIFY_CONTACT" ? `${userId}:${destination.address}` : destination.address;
+    if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, cooling, cooldown);
     // A bucket per purpose, so that nobody spends another's: anyone may ask for sign-in codes;
     // MFA codes only after the account's first factor; a contact proof counts per account
     // (any signed-in account may type someone else's address).

@@ -3,7 +3,7 @@ import type { Principal } from "../../core/auth";
 import { AuthError } from "../../core/errors";
 import type { UserRepo } from "../../core/ports";
 import { CurrentUser } from "../../graphql/auth";
-import { OWNER_VIEW, signedInPayload, toAuthPayload, type OwnedUser } from "../../graphql/auth-payload";
+import { deliverRefreshToken, OWNER_VIEW, signedInPayload, toAuthPayload, type OwnedUser } from "../../graphql/auth-payload";
 import type { GatewayContext } from "../../graphql/context";
 import { AuthPayload, User } from "../../graphql/types";
 import type { PasskeyRecord } from "./passkey.repo";
@@ -54,7 +54,9 @@ export class PasskeyResolver {
   async verifyPasskey(@Arg("input") input: VerifyPasskeyInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
     const outcome = await this.service.verify(input, ctx.principal, ctx.client);
     if (outcome.kind === "signed_in") return toAuthPayload(outcome.result, ctx);
-    return signedInPayload(await this.users.findById(outcome.userId), outcome.tokens, ctx);
+    // A step-up: delivered before anything else can fail (the old refresh token is retired already).
+    const tokens = deliverRefreshToken(outcome.tokens, ctx);
+    return signedInPayload(await this.users.findById(outcome.userId), tokens, ctx);
   }
 
   @Authorized()

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { AuthError } from "../../core/errors";
 import { CurrentUser } from "../../graphql/auth";
-import { signedInPayload, toAuthPayload } from "../../graphql/auth-payload";
+import { deliverRefreshToken, signedInPayload, toAuthPayload } from "../../graphql/auth-payload";
 import type { GatewayContext } from "../../graphql/context";
 import { AuthPayload, RecoveryCodes } from "../../graphql/types";
 import type { UserRepo } from "../../core/ports";
@@ -37,7 +37,8 @@ export class TotpResolver {
   async verifyTotp(@Arg("input") input: VerifyTotpInput, @Ctx() ctx: GatewayContext): Promise<AuthPayload> {
     if (input.mfaToken) return toAuthPayload(await this.totp.completeMfa(input.mfaToken, input.code, ctx.client), ctx);
     if (!ctx.principal) throw new AuthError("UNAUTHENTICATED", "Give the mfaToken from login, or sign in to step up this session.");
-    const tokens = await this.totp.stepUp(ctx.principal, input.code, ctx.client);
+    // Delivered before anything else can fail: the old refresh token is retired already.
+    const tokens = deliverRefreshToken(await this.totp.stepUp(ctx.principal, input.code, ctx.client), ctx);
     const user = await this.users.findById(ctx.principal.userId);
     return signedInPayload(user, tokens, ctx);
   }
