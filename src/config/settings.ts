@@ -248,9 +248,8 @@ const spineSettings = settingsSection(
         : [],
     check: (s) => {
       const problems: string[] = [];
-      const origins = s.allowedOrigins.length ? s.allowedOrigins : [new URL((s.publicUrl ?? `http://localhost:${s.port}`).replace(/\/+$/, "")).origin];
       for (const url of s.redirectUrls) {
-        if (!origins.includes(new URL(url).origin)) problems.push(`REDIRECT_URLS: ${url} is not on an ALLOWED_ORIGINS origin`);
+        if (!s.allowedOrigins.includes(new URL(url).origin)) problems.push(`REDIRECT_URLS: ${url} is not on an ALLOWED_ORIGINS origin`);
       }
       if (s.redisUrl && s.redisClusterNodes) {
         problems.push("REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");

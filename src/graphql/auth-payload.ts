@@ -22,10 +22,12 @@ export function deliverRefreshToken(tokens: AuthTokens, ctx: Pick<GatewayContext
   return { ...tokens, refreshToken: "" };
 }
 
-/** AUTHENTICATED without new tokens (the caller was signed in already, e.g. a verified contact), or with a step-up's. */
-export function signedInPayload(user: UserRecord | null, tokens: AuthPayload["tokens"] = null, ctx?: Pick<GatewayContext, "refreshCookie">): AuthPayload {
-  const delivered = tokens && ctx ? deliverRefreshToken(tokens, ctx) : tokens;
-  return { status: AuthStatus.AUTHENTICATED, tokens: delivered, mfaToken: null, mfaMethods: [], user: user && (ownerView(user) as User), isNewUser: false };
+/**
+ * AUTHENTICATED without new tokens (the caller was signed in already, e.g. a verified
+ * contact), or with a step-up's, delivered already (deliverRefreshToken).
+ */
+export function signedInPayload(user: UserRecord | null, tokens: AuthPayload["tokens"] = null): AuthPayload {
+  return { status: AuthStatus.AUTHENTICATED, tokens, mfaToken: null, mfaMethods: [], user: user && (ownerView(user) as User), isNewUser: false };
 }
 
 /** A sign-in's answer; with `ctx` (HTTP) its refresh token is delivered as the request asked (deliverRefreshToken). */

@@ -75,18 +75,12 @@ export class OtpService {
 
     await this.d.limiter.consume("otp:request:ip", ipLimitKey(client.ip), this.d.limits.perIp);
     const cooldown = { max: 1, windowSeconds: settings.resendCooldownSeconds };
-    // A contact proof's cooldown is the asking account's: another account typing the address must not hold it.
-    const cooling = input.purpose === "VERIFY_CONTACT" ? `${userId}:${destination.address}` : destination.address;
-    if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, cooling, cooldown);
-    // A bucket per purpose, so that nobody spends another's: anyone may ask for sign-in codes;
-    // MFA codes only after the account's first factor; a contact proof counts per account
-    // (any signed-in account may type someone else's address).
-    const [bucket, subject] =
-      input.purpose === "SIGN_IN"
-        ? ["otp:request:destination", destination.address]
-        : input.purpose === "MFA"
-          ? ["otp:request:destination:mfa", destination.address]
-          : ["otp:request:destination:verify", `${userId}:${destination.address}`];
+    // Counted per purpose, so that nobody spends another's: anyone may ask for sign-in codes,
+    // MFA codes only after the account's first factor, and a contact proof counts per asking
+    // account (any signed-in account may type someone else's address).
+    const subject = input.purpose === "VERIFY_CONTACT" ? `${userId}:${destination.address}` : destination.address;
+    if (settings.resendCooldownSeconds > 0) await this.d.limiter.consume(`otp:cooldown:${input.purpose}`, subject, cooldown);
+    const bucket = input.purpose === "SIGN_IN" ? "otp:request:destination" : `otp:request:destination:${input.purpose}`;
     await this.d.limiter.consume(bucket, subject, this.d.limits.perDestination);
 
     const code = String(randomInt(0, 10 ** settings.length)).padStart(settings.length, "0");

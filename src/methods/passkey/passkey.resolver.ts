@@ -56,7 +56,7 @@ export class PasskeyResolver {
     if (outcome.kind === "signed_in") return toAuthPayload(outcome.result, ctx);
     // A step-up: delivered before anything else can fail (the old refresh token is retired already).
     const tokens = deliverRefreshToken(outcome.tokens, ctx);
-    return signedInPayload(await this.users.findById(outcome.userId), tokens, ctx);
+    return signedInPayload(await this.users.findById(outcome.userId), tokens);
   }
 
   @Authorized()

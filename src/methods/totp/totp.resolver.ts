@@ -40,7 +40,7 @@ export class TotpResolver {
     // Delivered before anything else can fail: the old refresh token is retired already.
     const tokens = deliverRefreshToken(await this.totp.stepUp(ctx.principal, input.code, ctx.client), ctx);
     const user = await this.users.findById(ctx.principal.userId);
-    return signedInPayload(user, tokens, ctx);
+    return signedInPayload(user, tokens);
   }
 
   @Authorized()
